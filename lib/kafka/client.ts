@@ -1,0 +1,73 @@
+// KafkaJS configured from KafkaSettings: client, idempotent producer, consumer and topic administration.
+import { type Admin, type Consumer, Kafka, logLevel, Partitioners, type Producer, type SASLOptions } from "kafkajs";
+import type { KafkaSettings } from "./config.ts";
+
+const LOG_LEVELS: Record<string, logLevel> = {
+  nothing: logLevel.NOTHING,
+  error: logLevel.ERROR,
+  warn: logLevel.WARN,
+  info: logLevel.INFO,
+  debug: logLevel.DEBUG,
+};
+
+/** KAFKA_LOG_LEVEL (nothing, error, warn, info, debug); KafkaJS logs retried broker hiccups at error level. */
+function logLevelFromEnv(): logLevel {
+  return LOG_LEVELS[(process.env.KAFKA_LOG_LEVEL ?? "error").toLowerCase()] ?? logLevel.ERROR;
+}
+
+export function createKafka(settings: KafkaSettings, level: logLevel = logLevelFromEnv()): Kafka {
+  return new Kafka({
+    clientId: settings.clientId,
+    brokers: settings.brokers,
+    ssl: settings.ssl,
+    ...(settings.sasl ? { sasl: settings.sasl as SASLOptions } : {}),
+    logLevel: level,
+    connectionTimeout: 5_000,
+    retry: { retries: 5, initialRetryTime: 200 },
+  });
+}
+
+/**
+ * A producer that the broker deduplicates on retry (idempotent, acks=all). One request in flight keeps each
+ * partition's order even when a send is retried.
+ */
+export function createIdempotentProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+}
+
+export function createConsumer(kafka: Kafka, groupId: string): Consumer {
+  return kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, retry: { retries: 5 } });
+}
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+}
+
+/**
+ * Creates the topics that do not exist yet (brokers here run with auto-creation off), and fails when an existing
+ * topic has fewer partitions than asked, since per-entity ordering depends on the partition count.
+ */
+export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = specs.filter((spec) => !existing.has(spec.topic));
+  if (missing.length > 0) {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((spec) => ({ topic: spec.topic, numPartitions: spec.partitions, replicationFactor: -1 })),
+    });
+  }
+  const present = specs.filter((spec) => existing.has(spec.topic));
+  if (present.length === 0) return;
+  const metadata = await admin.fetchTopicMetadata({ topics: present.map((spec) => spec.topic) });
+  for (const topic of metadata.topics) {
+    const wanted = present.find((spec) => spec.topic === topic.name)?.partitions ?? 0;
+    if (topic.partitions.length < wanted) {
+      throw new Error(`topic ${topic.name} has ${topic.partitions.length} partitions, ${wanted} wanted`);
+    }
+  }
+}

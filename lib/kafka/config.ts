@@ -1,0 +1,94 @@
+// Kafka connection settings, from the environment or from action parameters (IBM Event Streams style).
+import { ConfigError, readBoolean, readString, type SettingsSource } from "../config/settings.ts";
+
+export type SaslMechanism = "plain" | "scram-sha-256" | "scram-sha-512";
+
+export interface KafkaSettings {
+  brokers: string[];
+  ssl: boolean;
+  sasl?: { mechanism: SaslMechanism; username: string; password: string };
+  clientId: string;
+}
+
+const MECHANISMS: readonly SaslMechanism[] = ["plain", "scram-sha-256", "scram-sha-512"];
+
+/** Parses "host:port,host:port" or an array of them; every entry must name a host and a valid port. */
+export function parseBrokerList(setting: string, raw: unknown): string[] {
+  const entries = Array.isArray(raw) ? raw : typeof raw === "string" ? raw.split(",") : undefined;
+  if (!entries) throw new ConfigError(setting, "expected a comma-separated list of host:port");
+  const brokers = entries.map((entry) => String(entry).trim()).filter((entry) => entry !== "");
+  if (brokers.length === 0) throw new ConfigError(setting, "is empty; expected host:port[,host:port...]");
+  for (const broker of brokers) {
+    const match = /^(\[[0-9a-fA-F:]+\]|[^:\s/]+):(\d{1,5})$/.exec(broker);
+    const port = Number(match?.[2]);
+    if (!match || port < 1 || port > 65535) {
+      throw new ConfigError(setting, `"${broker}" is not host:port`);
+    }
+  }
+  return brokers;
+}
+
+function settingsFrom(
+  source: SettingsSource,
+  names: { brokers: string; user: string; password: string; mechanism: string; tls: string },
+  clientId: string,
+): KafkaSettings | undefined {
+  const rawBrokers = source[names.brokers];
+  if (rawBrokers === undefined || rawBrokers === null || rawBrokers === "") return undefined;
+  const brokers = parseBrokerList(names.brokers, rawBrokers);
+  const username = readString(source, names.user);
+  const password = readString(source, names.password);
+  if ((username === undefined) !== (password === undefined)) {
+    const missing = username === undefined ? names.user : names.password;
+    throw new ConfigError(missing, `missing; SASL needs both ${names.user} and ${names.password}`);
+  }
+  const mechanism = (readString(source, names.mechanism) ?? "plain").toLowerCase();
+  if (!MECHANISMS.includes(mechanism as SaslMechanism)) {
+    throw new ConfigError(names.mechanism, `"${mechanism}" is not one of ${MECHANISMS.join(", ")}`);
+  }
+  const sasl =
+    username !== undefined && password !== undefined
+      ? { mechanism: mechanism as SaslMechanism, username, password }
+      : undefined;
+  // IBM Event Streams only speaks SASL over TLS, so TLS follows SASL unless told otherwise.
+  const ssl = readBoolean(source, names.tls) ?? sasl !== undefined;
+  return { brokers, ssl, sasl, clientId };
+}
+
+/** KAFKA_BROKERS, KAFKA_SASL_USER, KAFKA_SASL_PASSWORD, KAFKA_SASL_MECHANISM, KAFKA_TLS. Undefined when KAFKA_BROKERS is unset. */
+export function kafkaSettingsFromEnv(
+  env: SettingsSource = process.env,
+  clientId = "ow-saga",
+): KafkaSettings | undefined {
+  return settingsFrom(
+    env,
+    {
+      brokers: "KAFKA_BROKERS",
+      user: "KAFKA_SASL_USER",
+      password: "KAFKA_SASL_PASSWORD",
+      mechanism: "KAFKA_SASL_MECHANISM",
+      tls: "KAFKA_TLS",
+    },
+    clientId,
+  );
+}
+
+/** The parameter names of OpenWhisk's Kafka feed and IBM Event Streams: kafka_brokers_sasl, user, password (+ kafka_sasl_mechanism, kafka_tls). */
+export function kafkaSettingsFromParams(params: SettingsSource, clientId: string): KafkaSettings | undefined {
+  return settingsFrom(
+    params,
+    {
+      brokers: "kafka_brokers_sasl",
+      user: "user",
+      password: "password",
+      mechanism: "kafka_sasl_mechanism",
+      tls: "kafka_tls",
+    },
+    clientId,
+  );
+}
+
+export function requireKafkaSettings(settings: KafkaSettings | undefined, setting = "KAFKA_BROKERS"): KafkaSettings {
+  if (!settings) throw new ConfigError(setting, "missing; set it to host:port[,host:port...] or start the local stack");
+  return settings;
+}

@@ -1,0 +1,204 @@
+// Brings the local stack up and down: a Kafka broker and a CouchDB-compatible server, or the services named by
+// KAFKA_BROKERS / CLOUDANT_URL, which are then used as they are and never started or stopped here.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readBoolean } from "../../lib/config/settings.ts";
+import { type KafkaSettings, kafkaSettingsFromEnv } from "../../lib/kafka/config.ts";
+import { type StoreSettings, storeSettingsFromEnv } from "../../lib/store/config.ts";
+import { couchLogFile, startCouchServer, storeAnswers } from "./couch.ts";
+import { kafkaAnswers, kafkaLogFile, kafkaVersion, startKafkaBroker } from "./kafka-broker.ts";
+import { stackDir, stateFile } from "./paths.ts";
+import { isAlive, isPortFree, StackError, stopGroup } from "./processes.ts";
+
+interface StartedServer {
+  pid: number;
+  ports: number[];
+  logFile: string;
+}
+
+/** What `up` started (only that is stopped by `down`) and where each service answers. */
+export interface StackState {
+  kafka: { brokers: string[]; external: boolean; server?: StartedServer };
+  couch: { url: string; external: boolean; server?: StartedServer };
+}
+
+export interface StackPorts {
+  kafka: number;
+  kafkaController: number;
+  couch: number;
+}
+
+export function portsFromEnv(env: NodeJS.ProcessEnv = process.env): StackPorts {
+  const port = (name: string, fallback: number) => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 1 || value > 65535)
+      throw new StackError(`${name}: "${raw}" is not a port number`);
+    return value;
+  };
+  return {
+    kafka: port("STACK_KAFKA_PORT", 9092),
+    kafkaController: port("STACK_KAFKA_CONTROLLER_PORT", 9093),
+    couch: port("STACK_COUCH_PORT", 5984),
+  };
+}
+
+export function readState(): StackState | undefined {
+  if (!existsSync(stateFile)) return undefined;
+  return JSON.parse(readFileSync(stateFile, "utf8")) as StackState;
+}
+
+function writeState(state: StackState): void {
+  mkdirSync(stackDir, { recursive: true });
+  writeFileSync(stateFile, JSON.stringify(state, null, 2));
+}
+
+async function requireFreePort(port: number, envName: string, service: string): Promise<void> {
+  if (!(await isPortFree(port))) {
+    throw new StackError(
+      `port ${port} on 127.0.0.1 is in use: set ${envName} to a free port, or ${service} to use the server that listens there`,
+    );
+  }
+}
+
+function running(server: StartedServer | undefined): server is StartedServer {
+  return server !== undefined && isAlive(server.pid);
+}
+
+async function upKafka(previous: StackState["kafka"] | undefined, ports: StackPorts, log: (line: string) => void) {
+  const external = kafkaSettingsFromEnv();
+  if (external) {
+    if (!(await kafkaAnswers(external, 15_000))) {
+      throw new StackError(`KAFKA_BROKERS=${external.brokers.join(",")}: no broker answered within 15 s`);
+    }
+    log(`Kafka: using KAFKA_BROKERS=${external.brokers.join(",")}`);
+    return { brokers: external.brokers, external: true };
+  }
+  if (running(previous?.server)) {
+    log(`Kafka ${kafkaVersion}: already running on ${previous.brokers.join(",")}`);
+    return previous;
+  }
+  await requireFreePort(ports.kafka, "STACK_KAFKA_PORT", "KAFKA_BROKERS");
+  await requireFreePort(ports.kafkaController, "STACK_KAFKA_CONTROLLER_PORT", "KAFKA_BROKERS");
+  log(`Kafka ${kafkaVersion}: starting on 127.0.0.1:${ports.kafka}...`);
+  const pid = await startKafkaBroker(ports.kafka, ports.kafkaController, log);
+  const brokers = [`127.0.0.1:${ports.kafka}`];
+  log(`Kafka ${kafkaVersion}: listening on ${brokers[0]} (pid ${pid}, log ${kafkaLogFile})`);
+  return {
+    brokers,
+    external: false,
+    server: { pid, ports: [ports.kafka, ports.kafkaController], logFile: kafkaLogFile },
+  };
+}
+
+async function upCouch(
+  previous: StackState["couch"] | undefined,
+  ports: StackPorts,
+  inMemory: boolean,
+  log: (line: string) => void,
+) {
+  const external = storeSettingsFromEnv();
+  if (external) {
+    if (!(await storeAnswers(external, 15_000)))
+      throw new StackError(`CLOUDANT_URL=${external.url}: no answer within 15 s`);
+    log(`Store: using CLOUDANT_URL=${external.url}`);
+    return { url: external.url, external: true };
+  }
+  if (running(previous?.server)) {
+    log(`Store: already running on ${previous.url}`);
+    return previous;
+  }
+  await requireFreePort(ports.couch, "STACK_COUCH_PORT", "CLOUDANT_URL");
+  log(
+    `Store: starting the CouchDB-compatible server on 127.0.0.1:${ports.couch} (${inMemory ? "in memory" : "on disk"})...`,
+  );
+  const pid = await startCouchServer(ports.couch, inMemory);
+  const url = `http://127.0.0.1:${ports.couch}`;
+  log(`Store: CouchDB API on ${url} (pid ${pid}, log ${couchLogFile})`);
+  return { url, external: false, server: { pid, ports: [ports.couch], logFile: couchLogFile } };
+}
+
+export interface UpOptions {
+  inMemory?: boolean;
+  log?: (line: string) => void;
+}
+
+/** Starts what is not running yet; returns the state, which says which servers this call (or an earlier one) started. */
+export async function stackUp(options: UpOptions = {}): Promise<StackState> {
+  const log = options.log ?? console.log;
+  const ports = portsFromEnv();
+  const inMemory = options.inMemory ?? readBoolean(process.env, "STACK_IN_MEMORY") ?? false;
+  const previous = readState();
+  const state: Partial<StackState> = {};
+  try {
+    // Kafka and the store start side by side: the JVM's start-up dominates.
+    const [kafka, couch] = await Promise.allSettled([
+      upKafka(previous?.kafka, ports, log),
+      upCouch(previous?.couch, ports, inMemory, log),
+    ]);
+    if (kafka.status === "fulfilled") state.kafka = kafka.value;
+    if (couch.status === "fulfilled") state.couch = couch.value;
+    const failure = [kafka, couch].find((result) => result.status === "rejected");
+    if (failure) throw (failure as PromiseRejectedResult).reason;
+    writeState(state as StackState);
+    return state as StackState;
+  } catch (err) {
+    // Leave nothing half-started behind; servers an earlier `up` started keep running.
+    const startedNow = [state.kafka?.server, state.couch?.server].filter(
+      (server) => server && server.pid !== previous?.kafka.server?.pid && server.pid !== previous?.couch.server?.pid,
+    );
+    for (const server of startedNow) if (server) await stopGroup(server.pid);
+    if (previous) writeState(previous);
+    throw err;
+  }
+}
+
+/** Stops exactly the servers that `up` started, then checks that their ports are closed. */
+export async function stackDown(log: (line: string) => void = console.log): Promise<void> {
+  const state = readState();
+  if (!state) {
+    log("stack: nothing was started");
+    return;
+  }
+  for (const [name, part] of [
+    ["Kafka", state.kafka],
+    ["Store", state.couch],
+  ] as const) {
+    if (!part.server) continue;
+    await stopGroup(part.server.pid);
+    for (const port of part.server.ports) {
+      if (!(await isPortFree(port))) throw new StackError(`${name} was stopped but port ${port} is still in use`);
+    }
+    log(`${name}: stopped (pid ${part.server.pid})`);
+  }
+  rmSync(stateFile, { force: true });
+}
+
+/** Where the clients should connect: the environment the tests and the demo run with. */
+export function clientEnv(state: StackState): Record<string, string> {
+  return { KAFKA_BROKERS: state.kafka.brokers.join(","), CLOUDANT_URL: state.couch.url };
+}
+
+export async function stackStatus(): Promise<{ up: boolean; lines: string[] }> {
+  const state = readState();
+  if (!state) return { up: false, lines: ["stack: down (nothing started)"] };
+  const kafkaSettings: KafkaSettings = kafkaSettingsFromEnv() ?? {
+    brokers: state.kafka.brokers,
+    ssl: false,
+    clientId: "stack-status",
+  };
+  const storeSettings: StoreSettings = storeSettingsFromEnv() ?? { url: state.couch.url, auth: { kind: "none" } };
+  const kafkaUp = await kafkaAnswers(kafkaSettings, 5_000);
+  const couchUp = await storeAnswers(storeSettings, 5_000);
+  const describe = (up: boolean, external: boolean, server?: StartedServer) =>
+    `${up ? "up" : "NOT ANSWERING"}${external ? " (external)" : server ? ` (pid ${server.pid})` : ""}`;
+  return {
+    up: kafkaUp && couchUp,
+    lines: [
+      `Kafka: ${state.kafka.brokers.join(",")} ${describe(kafkaUp, state.kafka.external, state.kafka.server)}`,
+      `Store: ${state.couch.url} ${describe(couchUp, state.couch.external, state.couch.server)}`,
+    ],
+  };
+}
+
+export { StackError };

@@ -1,0 +1,55 @@
+// npm test [-- ava args]: brings the local stack up when it is not running, runs every test against it, stops
+// what it started, and ends with the line CI reads: "N passed, N failed".
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { clientEnv, readState, StackError, stackDown, stackStatus, stackUp } from "./stack/stack.ts";
+
+interface Totals {
+  passed: number;
+  failed: number;
+}
+
+/** Runs ava with TAP output, echoing it, and counts from TAP's own summary lines. */
+function runAva(args: string[], env: NodeJS.ProcessEnv): Promise<Totals & { exitCode: number }> {
+  return new Promise((resolve, reject) => {
+    const ava = spawn(process.execPath, ["node_modules/ava/entrypoints/cli.mjs", "--tap", ...args], {
+      env,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const totals = { passed: 0, failed: 0, notOk: 0 };
+    createInterface({ input: ava.stdout }).on("line", (line) => {
+      console.log(line);
+      const summary = /^# (pass|fail) (\d+)$/.exec(line);
+      if (summary?.[1] === "pass") totals.passed = Number(summary[2]);
+      if (summary?.[1] === "fail") totals.failed = Number(summary[2]);
+      if (line.startsWith("not ok")) totals.notOk += 1;
+    });
+    ava.on("error", reject);
+    ava.on("close", (code) => {
+      // An uncaught error or a timeout can end ava without a "# fail" line; never report that as a pass.
+      const failed = Math.max(totals.failed, totals.notOk, code === 0 ? 0 : 1);
+      resolve({ passed: totals.passed, failed, exitCode: code ?? 1 });
+    });
+  });
+}
+
+async function main(): Promise<number> {
+  const wasUp = readState() !== undefined && (await stackStatus()).up;
+  let totals: Totals = { passed: 0, failed: 1 };
+  let exitCode = 1;
+  try {
+    const state = await stackUp({ inMemory: !wasUp, log: (line) => console.log(`# ${line}`) });
+    const env = { ...process.env, ...clientEnv(state), KAFKAJS_NO_PARTITIONER_WARNING: "1" };
+    const result = await runAva(process.argv.slice(2), env);
+    totals = result;
+    exitCode = result.failed > 0 || result.exitCode !== 0 ? 1 : 0;
+  } catch (err) {
+    console.error(err instanceof StackError ? `stack: ${err.message}` : err);
+  } finally {
+    if (!wasUp) await stackDown((line) => console.log(`# ${line}`)).catch((err: unknown) => console.error(err));
+  }
+  console.log(`${totals.passed} passed, ${totals.failed} failed`);
+  return exitCode;
+}
+
+main().then((code) => process.exit(code));

@@ -1,0 +1,120 @@
+import test, { type ExecutionContext } from "ava";
+import { type Cloudant, ensureDatabase, statusOf } from "../../lib/store/client.ts";
+import { storeSettings, testCloudant, uniqueName } from "../support/services.ts";
+
+async function freshDatabase(t: ExecutionContext, client: Cloudant): Promise<string> {
+  const db = uniqueName("db");
+  await ensureDatabase(client, db);
+  t.teardown(() => client.deleteDatabase({ db }).catch(() => undefined));
+  return db;
+}
+
+test("ensureDatabase creates once and then reports the database as existing", async (t) => {
+  const client = testCloudant();
+  const db = uniqueName("db");
+  t.teardown(() => client.deleteDatabase({ db }).catch(() => undefined));
+  t.is(await ensureDatabase(client, db), "created");
+  t.is(await ensureDatabase(client, db), "existed");
+});
+
+test("a second write of an _id without its _rev is refused with 409", async (t) => {
+  const client = testCloudant();
+  const db = await freshDatabase(t, client);
+  const first = await client.putDocument({ db, docId: "pump-1", document: { rpm: 1 } });
+  t.true(first.result.ok);
+  const err = await t.throwsAsync(client.putDocument({ db, docId: "pump-1", document: { rpm: 2 } }));
+  t.is(statusOf(err), 409);
+  const updated = await client.putDocument({ db, docId: "pump-1", document: { _rev: first.result.rev, rpm: 2 } });
+  t.regex(updated.result.rev ?? "", /^2-/);
+});
+
+test("_bulk_docs reports a conflict per document and writes the others", async (t) => {
+  const client = testCloudant();
+  const db = await freshDatabase(t, client);
+  await client.putDocument({ db, docId: "taken", document: { n: 0 } });
+  const response = await client.postBulkDocs({
+    db,
+    bulkDocs: {
+      docs: [
+        { _id: "new-1", n: 1 },
+        { _id: "taken", n: 2 },
+        { _id: "new-2", n: 3 },
+      ],
+    },
+  });
+  const byId = Object.fromEntries(response.result.map((r) => [r.id, r]));
+  t.true(byId["new-1"]?.ok);
+  t.true(byId["new-2"]?.ok);
+  t.is(byId.taken?.error, "conflict");
+  const taken = await client.getDocument({ db, docId: "taken" });
+  t.is(taken.result.n, 0);
+});
+
+test("_find uses a declared index and returns the matching documents sorted", async (t) => {
+  const client = testCloudant();
+  const db = await freshDatabase(t, client);
+  await client.postIndex({
+    db,
+    index: { fields: [{ site: "asc" } as never, { rpm: "asc" } as never] },
+    name: "by-site-rpm",
+    type: "json",
+  });
+  await client.postBulkDocs({
+    db,
+    bulkDocs: {
+      docs: [
+        { _id: "p1", site: "north", rpm: 1500 },
+        { _id: "p2", site: "south", rpm: 900 },
+        { _id: "p3", site: "north", rpm: 700 },
+      ],
+    },
+  });
+  const found = await client.postFind({
+    db,
+    selector: { site: "north", rpm: { $gt: 0 } },
+    sort: [{ site: "asc" }, { rpm: "asc" }],
+  });
+  t.deepEqual(
+    found.result.docs.map((d) => d._id),
+    ["p3", "p1"],
+  );
+});
+
+test("_changes since a sequence returns only the later changes", async (t) => {
+  const client = testCloudant();
+  const db = await freshDatabase(t, client);
+  await client.putDocument({ db, docId: "before", document: {} });
+  const first = await client.postChanges({ db });
+  const since = first.result.lastSeq;
+  await client.putDocument({ db, docId: "after-1", document: {} });
+  await client.putDocument({ db, docId: "after-2", document: {} });
+  const later = await client.postChanges({ db, since });
+  t.deepEqual(later.result.results.map((c) => c.id).sort(), ["after-1", "after-2"]);
+});
+
+test("requests that crash a stock express-pouchdb get an HTTP error here and the server keeps answering", async (t) => {
+  const { url } = storeSettings();
+  const client = testCloudant();
+  const db = await freshDatabase(t, client);
+  await client.putDocument({ db, docId: "x", document: { color: "red" } });
+  const noBody = await fetch(`${url}/${db}/_changes?filter=_selector`);
+  t.is(noBody.status, 400);
+  const selected = await fetch(`${url}/${db}/_changes?filter=_selector`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ selector: { color: "red" } }),
+  });
+  t.is(selected.status, 200);
+  t.deepEqual(
+    ((await selected.json()) as { results: { id: string }[] }).results.map((r) => r.id),
+    ["x"],
+  );
+  const badJson = await fetch(`${url}/${db}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "{not json",
+  });
+  t.is(badJson.status, 400);
+  const info = await client.getServerInformation();
+  t.is(info.status, 200);
+});

@@ -1,0 +1,29 @@
+// Connections to the real services the tests run against. npm test starts the local stack and sets the
+// environment; run alone, a test fails with the reason instead of skipping.
+import { randomBytes } from "node:crypto";
+import { createKafka } from "../../lib/kafka/client.ts";
+import { type KafkaSettings, kafkaSettingsFromEnv } from "../../lib/kafka/config.ts";
+import { createCloudant } from "../../lib/store/client.ts";
+import { type StoreSettings, storeSettingsFromEnv } from "../../lib/store/config.ts";
+
+const HOW = "run the tests with `npm test`, which starts the local stack, or set it to a running service";
+
+export function kafkaSettings(): KafkaSettings {
+  const settings = kafkaSettingsFromEnv(process.env, "tests");
+  if (!settings) throw new Error(`KAFKA_BROKERS is not set: ${HOW}`);
+  return settings;
+}
+
+export function storeSettings(): StoreSettings {
+  const settings = storeSettingsFromEnv();
+  if (!settings) throw new Error(`CLOUDANT_URL is not set: ${HOW}`);
+  return settings;
+}
+
+export const testKafka = () => createKafka(kafkaSettings());
+export const testCloudant = () => createCloudant(storeSettings());
+
+/** A name no other test or earlier run uses: topics, groups and databases are never shared between tests. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
+}

@@ -1,11 +1,11 @@
 // npm start: runs the system on the local stack. For now: the stack, the topics and databases, and a check that
 // each answers. Ctrl-C stops what this command started.
 import { DATABASES, TOPICS } from "../functions/topology.ts";
-import { createCloudant, ensureDatabase } from "../lib/store/client.ts";
 import { createKafka, ensureTopics } from "../lib/kafka/client.ts";
-import { requireKafkaSettings, kafkaSettingsFromEnv } from "../lib/kafka/config.ts";
+import { kafkaSettingsFromEnv, requireKafkaSettings } from "../lib/kafka/config.ts";
+import { createCloudant, ensureDatabase } from "../lib/store/client.ts";
 import { requireStoreSettings, storeSettingsFromEnv } from "../lib/store/config.ts";
-import { StackError, clientEnv, readState, stackDown, stackUp } from "./stack/stack.ts";
+import { clientEnv, readState, StackError, stackDown, stackUp } from "./stack/stack.ts";
 
 async function provision(env: Record<string, string>): Promise<void> {
   const kafka = createKafka(requireKafkaSettings(kafkaSettingsFromEnv(env, "start")));
@@ -16,7 +16,9 @@ async function provision(env: Record<string, string>): Promise<void> {
     const metadata = await admin.fetchTopicMetadata({ topics: TOPICS.map((t) => t.topic) });
     for (const topic of metadata.topics) {
       const leaders = new Set(topic.partitions.map((p) => p.leader));
-      console.log(`  topic ${topic.name.padEnd(20)} ${topic.partitions.length} partitions, leader(s) ${[...leaders].join(",")}`);
+      console.log(
+        `  topic ${topic.name.padEnd(20)} ${topic.partitions.length} partitions, leader(s) ${[...leaders].join(",")}`,
+      );
     }
   } finally {
     await admin.disconnect();

@@ -49,10 +49,11 @@ export interface TopicSpec {
 }
 
 /**
- * Creates the topics that do not exist yet (brokers here run with auto-creation off), and fails when an existing
- * topic has fewer partitions than asked, since per-entity ordering depends on the partition count.
+ * Creates the topics that do not exist yet (brokers here run with auto-creation off), waits until every topic has a
+ * leader for each partition, and fails when an existing topic has fewer partitions than asked, since per-entity
+ * ordering depends on the partition count.
  */
-export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<void> {
+export async function ensureTopics(admin: Admin, specs: TopicSpec[], timeoutMs = 15_000): Promise<void> {
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((spec) => !existing.has(spec.topic));
   if (missing.length > 0) {
@@ -61,13 +62,31 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<vo
       topics: missing.map((spec) => ({ topic: spec.topic, numPartitions: spec.partitions, replicationFactor: -1 })),
     });
   }
-  const present = specs.filter((spec) => existing.has(spec.topic));
-  if (present.length === 0) return;
-  const metadata = await admin.fetchTopicMetadata({ topics: present.map((spec) => spec.topic) });
-  for (const topic of metadata.topics) {
-    const wanted = present.find((spec) => spec.topic === topic.name)?.partitions ?? 0;
-    if (topic.partitions.length < wanted) {
-      throw new Error(`topic ${topic.name} has ${topic.partitions.length} partitions, ${wanted} wanted`);
+  const metadata = await topicMetadataWhenLeadersKnown(
+    admin,
+    specs.map((spec) => spec.topic),
+    timeoutMs,
+  );
+  for (const spec of specs) {
+    const partitions = metadata.get(spec.topic) ?? 0;
+    if (partitions < spec.partitions) {
+      throw new Error(`topic ${spec.topic} has ${partitions} partitions, ${spec.partitions} wanted`);
     }
+  }
+}
+
+/** A new topic's metadata reaches the broker's cache a moment after creation; until then reads fail as retriable. */
+async function topicMetadataWhenLeadersKnown(admin: Admin, topics: string[], timeoutMs: number) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics });
+      const ready = metadata.topics.every((topic) => topic.partitions.every((partition) => partition.leader >= 0));
+      if (ready) return new Map(metadata.topics.map((topic) => [topic.name, topic.partitions.length]));
+    } catch (err) {
+      if (!(err as { retriable?: boolean }).retriable || Date.now() > until) throw err;
+    }
+    if (Date.now() > until) throw new Error(`topics ${topics.join(", ")} have no leader after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

@@ -1,0 +1,213 @@
+// The built-in feeds against the real Kafka of the local stack, through the openwhisk client only.
+import test from "ava";
+import type { Admin, Producer } from "kafkajs";
+import { kafkaSettings, testKafka, uniqueName } from "../support/services.ts";
+import { eventually, type Started, startOw } from "./helpers.ts";
+
+type Activation = {
+  activationId: string;
+  name: string;
+  response: { status: string; result: Record<string, unknown> };
+};
+
+const FAST = { kafkaBatchMs: 400, kafkaPollMs: 250, kafkaRetryScale: 0.005 };
+const brokers = () => kafkaSettings().brokers.join(",");
+
+async function withKafka(
+  t: import("ava").ExecutionContext,
+  partitions = 1,
+): Promise<{ topic: string; admin: Admin; producer: Producer }> {
+  const kafka = testKafka();
+  const admin = kafka.admin();
+  const producer = kafka.producer();
+  await admin.connect();
+  await producer.connect();
+  t.teardown(async () => {
+    await producer.disconnect();
+    await admin.disconnect();
+  });
+  const topic = uniqueName("platform-test-feed");
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [{ topic, numPartitions: partitions, replicationFactor: -1 }],
+  });
+  t.teardown(() => admin.deleteTopics({ topics: [topic] }).catch(() => {}));
+  return { topic, admin, producer };
+}
+
+/** What serverless deploy and `wsk trigger create --feed` do: the trigger with its feed annotation, then CREATE. */
+async function feedTrigger(s: Started, name: string, feed: string, params: Record<string, unknown>): Promise<void> {
+  await s.client.triggers.create({ name, trigger: { annotations: [{ key: "feed", value: feed }] } });
+  await s.feeds.create({ feedName: feed, trigger: name, params });
+}
+
+async function activationsOf(s: Started, name: string): Promise<Activation[]> {
+  const list = (await s.client.activations.list({ name, docs: true, limit: 200 })) as unknown as Activation[];
+  return list.reverse();
+}
+
+test("kafka feed: the action sees the feed's exact payload, value and key encodings included", async (t) => {
+  const { topic, producer } = await withKafka(t);
+  const s = await startOw(t, { feeds: FAST });
+  await s.client.actions.create({ name: "json", action: "function main(p) { return { messages: p.messages }; }" });
+  await s.client.actions.create({ name: "binary", action: "function main(p) { return { messages: p.messages }; }" });
+  await feedTrigger(s, "json-t", "/whisk.system/messaging/messageHubFeed", {
+    topic,
+    kafka_brokers_sasl: brokers(),
+    isJSONData: true,
+  });
+  await feedTrigger(s, "bin-t", "/whisk.system/messaging/messageHubFeed", {
+    topic,
+    kafka_brokers_sasl: brokers().split(","),
+    isBinaryKey: true,
+    isBinaryValue: true,
+  });
+  await s.client.rules.create({ name: "json-r", trigger: "json-t", action: "json" });
+  await s.client.rules.create({ name: "bin-r", trigger: "bin-t", action: "binary" });
+  const long = Buffer.alloc(100, 7);
+  await producer.send({
+    topic,
+    messages: [
+      { key: "k1", value: JSON.stringify({ id: 1, text: "é" }) },
+      { key: null, value: "not json" },
+      { key: Buffer.from([0xff, 0x00]), value: long },
+    ],
+  });
+  const [json] = await eventually(async () => {
+    const list = await activationsOf(s, "json");
+    return list.length > 0 ? list : undefined;
+  });
+  t.deepEqual(json!.response.result.messages, [
+    { value: { id: 1, text: "é" }, topic, partition: 0, offset: 0, key: "k1" },
+    { value: '"not json"', topic, partition: 0, offset: 1, key: null },
+    { value: `"${long.toString("utf8")}"`, topic, partition: 0, offset: 2, key: "\ufffd\u0000" },
+  ]);
+  const [binary] = await eventually(async () => {
+    const list = await activationsOf(s, "binary");
+    return list.length > 0 ? list : undefined;
+  });
+  const b64 = long.toString("base64");
+  t.deepEqual(binary!.response.result.messages, [
+    {
+      value: Buffer.from(JSON.stringify({ id: 1, text: "é" })).toString("base64"),
+      topic,
+      partition: 0,
+      offset: 0,
+      key: "azE=",
+    },
+    { value: Buffer.from("not json").toString("base64"), topic, partition: 0, offset: 1, key: null },
+    { value: `${b64.slice(0, 76)}\n${b64.slice(76)}`, topic, partition: 0, offset: 2, key: "/wA=" },
+  ]);
+  const read = (await s.feeds.get({ feedName: "/whisk.system/messaging/messageHubFeed", trigger: "json-t" })) as {
+    response: { result: { config: Record<string, unknown>; status: { active: boolean } } };
+  };
+  t.is(read.response.result.config.topic, topic);
+  t.is(read.response.result.status.active, true);
+  const refused = await s.feeds
+    .create({
+      feedName: "/whisk.system/messaging/messageHubFeed",
+      trigger: "json-t",
+      params: { topic, kafka_brokers_sasl: brokers(), isJSONData: true, isBinaryValue: true },
+    })
+    .then(
+      () => undefined,
+      (err: { statusCode: number; error: Activation }) => err,
+    );
+  t.is(refused?.statusCode, 502);
+  t.is(refused?.error.response.result.error, "isJSONData and isBinaryValue cannot both be enabled.");
+});
+
+test("kafka feed: offsets are committed when the fire is accepted, so a failing action's messages are not delivered again", async (t) => {
+  const { topic, producer, admin } = await withKafka(t);
+  const s = await startOw(t, { feeds: FAST });
+  await s.client.actions.create({
+    name: "fails",
+    action: "function main(p) { return { error: 'cannot handle', offsets: p.messages.map((m) => m.offset) }; }",
+  });
+  await feedTrigger(s, "t", "/whisk.system/messaging/messageHubFeed", { topic, kafka_brokers_sasl: brokers() });
+  await s.client.rules.create({ name: "r", trigger: "t", action: "fails" });
+  await producer.send({ topic, messages: [{ value: "a" }, { value: "b" }] });
+  const first = await eventually(async () => {
+    const list = await activationsOf(s, "fails");
+    return list.length > 0 ? list : undefined;
+  });
+  t.is(first[0]!.response.status, "application error");
+  t.deepEqual(first[0]!.response.result.offsets, [0, 1]);
+  const committed = await eventually(async () => {
+    const [group] = await admin.fetchOffsets({ groupId: "/guest/t", topics: [topic] });
+    const offset = group?.partitions[0]?.offset;
+    return offset === "2" ? offset : undefined;
+  });
+  t.is(committed, "2");
+  // The provider restarts its consumer on UPDATE: it resumes from the committed offset.
+  await s.feeds.update({
+    feedName: "/whisk.system/messaging/messageHubFeed",
+    trigger: "t",
+    params: { isJSONData: false },
+  });
+  await producer.send({ topic, messages: [{ value: "c" }] });
+  const all = await eventually(async () => {
+    const list = await activationsOf(s, "fails");
+    return list.length > 1 ? list : undefined;
+  });
+  await new Promise((r) => setTimeout(r, 800));
+  const final = await activationsOf(s, "fails");
+  t.is(final.length, 2);
+  t.deepEqual(all[1]!.response.result.offsets, [2]);
+});
+
+test("kafka feed: a fire refused with 429 is retried, then skipped and committed; a 413 disables the trigger", async (t) => {
+  const { topic, producer, admin } = await withKafka(t);
+  const s = await startOw(t, { feeds: FAST, limits: { firesPerMinute: 0 } });
+  await feedTrigger(s, "throttled", "/whisk.system/messaging/messageHubFeed", { topic, kafka_brokers_sasl: brokers() });
+  await producer.send({ topic, messages: [{ value: "x" }] });
+  await eventually(async () => {
+    const [group] = await admin.fetchOffsets({ groupId: "/guest/throttled", topics: [topic] });
+    return group?.partitions[0]?.offset === "1" ? true : undefined;
+  });
+  const read = await s.feeds.get({ feedName: "/whisk.system/messaging/messageHubFeed", trigger: "throttled" });
+  t.true((read.response.result.status as { active: boolean }).active, "throttling does not disable the trigger");
+
+  // Any other 4xx disables the trigger: a fire body over the controller's limit gets 413.
+  s.ow.platform.options.limits.firesPerMinute = 1000;
+  s.ow.platform.options.limits.payloadBytes = 50;
+  await producer.send({ topic, messages: [{ value: "y".repeat(100) }] });
+  await eventually(async () => (s.kafkaFeed.get("/guest/throttled")?.status.active === false ? true : undefined));
+  s.ow.platform.options.limits.payloadBytes = 1_048_576;
+  const read2 = await s.feeds.get({ feedName: "/whisk.system/messaging/messageHubFeed", trigger: "throttled" });
+  const status = (read2.response.result as { status: { active: boolean; reason?: { statusCode: number } } }).status;
+  t.false(status.active);
+  t.is(status.reason?.statusCode, 413);
+  const [group] = await admin.fetchOffsets({ groupId: "/guest/throttled", topics: [topic] });
+  t.is(group?.partitions[0]?.offset, "1", "the refused batch is not committed");
+});
+
+test("alarm feed: a cron alarm fires its trigger with trigger_payload until the feed is deleted", async (t) => {
+  const s = await startOw(t);
+  await s.client.actions.create({ name: "tick", action: "function main(p) { return { hello: p.hello }; }" });
+  await feedTrigger(s, "every-second", "/whisk.system/alarms/alarm", {
+    cron: "* * * * * *",
+    trigger_payload: { hello: "alarm" },
+  });
+  await s.client.rules.create({ name: "r", trigger: "every-second", action: "tick" });
+  const fired = await eventually(async () => {
+    const list = await activationsOf(s, "tick");
+    return list.length > 0 ? list : undefined;
+  }, 5_000);
+  t.deepEqual(fired[0]!.response.result, { hello: "alarm" });
+  const read = (await s.feeds.get({ feedName: "/whisk.system/alarms/alarm", trigger: "every-second" })) as {
+    response: { result: { config: { cron: string } } };
+  };
+  t.is(read.response.result.config.cron, "* * * * * *");
+  await s.feeds.delete({ feedName: "/whisk.system/alarms/alarm", trigger: "every-second" });
+  const settled = (await activationsOf(s, "tick")).length;
+  await new Promise((r) => setTimeout(r, 1_500));
+  t.true((await activationsOf(s, "tick")).length <= settled + 1);
+  const bad = await s.feeds
+    .create({ feedName: "/whisk.system/alarms/alarm", trigger: "every-second", params: { cron: "not a cron" } })
+    .then(
+      () => undefined,
+      (err: { error: Activation }) => err.error.response.result.error,
+    );
+  t.is(bad, "cron pattern 'not a cron' is not valid");
+});

@@ -1,0 +1,11 @@
+// The built-in feeds of the local OpenWhisk, exposed as actions of the whisk.system namespace:
+// /whisk.system/messaging/messageHubFeed (Kafka) and /whisk.system/alarms/{alarm,interval,once}.
+import type { BuiltinProvider } from "../local/server.ts";
+import { AlarmProvider } from "./alarms.ts";
+import { KafkaFeedProvider } from "./kafka-feed.ts";
+
+export { AlarmProvider, KafkaFeedProvider };
+
+export function defaultProviders(): BuiltinProvider[] {
+  return [new KafkaFeedProvider(), new AlarmProvider()];
+}

@@ -1,0 +1,448 @@
+// /whisk.system/messaging/messageHubFeed on a real Kafka, behaving as apache/openwhisk-package-kafka's provider does:
+// consumer group = the trigger's "/ns/name", starting at the latest offset, batches of about 2 s capped at about
+// 900 KB of JSON, offsets committed once the fire is accepted (2xx, 204 included), 429/408/409/5xx/network errors
+// retried 6 times (2, 4, ... 64 s) then skipped and committed, any other 4xx disabling the trigger.
+import type { Consumer, Kafka, KafkaMessage } from "kafkajs";
+import { createKafka } from "../lib/kafka/client.ts";
+import { kafkaSettingsFromParams } from "../lib/kafka/config.ts";
+import type { LocalOptions } from "../local/config.ts";
+import type { BuiltinContext } from "../local/entities.ts";
+import type { Platform } from "../local/platform.ts";
+import type { BuiltinProvider } from "../local/server.ts";
+import { feedTriggerName, fireTrigger, flag, getTrigger, shouldDisable, sleep } from "./fire.ts";
+import { pyBase64, pyJsonLength } from "./python.ts";
+
+export interface FeedMessage {
+  value: unknown;
+  topic: string;
+  partition: number;
+  offset: number;
+  key: string | null;
+}
+
+interface Flags {
+  isJSONData: boolean;
+  isBinaryKey: boolean;
+  isBinaryValue: boolean;
+}
+
+/** The value as the provider passes it: text, parsed JSON (quote-wrapped text when invalid), or base64. */
+export function encodeValue(value: Buffer | null, flags: Flags): unknown {
+  if (value === null) {
+    if (flags.isJSONData) throw new TombstoneCrash();
+    return null;
+  }
+  const text = value.toString("utf8");
+  if (flags.isJSONData) {
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (hasNonFinite(parsed)) throw new Error("Infinity");
+      return parsed;
+    } catch {
+      return `"${text}"`;
+    }
+  }
+  if (flags.isBinaryValue) return pyBase64(value);
+  return text;
+}
+
+export function encodeKey(key: Buffer | null, flags: Flags): string | null {
+  if (key === null) return null;
+  return flags.isBinaryKey ? pyBase64(key) : key.toString("utf8");
+}
+
+function hasNonFinite(v: unknown): boolean {
+  if (typeof v === "number") return !Number.isFinite(v);
+  if (Array.isArray(v)) return v.some(hasNonFinite);
+  if (v && typeof v === "object") return Object.values(v).some(hasNonFinite);
+  return false;
+}
+
+/** A null value with isJSONData=true: the real provider's consumer dies on it and, restarted, dies again. */
+class TombstoneCrash extends Error {
+  constructor() {
+    super("a null message value cannot be parsed as JSON (the provider's consumer crashes here)");
+  }
+}
+
+interface FeedConfig extends Flags {
+  triggerName: string;
+  topic: string;
+  brokers: string[];
+  user?: string;
+  password?: string;
+  kafka_admin_url?: string;
+  authKey: string;
+  raw: Record<string, unknown>;
+}
+
+interface Status {
+  active: boolean;
+  dateChanged: number;
+  reason?: { kind: string; statusCode?: number; message: string };
+}
+
+class TriggerFeed {
+  private kafka: Kafka;
+  private consumer?: Consumer;
+  private pending: FeedMessage[] = [];
+  private pendingSize = 0;
+  private windowStart = 0;
+  private timer?: NodeJS.Timeout;
+  private busy = false;
+  private stopped = false;
+  status: Status = { active: true, dateChanged: Date.now() };
+  readonly uuid = crypto.randomUUID();
+
+  constructor(
+    public config: FeedConfig,
+    private readonly apiHost: string,
+    private readonly options: LocalOptions,
+  ) {
+    const settings = kafkaSettingsFromParams(
+      { ...config.raw, kafka_brokers_sasl: config.brokers },
+      `openwhisk-kafka-feed${config.triggerName.replaceAll("/", "-")}`,
+    );
+    if (!settings) throw new Error("You must supply a 'kafka_brokers_sasl' parameter.");
+    this.kafka = createKafka(settings);
+  }
+
+  private log(line: string): void {
+    this.options.log(`[${this.config.triggerName}] ${line}`);
+  }
+
+  /** A new group starts at the end of each partition as of now (auto.offset.reset=latest, pinned at creation). */
+  async pinLatest(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const offsets = await admin.fetchTopicOffsets(this.config.topic);
+      await admin.setOffsets({
+        groupId: this.config.triggerName,
+        topic: this.config.topic,
+        partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })),
+      });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    const consumer = this.kafka.consumer({
+      groupId: this.config.triggerName,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: Math.max(100, Math.min(this.options.feeds.kafkaPollMs, 1_000)),
+      readUncommitted: true,
+    });
+    this.consumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe({ topics: [this.config.topic], fromBeginning: false });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        for (const message of batch.messages) {
+          if (!isRunning() || isStale() || this.stopped || consumer !== this.consumer) return;
+          while (this.busy) {
+            await sleep(50);
+            await heartbeat().catch(() => {});
+          }
+          this.busy = true;
+          try {
+            await this.accept(batch.topic, batch.partition, message);
+          } catch (err) {
+            if (err instanceof TombstoneCrash) {
+              this.busy = false;
+              void this.crash(err);
+              return;
+            }
+            throw err;
+          } finally {
+            this.busy = false;
+          }
+          resolveOffset(message.offset);
+          await heartbeat().catch(() => {});
+        }
+      },
+    });
+  }
+
+  private async accept(topic: string, partition: number, message: KafkaMessage): Promise<void> {
+    const entry: FeedMessage = {
+      value: encodeValue(message.value, this.config),
+      topic,
+      partition,
+      offset: Number(message.offset),
+      key: encodeKey(message.key, this.config),
+    };
+    const size = pyJsonLength(entry);
+    const limit = this.options.feeds.kafkaPayloadLimit;
+    if (this.pendingSize + size > limit) {
+      if (this.pending.length === 0) {
+        this.log(`Single message at offset ${entry.offset} exceeds payload size limit. Skipping this message!`);
+        await this.commit([entry]);
+        return;
+      }
+      await this.flush();
+    }
+    if (this.pending.length === 0) this.windowStart = Date.now();
+    this.pending.push(entry);
+    this.pendingSize += size;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    clearTimeout(this.timer);
+    const deadline = this.windowStart + this.options.feeds.kafkaBatchMs;
+    const at = Math.min(deadline, Date.now() + this.options.feeds.kafkaPollMs);
+    this.timer = setTimeout(() => void this.flushFromTimer(), Math.max(0, at - Date.now()));
+  }
+
+  private async flushFromTimer(): Promise<void> {
+    if (this.pending.length === 0 || this.stopped) return;
+    if (this.busy) {
+      this.timer = setTimeout(() => void this.flushFromTimer(), 20);
+      return;
+    }
+    this.busy = true;
+    try {
+      await this.flush();
+    } catch (err) {
+      this.log(`fire failed: ${err}`);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Fires one trigger with what was collected, retrying as the provider does; commits when done. */
+  private async flush(): Promise<void> {
+    clearTimeout(this.timer);
+    const messages = this.pending;
+    this.pending = [];
+    this.pendingSize = 0;
+    if (messages.length === 0) return;
+    const { kafkaMaxRetries, kafkaRetryScale } = this.options.feeds;
+    for (let retry = 0; ; retry++) {
+      if (this.stopped) return;
+      let status: number | undefined;
+      try {
+        status = (await fireTrigger(this.apiHost, this.config.authKey, this.config.triggerName, { messages })).status;
+        this.log(`Response status code ${status}`);
+      } catch (err) {
+        this.log(`Error talking to OpenWhisk: ${err}`);
+      }
+      if (status !== undefined && status >= 200 && status < 300) {
+        await this.commit(messages);
+        return;
+      }
+      if (status !== undefined && shouldDisable(status)) {
+        await this.disable(status);
+        return;
+      }
+      if (retry >= kafkaMaxRetries) {
+        const last = messages[messages.length - 1]!;
+        this.log(`Skipping ${messages.length} messages to offset ${last.offset} of partition ${last.partition}`);
+        await this.commit(messages);
+        return;
+      }
+      await sleep(2 ** (retry + 1) * 1000 * kafkaRetryScale);
+    }
+  }
+
+  private async commit(messages: FeedMessage[]): Promise<void> {
+    const next = new Map<string, { topic: string; partition: number; offset: string }>();
+    for (const m of messages) {
+      const key = `${m.topic}:${m.partition}`;
+      const offset = String(m.offset + 1);
+      const old = next.get(key);
+      if (!old || Number(old.offset) < Number(offset))
+        next.set(key, { topic: m.topic, partition: m.partition, offset });
+    }
+    try {
+      await this.consumer?.commitOffsets([...next.values()]);
+    } catch (err) {
+      this.log(`commit failed (the messages will be delivered again): ${err}`);
+    }
+  }
+
+  private async disable(status: number): Promise<void> {
+    this.log(`Error talking to OpenWhisk, status code ${status}; disabling the trigger`);
+    this.status = {
+      active: false,
+      dateChanged: Date.now(),
+      reason: {
+        kind: "AUTO",
+        statusCode: status,
+        message: `Automatically disabled after receiving a ${status} status code when firing the trigger.`,
+      },
+    };
+    await this.stop();
+  }
+
+  private async crash(err: Error): Promise<void> {
+    this.log(`Uncaught exception: ${err.message}; the consumer restarts from the last committed offset`);
+    this.pending = [];
+    this.pendingSize = 0;
+    clearTimeout(this.timer);
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    await consumer?.disconnect().catch(() => {});
+    if (this.stopped) return;
+    await sleep(10_000 * this.options.feeds.kafkaRetryScale);
+    if (!this.stopped && this.status.active) await this.start().catch((e: unknown) => this.log(`restart failed: ${e}`));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    await consumer?.disconnect().catch(() => {});
+  }
+
+  read(): Record<string, unknown> {
+    const { config, status } = this;
+    return {
+      config: {
+        triggerName: config.triggerName,
+        topic: config.topic,
+        isJSONData: config.isJSONData,
+        isBinaryValue: config.isBinaryValue,
+        isBinaryKey: config.isBinaryKey,
+        kafka_brokers_sasl: config.brokers,
+        kafka_admin_url: config.kafka_admin_url,
+        user: config.user,
+        password: config.password,
+      },
+      status: {
+        active: status.active,
+        dateChanged: status.dateChanged,
+        dateChangedISO: new Date(status.dateChanged).toISOString().replace(/\.\d{3}Z$/, "Z"),
+        ...(status.reason ? { reason: status.reason } : {}),
+      },
+    };
+  }
+}
+
+function brokersFrom(raw: unknown): string[] | undefined {
+  if (Array.isArray(raw) && raw.length > 0) return raw.map(String);
+  if (typeof raw === "string" && raw !== "") return raw.split(",");
+  return undefined;
+}
+
+export class KafkaFeedProvider implements BuiltinProvider {
+  private readonly feeds = new Map<string, TriggerFeed>();
+  private options?: LocalOptions;
+  private platform?: Platform;
+
+  register(platform: Platform, options: LocalOptions): void {
+    this.platform = platform;
+    this.options = options;
+    platform.registerBuiltin("messaging", "messageHubFeed", (params, ctx) => this.lifecycle(params, ctx), [
+      { key: "feed", value: true },
+      { key: "description", value: "Fire a trigger for the messages of a Kafka topic" },
+    ]);
+  }
+
+  /** The feeds by trigger name, for tests and status pages. */
+  get(triggerName: string): TriggerFeed | undefined {
+    return this.feeds.get(triggerName);
+  }
+
+  private async lifecycle(params: Record<string, unknown>, ctx: BuiltinContext): Promise<Record<string, unknown>> {
+    const options = this.options!;
+    const apiHost = this.platform!.apiHost;
+    const triggerName = feedTriggerName(params.triggerName, ctx.namespace);
+    const authKey = String(params.authKey ?? "");
+    const event = params.lifecycleEvent;
+    const authorized = async (rejectNotFound: boolean) => {
+      const res = await getTrigger(apiHost, authKey, triggerName);
+      if (res.status >= 400 && (rejectNotFound || res.status !== 404)) {
+        throw new Error("You are not authorized for this trigger.");
+      }
+    };
+    if (event === "CREATE") {
+      const topic = params.topic;
+      if (typeof topic !== "string" || topic === "") throw new Error("You must supply a 'topic' parameter.");
+      if (!params.triggerName) throw new Error("You must supply a 'triggerName' parameter.");
+      const flags: Flags = {
+        isJSONData: flag(params, "isJSONData"),
+        isBinaryValue: flag(params, "isBinaryValue"),
+        isBinaryKey: flag(params, "isBinaryKey"),
+      };
+      if (flags.isJSONData && flags.isBinaryValue)
+        throw new Error("isJSONData and isBinaryValue cannot both be enabled.");
+      const brokers = brokersFrom(params.kafka_brokers_sasl);
+      if (!brokers) throw new Error("You must supply a 'kafka_brokers_sasl' parameter.");
+      if (this.feeds.has(triggerName)) throw new Error(`${triggerName} already exists`);
+      await authorized(true);
+      const feed = new TriggerFeed(
+        {
+          ...flags,
+          triggerName,
+          topic,
+          brokers,
+          user: typeof params.user === "string" ? params.user : undefined,
+          password: typeof params.password === "string" ? params.password : undefined,
+          kafka_admin_url: typeof params.kafka_admin_url === "string" ? params.kafka_admin_url : undefined,
+          authKey,
+          raw: params,
+        },
+        apiHost,
+        options,
+      );
+      try {
+        await feed.pinLatest();
+        await feed.start();
+      } catch (err) {
+        await feed.stop();
+        throw new Error(`Could not connect to Kafka: ${err instanceof Error ? err.message : err}`);
+      }
+      this.feeds.set(triggerName, feed);
+      ctx.log(`created the feed of ${triggerName} on topic ${topic}`);
+      return { uuid: feed.uuid };
+    }
+    if (event === "READ") {
+      await authorized(true);
+      const feed = this.feeds.get(triggerName);
+      if (!feed) throw new Error(`could not find trigger ${triggerName} in the database`);
+      return feed.read();
+    }
+    if (event === "UPDATE") {
+      await authorized(true);
+      const feed = this.feeds.get(triggerName);
+      if (!feed) throw new Error(`could not find trigger ${triggerName} in the database`);
+      if (!feed.status.active) throw new Error(`${triggerName} cannot be updated because it is disabled`);
+      const next = { ...feed.config };
+      for (const key of ["isJSONData", "isBinaryValue", "isBinaryKey"] as const) {
+        if (params[key] !== undefined) next[key] = flag(params, key);
+      }
+      if (next.isJSONData && next.isBinaryValue)
+        throw new Error("isJSONData and isBinaryValue cannot both be enabled.");
+      // The provider restarts the consumer; it resumes from the committed offsets.
+      await feed.stop();
+      feed.config = next;
+      await feed.start();
+      return { status: "updated trigger" };
+    }
+    if (event === "DELETE") {
+      await authorized(false);
+      const feed = this.feeds.get(triggerName);
+      if (!feed) throw new Error(`could not find trigger ${triggerName} in the database`);
+      this.feeds.delete(triggerName);
+      await feed.stop();
+      return {};
+    }
+    return { error: "unsupported lifecycleEvent" };
+  }
+
+  async stop(): Promise<void> {
+    const feeds = [...this.feeds.values()];
+    this.feeds.clear();
+    await Promise.allSettled(feeds.map((f) => f.stop()));
+  }
+}

@@ -57,8 +57,9 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[], timeoutMs =
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((spec) => !existing.has(spec.topic));
   if (missing.length > 0) {
+    // KafkaJS's own wait for leaders fails on the broker's "unknown topic" answer; the loop below waits instead.
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: missing.map((spec) => ({ topic: spec.topic, numPartitions: spec.partitions, replicationFactor: -1 })),
     });
   }

@@ -1,0 +1,70 @@
+// From decoded feed records to events the step applies, events it ignores, and records it dead-letters.
+import type { CloudEvent } from "../events/envelope.ts";
+import { idempotencyKey } from "../events/envelope.ts";
+import type { DecodedRecord } from "../feed/decode.ts";
+import { asRetryEnvelope, type DeadLetterReason, type RecordOrigin } from "./failures.ts";
+import type { StepCatalog } from "./spec.ts";
+
+interface Base {
+  index: number;
+  origin: RecordOrigin;
+  rawValue: unknown;
+  /** Deliveries so far: 1, or the retry envelope's attempt. */
+  attempt: number;
+}
+
+export type Classified =
+  | (Base & { kind: "event"; event: CloudEvent<string, unknown>; key: string; entityId: string; notBefore: number })
+  | (Base & { kind: "ignored"; event: CloudEvent<string, unknown> })
+  | (Base & { kind: "dead-letter"; reason: DeadLetterReason; message: string });
+
+export function originOf(record: DecodedRecord): RecordOrigin {
+  return "direct" in record.origin
+    ? { direct: true }
+    : {
+        topic: record.origin.topic,
+        partition: record.origin.partition,
+        offset: String(record.origin.offset),
+        key: record.origin.key,
+      };
+}
+
+export function classify(
+  records: DecodedRecord[],
+  step: { catalog: StepCatalog; handles: readonly string[]; entityOf?: (event: CloudEvent<string, unknown>) => string },
+): Classified[] {
+  return records.map((record, index): Classified => {
+    const origin = originOf(record);
+    const base = { index, origin, rawValue: record.rawValue, attempt: 1 };
+    if (!record.outcome.ok) {
+      return { ...base, kind: "dead-letter", reason: record.outcome.reason, message: record.outcome.message };
+    }
+    const retry = asRetryEnvelope(record.outcome.value);
+    const value = retry ? retry.value : record.outcome.value;
+    // A retried message is reported and dead-lettered as the original value, with its attempt count.
+    const unwrapped = { ...base, rawValue: value, attempt: retry ? retry.attempt : 1 };
+    const parsed = step.catalog.parse(value);
+    if (!parsed.ok) {
+      return { ...unwrapped, kind: "dead-letter", reason: parsed.reason, message: parsed.message };
+    }
+    const event = parsed.event;
+    if (!step.handles.includes(event.type)) return { ...unwrapped, kind: "ignored", event };
+    const entityId = step.entityOf ? step.entityOf(event) : event.subject;
+    if (typeof entityId !== "string" || entityId === "") {
+      return {
+        ...unwrapped,
+        kind: "dead-letter",
+        reason: "schema",
+        message: `event ${event.id} names no entity (subject)`,
+      };
+    }
+    return {
+      ...unwrapped,
+      kind: "event",
+      event,
+      key: idempotencyKey(event),
+      entityId,
+      notBefore: retry?.notBefore ?? 0,
+    };
+  });
+}

@@ -1,0 +1,53 @@
+// The documents a step keeps in its service's database. The entity's state, the keys of the events already
+// applied to it and the events still to publish (the outbox) share one document, so one write commits all three.
+import type { CloudEvent } from "../events/envelope.ts";
+
+export interface OutboxEntry {
+  topic: string;
+  /** Kafka key: the entity the event is about, so each entity's events stay in order on one partition. */
+  key: string;
+  event: CloudEvent<string, unknown>;
+}
+
+interface WithOutbox {
+  _id: string;
+  _rev?: string;
+  outbox: OutboxEntry[];
+  /** Epoch ms when the oldest unpublished entry was written; absent when the outbox is empty (the relay's index). */
+  outboxSince?: number;
+}
+
+export interface EntityDoc<S> extends WithOutbox {
+  kind: "entity";
+  state: S;
+  /** Number of events applied to this entity. */
+  version: number;
+  /** Digest of each applied event's idempotency key -> epoch ms when it was applied (kept for the retention window). */
+  applied: Record<string, number>;
+  updatedAt: number;
+}
+
+export type IdempotencyStatus = "INPROGRESS" | "COMPLETED";
+
+export interface IdempotencyDoc extends WithOutbox {
+  kind: "idempotency";
+  status: IdempotencyStatus;
+  payloadHash: string;
+  /** While INPROGRESS: the holder's activation deadline (epoch ms); after it the lock may be taken over. */
+  inProgressExpiresAt: number;
+  /** Epoch ms after which the record may be purged: the retention window. */
+  expiresAt: number;
+  result?: unknown;
+}
+
+export type StepDoc = EntityDoc<unknown> | IdempotencyDoc;
+
+export const entityDocId = (entityId: string) => `entity:${entityId}`;
+export const idempotencyDocId = (keyDigest: string) => `idem:${keyDigest}`;
+
+/** The outbox fields after some entries were published: the others stay, with their original age. */
+export function withoutPublished<D extends WithOutbox>(doc: D, publishedIds: ReadonlySet<string>): D {
+  const outbox = doc.outbox.filter((entry) => !publishedIds.has(entry.event.id));
+  const { outboxSince: _since, ...rest } = doc;
+  return (outbox.length > 0 ? { ...rest, outbox, outboxSince: doc.outboxSince } : { ...rest, outbox }) as D;
+}

@@ -1,0 +1,117 @@
+// Applying a run of events to one entity, in order: the pure heart of an entity step (no I/O, unit-tested).
+import { createHash } from "node:crypto";
+import type { CloudEvent } from "../events/envelope.ts";
+import { type EntityDoc, entityDocId, type OutboxEntry } from "./documents.ts";
+import { outboxEntriesFor } from "./emit.ts";
+import type { EntityStepSpec, Retention, StepLimits } from "./spec.ts";
+
+export interface PendingEvent {
+  /** Position of the message in the activation's batch, to report its outcome. */
+  index: number;
+  event: CloudEvent<string, unknown>;
+  /** The event's idempotency key (source + id). */
+  key: string;
+  /** Deliveries so far through the retry topic (1 for a first delivery). */
+  attempt: number;
+}
+
+export type FoldOutcome =
+  | { status: "applied"; emitted: string[] }
+  | { status: "duplicate" }
+  | { status: "dead-letter"; reason: "handler-failed" | "emit-invalid"; message: string; attempts: number };
+
+export interface FoldResult<S> {
+  /** The document to write, or undefined when nothing changed (all duplicates or failures). */
+  doc: EntityDoc<S> | undefined;
+  outcomes: Map<number, FoldOutcome>;
+  /** Outbox entries added by this fold, to publish once the document is written. */
+  added: OutboxEntry[];
+}
+
+/** 128 bits of SHA-256: a short, fixed-size name for a key in the entity document. */
+export function keyDigest(key: string): string {
+  return createHash("sha256").update(key).digest("base64url").slice(0, 22);
+}
+
+function pruneApplied(applied: Record<string, number>, now: number, retention: Retention): Record<string, number> {
+  // Newest first; among keys applied at the same time, the later one (insertion order) first.
+  const kept = Object.entries(applied)
+    .filter(([, at]) => at > now - retention.windowMs)
+    .reverse();
+  kept.sort((a, b) => b[1] - a[1]);
+  return Object.fromEntries(kept.slice(0, retention.maxKeysPerEntity));
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export function foldEntity<S>(
+  step: EntityStepSpec<S>,
+  entityId: string,
+  current: EntityDoc<S> | undefined,
+  events: PendingEvent[],
+  options: { now: number; limits: StepLimits; retention: Retention },
+): FoldResult<S> {
+  const { now } = options;
+  let state = current?.state;
+  let version = current?.version ?? 0;
+  const applied = { ...(current?.applied ?? {}) };
+  const added: OutboxEntry[] = [];
+  const outcomes = new Map<number, FoldOutcome>();
+
+  for (const pending of events) {
+    const digest = keyDigest(pending.key);
+    if (applied[digest] !== undefined) {
+      outcomes.set(pending.index, { status: "duplicate" });
+      continue;
+    }
+    let decision: ReturnType<typeof step.handle> | undefined;
+    let failure: unknown;
+    let attempts = 0;
+    while (decision === undefined && attempts < options.limits.handlerAttempts) {
+      attempts += 1;
+      try {
+        decision = step.handle(pending.event, state, { now, step: step.name, entityId });
+      } catch (err) {
+        failure = err;
+      }
+    }
+    if (decision === undefined) {
+      outcomes.set(pending.index, {
+        status: "dead-letter",
+        reason: "handler-failed",
+        message: errorText(failure),
+        attempts,
+      });
+      continue;
+    }
+    let entries: OutboxEntry[];
+    try {
+      entries = outboxEntriesFor(step, pending, decision.emit ?? [], entityId, now);
+    } catch (err) {
+      outcomes.set(pending.index, { status: "dead-letter", reason: "emit-invalid", message: errorText(err), attempts });
+      continue;
+    }
+    state = decision.state;
+    version += 1;
+    applied[digest] = now;
+    added.push(...entries);
+    outcomes.set(pending.index, { status: "applied", emitted: entries.map((entry) => entry.event.id) });
+  }
+
+  if (version === (current?.version ?? 0)) return { doc: undefined, outcomes, added };
+  const outbox = [...(current?.outbox ?? []), ...added];
+  const doc: EntityDoc<S> = {
+    _id: current?._id ?? entityDocId(entityId),
+    ...(current?._rev ? { _rev: current._rev } : {}),
+    kind: "entity",
+    state: state as S,
+    version,
+    applied: pruneApplied(applied, now, options.retention),
+    outbox,
+    ...(outbox.length > 0 ? { outboxSince: current?.outboxSince ?? now } : {}),
+    updatedAt: now,
+  };
+  return { doc, outcomes, added };
+}

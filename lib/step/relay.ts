@@ -1,0 +1,156 @@
+// The outbox relay: an action an alarm trigger runs every minute. It publishes what an activation that died
+// between its write and its clear left in an outbox, and purges idempotency records past their retention window.
+// An alarm rather than a `_changes` follower, because an action cannot hold a feed open between activations.
+import type { Producer } from "kafkajs";
+import type { Cloudant } from "../store/client.ts";
+import { clientsFor } from "./clients.ts";
+import { sendRecords } from "./outgoing.ts";
+import { deadlineFromParams } from "./parameters.ts";
+import { clearOutboxes } from "./publish.ts";
+import { ensureStepIndexes, findExpiredRecords, findStaleOutboxes, writeDocs } from "./store-io.ts";
+import { describeError, isTransientStoreError, retryWithinDeadline } from "./transient.ts";
+
+export interface RelaySpec {
+  name: string;
+  databases: string[];
+  /** Outbox entries younger than this are left to the activation that wrote them. */
+  graceMs?: number;
+  /** Documents handled per database per run. */
+  batchSize?: number;
+}
+
+export interface RelayIO {
+  cloudant: Cloudant;
+  producer: () => Promise<Producer>;
+  now: () => number;
+  deadline: number;
+  /** Identifies this run in the lease document. */
+  holder: string;
+}
+
+export interface RelayDatabaseReport {
+  database: string;
+  published: number;
+  stillPending: number;
+  purged: number;
+  skipped?: string;
+  error?: string;
+}
+
+const LEASE_ID = "relay-lease";
+const indexed = new Set<string>();
+
+/**
+ * One relay at a time per database: a lease document that expires with the holder's deadline. Two relays would
+ * only publish duplicates (consumers absorb them), but the lease keeps the duplicates and the work down.
+ */
+async function takeLease(cloudant: Cloudant, db: string, io: RelayIO): Promise<string | undefined> {
+  const existing = await cloudant.getDocument({ db, docId: LEASE_ID }).then(
+    (response) => response.result as { _rev?: string; holder?: string; expiresAt?: number },
+    (err: unknown) => {
+      if ((err as { status?: number }).status === 404) return undefined;
+      throw err;
+    },
+  );
+  if (existing && (existing.expiresAt ?? 0) > io.now() && existing.holder !== io.holder) {
+    return `another relay (${existing.holder}) holds the lease until ${new Date(existing.expiresAt ?? 0).toISOString()}`;
+  }
+  const results = await writeDocs(cloudant, db, [
+    {
+      _id: LEASE_ID,
+      ...(existing?._rev ? { _rev: existing._rev } : {}),
+      holder: io.holder,
+      expiresAt: io.deadline,
+    } as never,
+  ]);
+  return results.get(LEASE_ID)?.ok ? undefined : "another relay took the lease first";
+}
+
+async function relayDatabase(spec: RelaySpec, db: string, io: RelayIO): Promise<RelayDatabaseReport> {
+  const report: RelayDatabaseReport = { database: db, published: 0, stillPending: 0, purged: 0 };
+  const storeCall = <T>(fn: () => Promise<T>) =>
+    retryWithinDeadline(fn, {
+      deadline: { at: io.deadline, reserveMs: 2_000 },
+      now: io.now,
+      isTransient: isTransientStoreError,
+    });
+  if (!indexed.has(db)) {
+    await storeCall(() => ensureStepIndexes(io.cloudant, db));
+    indexed.add(db);
+  }
+  const skipped = await storeCall(() => takeLease(io.cloudant, db, io));
+  if (skipped) return { ...report, skipped };
+  const limit = spec.batchSize ?? 500;
+  const stale = await storeCall(() => findStaleOutboxes(io.cloudant, db, io.now() - (spec.graceMs ?? 30_000), limit));
+  const entries = stale.flatMap((doc) => doc.outbox);
+  if (entries.length > 0) {
+    const producer = await io.producer();
+    await sendRecords(
+      producer,
+      entries.map((entry) => ({ topic: entry.topic, key: entry.key, value: JSON.stringify(entry.event) })),
+      10_000,
+    );
+    report.published = entries.length;
+    report.stillPending = await clearOutboxes(
+      io.cloudant,
+      db,
+      stale,
+      new Set(entries.map((entry) => entry.event.id)),
+      storeCall,
+    );
+  }
+  const expired = await storeCall(() => findExpiredRecords(io.cloudant, db, io.now(), limit));
+  if (expired.length > 0) {
+    const deleted = await storeCall(() =>
+      writeDocs(
+        io.cloudant,
+        db,
+        expired.map((doc) => ({ _id: doc._id, _rev: doc._rev, _deleted: true }) as never),
+      ),
+    );
+    report.purged = [...deleted.values()].filter((result) => result.ok).length;
+  }
+  await storeCall(() => io.cloudant.getDocument({ db, docId: LEASE_ID })).then(
+    (lease) => writeDocs(io.cloudant, db, [{ ...(lease.result as object), expiresAt: 0 } as never]),
+    () => undefined,
+  );
+  return report;
+}
+
+export function defineOutboxRelay(spec: RelaySpec) {
+  const run = async (io: RelayIO) => {
+    const databases: RelayDatabaseReport[] = [];
+    for (const db of spec.databases) {
+      databases.push(
+        await relayDatabase(spec, db, io).catch((err: unknown) => ({
+          database: db,
+          published: 0,
+          stillPending: 0,
+          purged: 0,
+          error: describeError(err),
+        })),
+      );
+    }
+    const failed = databases.filter((d) => d.error);
+    console.log(`${spec.name}: ${JSON.stringify(databases)}`);
+    return failed.length > 0
+      ? { error: { relay: spec.name, message: "some databases failed", databases } }
+      : { relay: spec.name, databases };
+  };
+  const main = async (params: Record<string, unknown>) => {
+    try {
+      const clients = clientsFor(params, spec.name);
+      const now = Date.now;
+      return await run({
+        cloudant: clients.cloudant,
+        producer: clients.producer,
+        now,
+        deadline: deadlineFromParams(process.env, now),
+        holder: process.env.__OW_ACTIVATION_ID ?? `pid-${process.pid}`,
+      });
+    } catch (err) {
+      return { error: { relay: spec.name, message: describeError(err) } };
+    }
+  };
+  return { spec, run, main };
+}

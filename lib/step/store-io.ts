@@ -1,0 +1,95 @@
+// The step's round trips to its database: one bulk read, one bulk write, and a query for the relay.
+import type { Cloudant } from "../store/client.ts";
+import { statusOf } from "../store/client.ts";
+import type { StepDoc } from "./documents.ts";
+
+export class MissingDatabase extends Error {
+  override name = "MissingDatabase";
+  constructor(readonly db: string) {
+    super(`database ${db} does not exist (create it when deploying: npm run provision, or ensureDatabase)`);
+  }
+}
+
+function rethrowMissing(db: string, err: unknown): never {
+  if (statusOf(err) === 404) throw new MissingDatabase(db);
+  throw err;
+}
+
+/** One round trip: the current documents with these ids; ids without a live document are absent from the map. */
+export async function readDocs<D extends StepDoc>(
+  client: Cloudant,
+  db: string,
+  ids: string[],
+): Promise<Map<string, D>> {
+  const found = new Map<string, D>();
+  if (ids.length === 0) return found;
+  const response = await client
+    .postAllDocs({ db, keys: [...new Set(ids)], includeDocs: true })
+    .catch((err) => rethrowMissing(db, err));
+  for (const row of response.result.rows) {
+    if (row.id && row.doc && !row.value?.deleted) found.set(row.id, row.doc as unknown as D);
+  }
+  return found;
+}
+
+export type WriteOutcome =
+  | { id: string; ok: true; rev: string }
+  | { id: string; ok: false; conflict: boolean; reason: string };
+
+/** One round trip: writes every document; each succeeds or fails (409 conflict) on its own, as CouchDB does. */
+export async function writeDocs(client: Cloudant, db: string, docs: StepDoc[]): Promise<Map<string, WriteOutcome>> {
+  const outcomes = new Map<string, WriteOutcome>();
+  if (docs.length === 0) return outcomes;
+  const response = await client
+    .postBulkDocs({ db, bulkDocs: { docs: docs as never[] } })
+    .catch((err) => rethrowMissing(db, err));
+  response.result.forEach((result, index) => {
+    const id = result.id ?? docs[index]?._id ?? "";
+    outcomes.set(
+      id,
+      result.ok && result.rev
+        ? { id, ok: true, rev: result.rev }
+        : { id, ok: false, conflict: result.error === "conflict", reason: `${result.error}: ${result.reason ?? ""}` },
+    );
+  });
+  return outcomes;
+}
+
+/** Documents whose outbox has waited longer than the cutoff: left by an activation that died before publishing. */
+export async function findStaleOutboxes(
+  client: Cloudant,
+  db: string,
+  cutoff: number,
+  limit: number,
+): Promise<StepDoc[]> {
+  const response = await client
+    .postFind({ db, selector: { outboxSince: { $gt: 0, $lt: cutoff } }, limit })
+    .catch((err) => rethrowMissing(db, err));
+  return response.result.docs as unknown as StepDoc[];
+}
+
+/** Idempotency records past their retention window. */
+export async function findExpiredRecords(client: Cloudant, db: string, now: number, limit: number): Promise<StepDoc[]> {
+  const response = await client
+    .postFind({ db, selector: { kind: "idempotency", expiresAt: { $gt: 0, $lt: now } }, limit })
+    .catch((err) => rethrowMissing(db, err));
+  return response.result.docs as unknown as StepDoc[];
+}
+
+/** The indexes the relay's queries use; creating an existing index is a no-op. */
+export async function ensureStepIndexes(client: Cloudant, db: string): Promise<void> {
+  await client.postIndex({
+    db,
+    ddoc: "step-kit",
+    name: "outbox-since",
+    index: { fields: [{ outboxSince: "asc" } as never] },
+    type: "json",
+  });
+  await client.postIndex({
+    db,
+    ddoc: "step-kit",
+    name: "expires-at",
+    index: { fields: [{ kind: "asc" } as never, { expiresAt: "asc" } as never] },
+    type: "json",
+  });
+}

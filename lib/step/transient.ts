@@ -1,0 +1,72 @@
+// Which failures pass by themselves (retry them) and which do not (report them), and retrying within a deadline.
+import { statusOf } from "../store/client.ts";
+
+/** Store answers worth retrying: 429 (Cloudant's throughput limit), 408, 5xx; or no answer at all. */
+export function isTransientStoreError(err: unknown): boolean {
+  const status = statusOf(err);
+  if (status === undefined) return true;
+  return status === 429 || status === 408 || status >= 500;
+}
+
+/** KafkaJS marks errors it considers passing as retriable; a connection failure has no answer at all. */
+export function isTransientKafkaError(err: unknown): boolean {
+  const e = err as { retriable?: boolean; name?: string };
+  if (e.retriable === true) return true;
+  return /KafkaJSConnectionError|KafkaJSNumberOfRetriesExceeded|KafkaJSRequestTimeoutError|KafkaJSBrokerNotFound/.test(
+    e.name ?? "",
+  );
+}
+
+export interface Deadline {
+  /** Epoch milliseconds by which the activation must have answered. */
+  at: number;
+  /** Time kept in hand at the end for the work after the retried call (sending to the retry topic, answering). */
+  reserveMs: number;
+}
+
+export interface BackoffOptions {
+  deadline: Deadline;
+  now: () => number;
+  isTransient: (err: unknown) => boolean;
+  firstDelayMs?: number;
+  maxDelayMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export class GaveUp extends Error {
+  override name = "GaveUp";
+  constructor(
+    readonly attempts: number,
+    readonly lastError: unknown,
+  ) {
+    super(`gave up after ${attempts} attempts: ${describeError(lastError)}`);
+  }
+}
+
+/**
+ * Calls fn until it succeeds, a non-transient error occurs (rethrown as is), or the next wait would run into the
+ * deadline's reserve (GaveUp). Delays double from firstDelayMs up to maxDelayMs.
+ */
+export async function retryWithinDeadline<T>(fn: () => Promise<T>, options: BackoffOptions): Promise<T> {
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  let delay = options.firstDelayMs ?? 100;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!options.isTransient(err)) throw err;
+      const budget = options.deadline.at - options.deadline.reserveMs - options.now();
+      if (budget < delay) throw new GaveUp(attempt, err);
+      await sleep(delay);
+      delay = Math.min(delay * 2, options.maxDelayMs ?? 2_000);
+    }
+  }
+}
+
+export function describeError(err: unknown): string {
+  if (err instanceof Error) {
+    const status = statusOf(err);
+    return status !== undefined ? `${err.message} (HTTP ${status})` : err.message;
+  }
+  return String(err);
+}

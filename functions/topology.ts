@@ -1,19 +1,70 @@
-// The topics and databases of the pump maintenance system, in one place. Each service owns its database and
-// publishes its events on its own topic; partition counts bound how many entities proceed in parallel.
+// The topics and databases of the pump maintenance system. Each service owns its database and publishes its
+// events on its own topic, keyed by the entity they are about; partition counts bound how many entities proceed
+// side by side.
 import type { TopicSpec } from "../lib/kafka/client.ts";
+import type { EventType } from "./events.ts";
 
 export const SERVICES = ["assets", "monitoring", "workorders", "parts", "crews"] as const;
 export type Service = (typeof SERVICES)[number];
 
 const PARTITIONS = 4;
 
-export const TOPICS: TopicSpec[] = [
-  { topic: "pump.assets", partitions: PARTITIONS },
-  { topic: "pump.metrics", partitions: PARTITIONS },
-  ...SERVICES.map((service) => ({ topic: `${service}.events`, partitions: PARTITIONS })),
-  { topic: "saga.retry", partitions: PARTITIONS },
-  { topic: "saga.deadletter", partitions: 1 },
-];
+export const TOPIC = {
+  assets: "pump.assets",
+  metrics: "pump.metrics",
+  monitoring: "monitoring.events",
+  workorders: "workorders.events",
+  commands: "workorders.commands",
+  parts: "parts.events",
+  crews: "crews.events",
+  deadLetter: "saga.deadletter",
+} as const;
+
+/** Where each event type is published. */
+export const ROUTES: Record<EventType, string> = {
+  "pump.registered": TOPIC.assets,
+  "pump.metric.reported": TOPIC.metrics,
+  "maintenance.requested": TOPIC.monitoring,
+  "workorder.opened": TOPIC.workorders,
+  "workorder.scheduled": TOPIC.workorders,
+  "workorder.cancelled": TOPIC.workorders,
+  "workorder.deadline.passed": TOPIC.commands,
+  "workorder.cancel.requested": TOPIC.commands,
+  "part.reserved": TOPIC.parts,
+  "part.unavailable": TOPIC.parts,
+  "part.released": TOPIC.parts,
+  "crew.assigned": TOPIC.crews,
+  "crew.unavailable": TOPIC.crews,
+  "crew.released": TOPIC.crews,
+};
+
+/** Each step's retry topic: the step's own trigger consumes it again. */
+export const retryTopicOf = (step: string) => `${step}.retry`;
 
 /** One Cloudant database per service: nobody reads another service's database. */
-export const DATABASES: string[] = SERVICES.map((service) => `saga-${service}`);
+export const DATABASE: Record<Service, string> = {
+  assets: "saga-assets",
+  monitoring: "saga-monitoring",
+  workorders: "saga-workorders",
+  parts: "saga-parts",
+  crews: "saga-crews",
+};
+
+export const DATABASES: string[] = Object.values(DATABASE);
+
+/** The steps (actions bound to Kafka feeds) and the topics each consumes, for triggers, retry topics and tests. */
+export const STEPS = {
+  "assets.registry": { service: "assets", consumes: [TOPIC.assets, TOPIC.metrics] },
+  "monitoring.detect": { service: "monitoring", consumes: [TOPIC.assets, TOPIC.metrics] },
+  "workorders.saga": { service: "workorders", consumes: [TOPIC.monitoring, TOPIC.parts, TOPIC.crews, TOPIC.commands] },
+  "parts.stock": { service: "parts", consumes: [TOPIC.workorders] },
+  "crews.roster": { service: "crews", consumes: [TOPIC.parts, TOPIC.workorders] },
+} as const satisfies Record<string, { service: Service; consumes: string[] }>;
+
+export const TOPICS: TopicSpec[] = [
+  ...Object.values(TOPIC)
+    .filter((topic) => topic !== TOPIC.deadLetter)
+    .map((topic) => ({ topic, partitions: PARTITIONS })),
+  ...Object.keys(STEPS).map((step) => ({ topic: retryTopicOf(step), partitions: PARTITIONS })),
+  { topic: TOPIC.deadLetter, partitions: 1 },
+];

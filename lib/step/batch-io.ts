@@ -17,4 +17,8 @@ export interface BatchIO {
   deadline: number;
   sleep?: (ms: number) => Promise<void>;
   crash?: CrashPoints;
+  /** Non-secret parameters bound to the action (policies such as a deadline length), handed to handlers. */
+  config?: Readonly<Record<string, unknown>>;
+  /** Where the one summary line per activation goes (the activation's log); default console.log. */
+  log?: (line: string) => void;
 }

@@ -10,7 +10,14 @@ import { deadlineFromParams, STEP_PARAMETER_KEYS } from "./parameters.ts";
 import type { BatchReport } from "./report.ts";
 import { runEntityBatch } from "./run-entity-batch.ts";
 import { runKeyedBatch } from "./run-keyed-batch.ts";
-import { DEFAULT_LIMITS, type EntityStepSpec, type KeyedStepSpec, type StepLimits } from "./spec.ts";
+import { runStreamBatch } from "./run-stream-batch.ts";
+import {
+  DEFAULT_LIMITS,
+  type EntityStepSpec,
+  type KeyedStepSpec,
+  type StepLimits,
+  type StreamStepSpec,
+} from "./spec.ts";
 
 export type ActionParams = Record<string, unknown>;
 
@@ -46,6 +53,15 @@ function checkSpec(spec: CommonSpec): void {
   if (problems.length > 0) throw new Error(`step ${spec.name || "(unnamed)"}: ${problems.join("; ")}`);
 }
 
+/** The bound parameters a handler may see: neither secrets nor the feed's messages. */
+function configOf(params: ActionParams): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(params).filter(
+      ([key]) => !STEP_PARAMETER_KEYS.has(key) && key !== "messages" && !key.startsWith("__ow_"),
+    ),
+  );
+}
+
 function answer(step: string, report: BatchReport): StepAnswer {
   if (report.counts.unsent === 0) return report;
   const message = `${report.counts.unsent} message(s) could be sent neither to the retry nor to the dead-letter topic; this result lists them`;
@@ -63,7 +79,7 @@ function stepAction(
     // Malformed parameters as a whole: keep them in the result, the only place a person can find them again.
     if (!decoded.ok) return { error: { step: spec.name, message: decoded.message, unprocessed: params.messages } };
     const report = await runBatch(decoded.records, io);
-    console.log(
+    (io.log ?? console.log)(
       `${spec.name}: ${JSON.stringify(report.counts)} published=${report.published} pending=${report.outboxPending}`,
     );
     return answer(spec.name, report);
@@ -73,7 +89,8 @@ function stepAction(
       const clients = clientsFor(params, spec.name);
       const now = Date.now;
       const deadline = deadlineFromParams(process.env, now);
-      return await run(params, { cloudant: clients.cloudant, producer: clients.producer, now, deadline });
+      const config = configOf(params);
+      return await run(params, { cloudant: clients.cloudant, producer: clients.producer, now, deadline, config });
     } catch (err) {
       const message =
         err instanceof ConfigError ? `configuration: ${err.message}` : err instanceof Error ? err.message : String(err);
@@ -94,4 +111,9 @@ export function defineEntityStep<S>(spec: EntityStepSpec<S>): StepAction {
 /** A step with no entity of its own: each event is claimed with an idempotency record before the handler runs. */
 export function defineKeyedStep<R>(spec: KeyedStepSpec<R>): StepAction {
   return stepAction(spec, (records, io) => runKeyedBatch(spec, records, io));
+}
+
+/** An event-sourced step: its streams' commits are the source of truth; state is rebuilt by replaying them. */
+export function defineStreamStep<S>(spec: StreamStepSpec<S>): StepAction {
+  return stepAction(spec, (records, io) => runStreamBatch(spec, records, io));
 }

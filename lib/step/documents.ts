@@ -40,7 +40,29 @@ export interface IdempotencyDoc extends WithOutbox {
   result?: unknown;
 }
 
-export type StepDoc = EntityDoc<unknown> | IdempotencyDoc;
+/** What one input did to a stream: the input as received and the events the step emitted for it. */
+export interface StreamEntry {
+  input: CloudEvent<string, unknown>;
+  emitted: CloudEvent<string, unknown>[];
+}
+
+export interface StreamCommitDoc extends WithOutbox {
+  kind: "commit";
+  stream: string;
+  /** 1, 2, 3... The document id carries it, so two appends at one sequence number conflict. */
+  seq: number;
+  /** Key digests of the inputs in this commit: a stream's applied keys are those of all its commits. */
+  applied: string[];
+  entries: StreamEntry[];
+  committedAt: number;
+  /** The spec's projection of the state after this commit, for queries. */
+  view?: Record<string, unknown>;
+}
+
+export type StepDoc = EntityDoc<unknown> | IdempotencyDoc | StreamCommitDoc;
+
+/** Zero-padded so that a stream's commits sort by sequence in `_all_docs` and `_find`. */
+export const commitDocId = (stream: string, seq: number) => `stream:${stream}:${String(seq).padStart(10, "0")}`;
 
 export const entityDocId = (entityId: string) => `entity:${entityId}`;
 export const idempotencyDocId = (keyDigest: string) => `idem:${keyDigest}`;

@@ -51,7 +51,7 @@ export function foldEntity<S>(
   entityId: string,
   current: EntityDoc<S> | undefined,
   events: PendingEvent[],
-  options: { now: number; limits: StepLimits; retention: Retention },
+  options: { now: number; limits: StepLimits; retention: Retention; config?: Readonly<Record<string, unknown>> },
 ): FoldResult<S> {
   const { now } = options;
   let state = current?.state;
@@ -72,7 +72,7 @@ export function foldEntity<S>(
     while (decision === undefined && attempts < options.limits.handlerAttempts) {
       attempts += 1;
       try {
-        decision = step.handle(pending.event, state, { now, step: step.name, entityId });
+        decision = step.handle(pending.event, state, { now, step: step.name, entityId, config: options.config ?? {} });
       } catch (err) {
         failure = err;
       }

@@ -53,7 +53,11 @@ export async function runEntityBatch<S>(
     const folds = pending.map((entity) => {
       const messages = byEntity.get(entity) ?? [];
       const doc = current.get(entityDocId(entity));
-      return { entity, messages, fold: foldEntity(step, entity, doc, messages, { now: io.now(), limits, retention }) };
+      return {
+        entity,
+        messages,
+        fold: foldEntity(step, entity, doc, messages, { now: io.now(), limits, retention, config: io.config }),
+      };
     });
     const changed = folds.flatMap((f) => (f.fold.doc ? [f.fold.doc] : []));
     await io.crash?.beforeWrite?.();

@@ -129,7 +129,11 @@ export async function runKeyedBatch<R>(
       let failure: unknown;
       for (let attempt = 1; attempt <= limits.handlerAttempts; attempt += 1) {
         try {
-          const decision = await step.handle(claim.message.event, { now: io.now(), step: step.name });
+          const decision = await step.handle(claim.message.event, {
+            now: io.now(),
+            step: step.name,
+            config: io.config ?? {},
+          });
           const outbox = outboxEntriesFor(
             step,
             claim.message,

@@ -39,6 +39,8 @@ export interface HandlerContext {
   now: number;
   step: string;
   entityId: string;
+  /** Non-secret parameters bound to the action at deploy time. */
+  config: Readonly<Record<string, unknown>>;
 }
 
 export interface Decision<S> {
@@ -115,11 +117,35 @@ export interface KeyedStepSpec<R> {
   database: string;
   handle: (
     event: CloudEvent<string, unknown>,
-    context: { now: number; step: string },
+    context: { now: number; step: string; config: Readonly<Record<string, unknown>> },
   ) => Promise<KeyedDecision<R>> | KeyedDecision<R>;
   routes: Readonly<Record<string, string>>;
   topics: { retry: string; deadLetter: string };
   /** How long a completed record answers duplicates (default 7 days). */
   retentionMs?: number;
+  limits?: Partial<StepLimits>;
+}
+
+/**
+ * An event-sourced step: the entity (a stream) is the list of what happened to it, stored as commits; its state is
+ * rebuilt by replaying them. Each activation appends at most one commit per stream, at the next sequence number,
+ * so two activations appending to one stream conflict (409) and the loser replays and decides again.
+ */
+export interface StreamStepSpec<S> {
+  name: string;
+  source?: string;
+  catalog: StepCatalog;
+  handles: readonly string[];
+  database: string;
+  /** The stream (aggregate) an event belongs to. */
+  streamOf: (event: CloudEvent<string, unknown>) => string;
+  /** Applies one stored event (received or emitted) to the state. Pure. */
+  evolve: (state: S | undefined, event: CloudEvent<string, unknown>) => S;
+  /** Fields of the state after a commit, stored on the commit for queries (for example a deadline). */
+  project?: (state: S) => Record<string, unknown>;
+  /** The events to emit for an input, given the state before it. Pure; throwing dead-letters the input. */
+  decide: (input: CloudEvent<string, unknown>, state: S | undefined, context: HandlerContext) => Emit[];
+  routes: Readonly<Record<string, string>>;
+  topics: { retry: string; deadLetter: string };
   limits?: Partial<StepLimits>;
 }

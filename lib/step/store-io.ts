@@ -1,7 +1,7 @@
 // The step's round trips to its database: one bulk read, one bulk write, and a query for the relay.
 import type { Cloudant } from "../store/client.ts";
 import { statusOf } from "../store/client.ts";
-import type { StepDoc } from "./documents.ts";
+import type { StepDoc, StreamCommitDoc } from "./documents.ts";
 
 export class MissingDatabase extends Error {
   override name = "MissingDatabase";
@@ -55,6 +55,27 @@ export async function writeDocs(client: Cloudant, db: string, docs: StepDoc[]): 
   return outcomes;
 }
 
+/** Every commit of these streams, in one query, grouped by stream and sorted by sequence. */
+export async function readStreams(
+  client: Cloudant,
+  db: string,
+  streams: string[],
+): Promise<Map<string, StreamCommitDoc[]>> {
+  const byStream = new Map<string, StreamCommitDoc[]>(streams.map((stream) => [stream, []]));
+  if (streams.length === 0) return byStream;
+  const limit = 10_000;
+  const response = await client
+    .postFind({ db, selector: { kind: "commit", stream: { $in: [...new Set(streams)] } }, limit })
+    .catch((err) => rethrowMissing(db, err));
+  const docs = response.result.docs as unknown as StreamCommitDoc[];
+  // Streams here are short (a work order has a handful of commits); a longer history needs snapshots.
+  if (docs.length >= limit)
+    throw new Error(`reading streams returned ${limit} commits or more; snapshots are not implemented`);
+  for (const doc of docs) byStream.get(doc.stream)?.push(doc);
+  for (const commits of byStream.values()) commits.sort((a, b) => a.seq - b.seq);
+  return byStream;
+}
+
 /** Documents whose outbox has waited longer than the cutoff: left by an activation that died before publishing. */
 export async function findStaleOutboxes(
   client: Cloudant,
@@ -83,6 +104,13 @@ export async function ensureStepIndexes(client: Cloudant, db: string): Promise<v
     ddoc: "step-kit",
     name: "outbox-since",
     index: { fields: [{ outboxSince: "asc" } as never] },
+    type: "json",
+  });
+  await client.postIndex({
+    db,
+    ddoc: "step-kit",
+    name: "stream-commits",
+    index: { fields: [{ kind: "asc" } as never, { stream: "asc" } as never] },
     type: "json",
   });
   await client.postIndex({

@@ -1,0 +1,15 @@
+// Every action of the system and the TypeScript module it is built from (scripts/build.ts bundles each into
+// dist/<name>.js, which serverless.yml deploys).
+export const ACTION_ENTRIES: Record<string, string> = {
+  "assets-registry": "functions/assets/registry-step.ts",
+  "assets-view": "functions/assets/view.ts",
+  "monitoring-detect": "functions/monitoring/detect-step.ts",
+  "workorders-saga": "functions/workorders/saga-step.ts",
+  "workorders-deadlines": "functions/workorders/deadlines.ts",
+  "workorders-view": "functions/workorders/view.ts",
+  "parts-stock": "functions/parts/stock-step.ts",
+  "parts-view": "functions/parts/view.ts",
+  "crews-roster": "functions/crews/roster-step.ts",
+  "crews-view": "functions/crews/view.ts",
+  "saga-relay": "functions/relay.ts",
+};

@@ -1,0 +1,12 @@
+// Action: keeps the pump registry (pump.assets) and each pump's latest readings (pump.metrics).
+import { defineEntityStep } from "../../lib/step/define.ts";
+import { stepBasics } from "../steps.ts";
+import { applyToPump, type Pump } from "./registry.ts";
+
+export const registryStep = defineEntityStep<Pump>({
+  ...stepBasics("assets.registry", "assets"),
+  handles: ["pump.registered", "pump.metric.reported"],
+  handle: (event, pump) => applyToPump(event, pump),
+});
+
+export const main = registryStep.main;

@@ -1,0 +1,13 @@
+// Action: technicians per site; assigns a crew once a part is reserved, releases it when the order is cancelled.
+import { defineEntityStep } from "../../lib/step/define.ts";
+import { stepBasics } from "../steps.ts";
+import { applyToRoster, type Roster } from "./roster.ts";
+
+export const rosterStep = defineEntityStep<Roster>({
+  ...stepBasics("crews.roster", "crews"),
+  handles: ["part.reserved", "workorder.cancelled"],
+  entityOf: (event) => (event.data as { site: string }).site,
+  handle: applyToRoster,
+});
+
+export const main = rosterStep.main;

@@ -1,0 +1,8 @@
+// Web action: GET -> every site's technicians, their load per day and the assignments.
+import { DATABASE } from "../topology.ts";
+import { allEntities, answering, json, storeFor } from "../web.ts";
+import type { Roster } from "./roster.ts";
+
+export async function main(params: Record<string, unknown>) {
+  return answering(async () => json(200, { sites: await allEntities<Roster>(storeFor(params), DATABASE.crews) }));
+}

@@ -1,0 +1,80 @@
+// Every event of the pump maintenance system, its schema and its topic: the one place they are listed.
+import { z } from "zod";
+import { defineEventCatalog } from "../lib/events/catalog.ts";
+
+const id = z.string().min(1);
+const reading = {
+  rotation: z.number(),
+  current: z.number(),
+  pressure: z.number(),
+  flowRate: z.number(),
+  temperature: z.number(),
+};
+
+export const PROBLEMS = ["overheating", "pressure-drop", "overcurrent", "cavitation", "stalled"] as const;
+export const CANCEL_REASONS = ["no-part", "no-crew", "deadline", "operator"] as const;
+
+export const catalog = defineEventCatalog({
+  /** A pump joins the fleet (the seed's PumpSimulator asset event). */
+  "pump.registered": z.object({
+    assetId: id,
+    type: z.string(),
+    os: z.string(),
+    version: z.string(),
+    ipAddress: z.string(),
+    antivirus: z.string(),
+    site: id,
+    latitude: z.number().min(-90).max(90),
+    longitude: z.number().min(-180).max(180),
+    creationDate: z.iso.datetime({ offset: true }),
+    nominal: z.object(reading),
+  }),
+  /** One reading of a pump's sensors (the seed's metric event). */
+  "pump.metric.reported": z.object({ assetId: id, ...reading, timestamp: z.iso.datetime({ offset: true }) }),
+  /** Monitoring (or an operator) asks for maintenance: one per incident. */
+  "maintenance.requested": z.object({
+    incidentId: id,
+    assetId: id,
+    site: id,
+    problem: z.enum(PROBLEMS),
+    partType: id,
+    skill: id,
+    requestedBy: z.enum(["monitoring", "operator"]),
+    detectedAt: z.iso.datetime({ offset: true }),
+  }),
+  "workorder.opened": z.object({
+    workOrderId: id,
+    incidentId: id,
+    assetId: id,
+    site: id,
+    partType: id,
+    skill: id,
+    deadline: z.iso.datetime({ offset: true }),
+  }),
+  "workorder.scheduled": z.object({ workOrderId: id, partType: id, crewId: id, day: z.iso.date() }),
+  "workorder.cancelled": z.object({
+    workOrderId: id,
+    site: id,
+    partType: id,
+    reason: z.enum(CANCEL_REASONS),
+    detail: z.string(),
+  }),
+  /** Commands for the work-order saga: from the deadline alarm and from operators. */
+  "workorder.deadline.passed": z.object({ workOrderId: id, deadline: z.iso.datetime({ offset: true }) }),
+  "workorder.cancel.requested": z.object({ workOrderId: id, reason: z.string().min(1), requestedBy: id }),
+  "part.reserved": z.object({
+    workOrderId: id,
+    partType: id,
+    site: id,
+    skill: id,
+    deadline: z.iso.datetime({ offset: true }),
+  }),
+  "part.unavailable": z.object({ workOrderId: id, partType: id }),
+  "part.released": z.object({ workOrderId: id, partType: id }),
+  "crew.assigned": z.object({ workOrderId: id, crewId: id, site: id, day: z.iso.date() }),
+  "crew.unavailable": z.object({ workOrderId: id, site: id, skill: id }),
+  "crew.released": z.object({ workOrderId: id, crewId: id, day: z.iso.date() }),
+});
+
+export type SagaCatalog = typeof catalog;
+export type EventType = SagaCatalog["types"][number];

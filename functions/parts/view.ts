@@ -1,0 +1,8 @@
+// Web action: GET -> the stock of every part type.
+import { DATABASE } from "../topology.ts";
+import { allEntities, answering, json, storeFor } from "../web.ts";
+import type { Stock } from "./stock.ts";
+
+export async function main(params: Record<string, unknown>) {
+  return answering(async () => json(200, { stock: await allEntities<Stock>(storeFor(params), DATABASE.parts) }));
+}

@@ -1,0 +1,34 @@
+// Shared by the read-side web actions: the service's database client and JSON answers.
+import { type Cloudant, createCloudant } from "../lib/store/client.ts";
+import { requireStoreSettings, storeSettingsFromEnv, storeSettingsFromParams } from "../lib/store/config.ts";
+
+export type WebAnswer = { statusCode: number; headers: Record<string, string>; body: unknown };
+
+export const json = (statusCode: number, body: unknown): WebAnswer => ({
+  statusCode,
+  headers: { "content-type": "application/json" },
+  body,
+});
+
+export function storeFor(params: Record<string, unknown>): Cloudant {
+  return createCloudant(
+    requireStoreSettings(storeSettingsFromParams(params) ?? storeSettingsFromEnv(), "cloudant_url"),
+  );
+}
+
+/** Every entity document's state in a database, in one request. */
+export async function allEntities<S>(cloudant: Cloudant, db: string): Promise<S[]> {
+  const response = await cloudant.postAllDocs({ db, startKey: "entity:", endKey: "entity:\ufff0", includeDocs: true });
+  return response.result.rows.flatMap((row) => (row.doc ? [(row.doc as unknown as { state: S }).state] : []));
+}
+
+/** Runs a web action's body; any failure is a 500 with its message, never a crash. */
+export async function answering(work: () => Promise<WebAnswer>): Promise<WebAnswer> {
+  try {
+    return await work();
+  } catch (err) {
+    const status = (err as { status?: number }).status;
+    if (status === 404) return json(404, { error: "not found" });
+    return json(500, { error: err instanceof Error ? err.message : String(err) });
+  }
+}

@@ -1,0 +1,193 @@
+// One activation's batch for an event-sourced step: one query for the streams' commits, a replay, the pure
+// decisions, one bulk write of one new commit per stream (again after a 409), one producer send, a bulk clear.
+import type { CloudEvent } from "../events/envelope.ts";
+import type { DecodedRecord } from "../feed/decode.ts";
+import type { BatchIO } from "./batch-io.ts";
+import { classify } from "./classify.ts";
+import { commitDocId, type OutboxEntry, type StepDoc, type StreamCommitDoc, type StreamEntry } from "./documents.ts";
+import { outboxEntriesFor } from "./emit.ts";
+import { keyDigest } from "./fold.ts";
+import { BatchLedger, type EventMessage } from "./ledger.ts";
+import { publishAndClear } from "./publish.ts";
+import { type BatchReport, summarize } from "./report.ts";
+import { DEFAULT_LIMITS, type StepLimits, type StreamStepSpec } from "./spec.ts";
+import { readStreams, writeDocs } from "./store-io.ts";
+import { describeError, isTransientStoreError, retryWithinDeadline } from "./transient.ts";
+
+type Outcome =
+  | { status: "applied"; emitted: string[] }
+  | { status: "duplicate" }
+  | { status: "dead-letter"; message: string; attempts: number };
+
+/** Replays a stream: its state, the keys it has applied, its last sequence number. */
+export function replay<S>(
+  evolve: (state: S | undefined, event: CloudEvent<string, unknown>) => S,
+  commits: StreamCommitDoc[],
+): { state: S | undefined; applied: Set<string>; seq: number } {
+  let state: S | undefined;
+  const applied = new Set<string>();
+  for (const commit of commits) {
+    for (const digest of commit.applied) applied.add(digest);
+    for (const entry of commit.entries) {
+      state = evolve(state, entry.input);
+      for (const event of entry.emitted) state = evolve(state, event);
+    }
+  }
+  return { state, applied, seq: commits.at(-1)?.seq ?? 0 };
+}
+
+/** The new commit for one stream's inputs of this batch, or none when every input was a duplicate or failed. */
+export function decideCommit<S>(
+  step: StreamStepSpec<S>,
+  stream: string,
+  commits: StreamCommitDoc[],
+  inputs: EventMessage[],
+  options: { now: number; limits: StepLimits; config?: Readonly<Record<string, unknown>> },
+): { commit?: StreamCommitDoc; added: OutboxEntry[]; outcomes: Map<number, Outcome> } {
+  let { state, applied, seq } = replay(step.evolve, commits);
+  const entries: StreamEntry[] = [];
+  const digests: string[] = [];
+  const added: OutboxEntry[] = [];
+  const outcomes = new Map<number, Outcome>();
+  for (const message of inputs) {
+    const digest = keyDigest(message.key);
+    if (applied.has(digest)) {
+      outcomes.set(message.index, { status: "duplicate" });
+      continue;
+    }
+    let result: { emitted: OutboxEntry[] } | undefined;
+    let failure: unknown;
+    let attempts = 0;
+    while (!result && attempts < options.limits.handlerAttempts) {
+      attempts += 1;
+      try {
+        const emits = step.decide(message.event, state, {
+          now: options.now,
+          step: step.name,
+          entityId: stream,
+          config: options.config ?? {},
+        });
+        result = { emitted: outboxEntriesFor(step, message, emits, stream, options.now) };
+      } catch (err) {
+        failure = err;
+      }
+    }
+    if (!result) {
+      outcomes.set(message.index, { status: "dead-letter", message: describeError(failure), attempts });
+      continue;
+    }
+    const emitted = result.emitted.map((entry) => entry.event);
+    state = emitted.reduce(step.evolve, step.evolve(state, message.event));
+    applied = new Set(applied).add(digest);
+    entries.push({ input: message.event, emitted });
+    digests.push(digest);
+    added.push(...result.emitted);
+    outcomes.set(message.index, { status: "applied", emitted: emitted.map((event) => event.id) });
+  }
+  if (entries.length === 0) return { added, outcomes };
+  seq += 1;
+  const commit: StreamCommitDoc = {
+    _id: commitDocId(stream, seq),
+    kind: "commit",
+    stream,
+    seq,
+    applied: digests,
+    entries,
+    outbox: added,
+    ...(added.length > 0 ? { outboxSince: options.now } : {}),
+    committedAt: options.now,
+    ...(step.project && state !== undefined ? { view: step.project(state) } : {}),
+  };
+  return { commit, added, outcomes };
+}
+
+export async function runStreamBatch<S>(
+  step: StreamStepSpec<S>,
+  records: DecodedRecord[],
+  io: BatchIO,
+): Promise<BatchReport> {
+  const limits = { ...DEFAULT_LIMITS, ...step.limits };
+  const deadline = { at: io.deadline, reserveMs: limits.deadlineReserveMs };
+  const storeCall = <T>(fn: () => Promise<T>) =>
+    retryWithinDeadline(fn, { deadline, now: io.now, isTransient: isTransientStoreError, sleep: io.sleep });
+  const ledger = new BatchLedger(step, limits, io.now);
+
+  const byStream = new Map<string, EventMessage[]>();
+  for (const message of classify(records, { ...step, entityOf: step.streamOf })) {
+    if (message.kind === "dead-letter") ledger.deadLetter(message, message.reason, message.message);
+    else if (message.kind === "ignored") ledger.ignore(message);
+    else byStream.set(message.entityId, [...(byStream.get(message.entityId) ?? []), message]);
+  }
+  const retryStreams = (streams: string[], reason: string) => {
+    for (const stream of streams) for (const message of byStream.get(stream) ?? []) ledger.sendToRetry(message, reason);
+  };
+
+  const written: StepDoc[] = [];
+  const added: OutboxEntry[] = [];
+  let pending = [...byStream.keys()];
+  for (let round = 1; pending.length > 0 && round <= limits.conflictRounds; round += 1) {
+    let commits: Map<string, StreamCommitDoc[]>;
+    try {
+      commits = await storeCall(() => readStreams(io.cloudant, step.database, pending));
+    } catch (err) {
+      retryStreams(pending, `reading ${step.database} failed: ${describeError(err)}`);
+      pending = [];
+      break;
+    }
+    const decisions = pending.map((stream) => ({
+      stream,
+      messages: byStream.get(stream) ?? [],
+      decision: decideCommit(step, stream, commits.get(stream) ?? [], byStream.get(stream) ?? [], {
+        now: io.now(),
+        limits,
+        config: io.config,
+      }),
+    }));
+    await io.crash?.beforeWrite?.();
+    const newCommits = decisions.flatMap((d) => (d.decision.commit ? [d.decision.commit] : []));
+    let results: Awaited<ReturnType<typeof writeDocs>> | undefined;
+    try {
+      results = await storeCall(() => writeDocs(io.cloudant, step.database, newCommits));
+    } catch (err) {
+      retryStreams(
+        decisions.filter((d) => d.decision.commit).map((d) => d.stream),
+        `writing ${step.database} failed: ${describeError(err)}`,
+      );
+    }
+    await io.crash?.afterWrite?.();
+    const nextRound: string[] = [];
+    for (const { stream, messages, decision } of decisions) {
+      if (decision.commit) {
+        const result = results?.get(decision.commit._id);
+        if (!result) continue;
+        if (!result.ok) {
+          if (result.conflict) nextRound.push(stream);
+          else retryStreams([stream], `appending to ${stream} failed: ${result.reason}`);
+          continue;
+        }
+        written.push({ ...decision.commit, _rev: result.rev });
+        added.push(...decision.added);
+      }
+      for (const message of messages) {
+        const outcome = decision.outcomes.get(message.index);
+        if (outcome?.status === "dead-letter")
+          ledger.deadLetter(message, "handler-failed", outcome.message, outcome.attempts);
+        else if (outcome?.status === "applied") ledger.settle(message, "applied", { emitted: outcome.emitted });
+        else if (outcome) ledger.settle(message, "duplicate");
+      }
+    }
+    pending = nextRound;
+  }
+  retryStreams(pending, `409 conflicts persisted for ${limits.conflictRounds} rounds`);
+
+  const { published, pending: outboxPending } = await publishAndClear(
+    { ...io, afterPublish: io.crash?.afterPublish },
+    step.database,
+    written,
+    added,
+    ledger,
+    deadline,
+    storeCall,
+  );
+  return summarize(step.name, [...ledger.reports.values()], published, outboxPending);
+}

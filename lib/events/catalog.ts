@@ -1,15 +1,23 @@
 // A catalog of event types, each with a schema for its data: checked when an event is consumed and when one is
 // emitted. Domain-free: services declare their own catalogs.
 import type { z } from "zod";
-import { badExtensionNames, type CloudEvent, envelopeSchema } from "./envelope.ts";
+import { type CloudEvent, envelopeSchema, extensionNameProblems } from "./envelope.ts";
 
+export type ParseFailureReason = "envelope" | "schema" | "unknown-type";
+
+export type ParseResult<E> = { ok: true; event: E } | { ok: false; reason: ParseFailureReason; message: string };
+
+/** Thrown by `build`: an event this service was about to emit breaks its own catalog (a bug, not bad input). */
 export class EventSchemaError extends Error {
   override name = "EventSchemaError";
+  constructor(
+    readonly eventType: string,
+    readonly reason: ParseFailureReason,
+    detail: string,
+  ) {
+    super(`cannot emit ${eventType}: ${detail}`);
+  }
 }
-
-export type ParseResult<E> =
-  | { ok: true; event: E }
-  | { ok: false; reason: "envelope" | "schema" | "unknown-type"; message: string };
 
 export interface BuildFields<TData> {
   id: string;
@@ -23,52 +31,88 @@ export interface BuildFields<TData> {
 
 type Schemas = Record<string, z.ZodType>;
 
-/** The union of the catalog's events, each with its typed data. */
-export type EventOf<S extends Schemas> = { [T in keyof S & string]: CloudEvent<T, z.infer<S[T]>> }[keyof S & string];
+/** The union of the catalog's events, each with its typed (parsed) data. */
+export type EventOf<S extends Schemas> = { [T in keyof S & string]: CloudEvent<T, z.output<S[T]>> }[keyof S & string];
 
 export interface EventCatalog<S extends Schemas> {
   types: (keyof S & string)[];
   parse(value: unknown): ParseResult<EventOf<S>>;
-  build<T extends keyof S & string>(type: T, fields: BuildFields<z.infer<S[T]>>): CloudEvent<T, z.infer<S[T]>>;
+  build<T extends keyof S & string>(type: T, fields: BuildFields<z.input<S[T]>>): CloudEvent<T, z.output<S[T]>>;
 }
 
-/** "data.amount: expected number, received string" — the first few problems, each with its path. */
-function describeIssues(error: z.ZodError, prefix: string): string {
-  return error.issues
-    .slice(0, 3)
-    .map((issue) => `${[prefix, ...issue.path.map(String)].filter(Boolean).join(".") || "(value)"}: ${issue.message}`)
-    .join("; ");
+const MAX_ISSUES = 3;
+
+function pathLabel(prefix: string, path: readonly PropertyKey[]): string {
+  const label = path.reduce<string>(
+    (acc, part) => (typeof part === "number" ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)),
+    prefix,
+  );
+  return label || "(the event)";
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>(
+    (node, part) =>
+      node !== null && typeof node === "object" ? (node as Record<PropertyKey, unknown>)[part] : undefined,
+    root,
+  );
+}
+
+/** zod says what was expected; for wrong values (not wrong types) say also what came, briefly. */
+function received(issue: z.core.$ZodIssue, root: unknown): string {
+  if (issue.code === "invalid_type" || issue.code === "unrecognized_keys" || issue.code === "custom") return "";
+  const text = JSON.stringify(valueAt(root, issue.path)) ?? "undefined";
+  return ` (got ${text.length > 40 ? `${text.slice(0, 40)}…` : text})`;
+}
+
+/** "data.items[0].quantity: Too small: expected number to be >0 (got -1)" — the first few problems, each with its path. */
+function describeIssues(error: z.ZodError, root: unknown, prefix: string): string {
+  const shown = error.issues
+    .slice(0, MAX_ISSUES)
+    .map((issue) => `${pathLabel(prefix, issue.path)}: ${issue.message}${received(issue, root)}`);
+  const more = error.issues.length - shown.length;
+  return shown.join("; ") + (more > 0 ? `; and ${more} more` : "");
+}
+
+function describeNonObject(value: unknown): string {
+  return value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`;
 }
 
 export function defineEventCatalog<S extends Schemas>(schemas: S): EventCatalog<S> {
   const types = Object.keys(schemas) as (keyof S & string)[];
+
   const parse = (value: unknown): ParseResult<EventOf<S>> => {
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      return { ok: false, reason: "envelope", message: "the value is not a JSON object" };
+      return { ok: false, reason: "envelope", message: `the event is ${describeNonObject(value)}, not a JSON object` };
     }
     const envelope = envelopeSchema.safeParse(value);
-    if (!envelope.success) return { ok: false, reason: "envelope", message: describeIssues(envelope.error, "") };
-    const badNames = badExtensionNames(value as Record<string, unknown>);
-    if (badNames.length > 0) {
-      return {
-        ok: false,
-        reason: "envelope",
-        message: `extension names must be [a-z0-9]{1,20}: ${badNames.join(", ")}`,
-      };
+    if (!envelope.success) return { ok: false, reason: "envelope", message: describeIssues(envelope.error, value, "") };
+    const badNames = extensionNameProblems(value as Record<string, unknown>);
+    if (badNames.length > 0) return { ok: false, reason: "envelope", message: badNames.join("; ") };
+    const type = envelope.data.type;
+    const schema = Object.hasOwn(schemas, type) ? schemas[type] : undefined;
+    if (!schema) {
+      return { ok: false, reason: "unknown-type", message: `unknown event type ${JSON.stringify(type)}` };
     }
-    const schema = schemas[envelope.data.type];
-    if (!schema) return { ok: false, reason: "unknown-type", message: `unknown event type ${envelope.data.type}` };
     const data = schema.safeParse(envelope.data.data);
     if (!data.success) {
-      return { ok: false, reason: "schema", message: `${envelope.data.type}: ${describeIssues(data.error, "data")}` };
+      return {
+        ok: false,
+        reason: "schema",
+        message: `${type}: ${describeIssues(data.error, envelope.data.data, "data")}`,
+      };
     }
+    // Extensions other than ours are kept as they came: the event is passed on, not rewritten.
     return { ok: true, event: { ...(value as object), ...envelope.data, data: data.data } as EventOf<S> };
   };
-  const build = <T extends keyof S & string>(type: T, fields: BuildFields<z.infer<S[T]>>) => {
-    const candidate = { specversion: "1.0", type, datacontenttype: "application/json", ...fields };
-    const parsed = parse(candidate);
-    if (!parsed.ok) throw new EventSchemaError(`cannot emit ${type}: ${parsed.message}`);
-    return parsed.event as CloudEvent<T, z.infer<S[T]>>;
+
+  const build = <T extends keyof S & string>(type: T, fields: BuildFields<z.input<S[T]>>) => {
+    // Optional fields given as undefined are left out, so the event reads the same before and after JSON.
+    const given = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+    const parsed = parse({ ...given, specversion: "1.0", type, datacontenttype: "application/json" });
+    if (!parsed.ok) throw new EventSchemaError(type, parsed.reason, parsed.message);
+    return parsed.event as CloudEvent<T, z.output<S[T]>>;
   };
+
   return { types, parse, build };
 }

@@ -1,4 +1,5 @@
 // Ids of emitted events, derived so that a re-run of a step emits the same ids: UUIDv8 (RFC 9562) from SHA-256.
+// Inputs are hashed as a JSON array with a tag, so no two different inputs (or a root seed) share a preimage.
 import { createHash } from "node:crypto";
 
 function uuidFromDigest(digest: Buffer): string {
@@ -12,7 +13,8 @@ function uuidFromDigest(digest: Buffer): string {
 /** The id of the `position`-th event (0-based) that step `stepName` emits for the input event with this key. */
 export function deriveEventId(inputKey: string, stepName: string, position: number): string {
   if (!Number.isInteger(position) || position < 0)
-    throw new Error(`position must be a non-negative integer, got ${position}`);
+    throw new RangeError(`position must be a non-negative integer, got ${position}`);
+  if (inputKey === "" || stepName === "") throw new RangeError("the input key and the step name must not be empty");
   return uuidFromDigest(
     createHash("sha256")
       .update(JSON.stringify(["emit", inputKey, stepName, position]))

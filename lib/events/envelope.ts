@@ -2,7 +2,7 @@
 // (OpenWhisk's Kafka feed drops record headers, so binary mode with ce_* headers would lose the attributes).
 import { z } from "zod";
 
-/** CloudEvents extension names: lowercase letters and digits, at most 20 characters (spec 1.0, "Attribute Naming"). */
+/** CloudEvents attribute names: lowercase letters and digits, at most 20 characters (spec 1.0, "Attribute Naming"). */
 export const EXTENSION_NAME = /^[a-z0-9]{1,20}$/;
 
 const nonEmpty = z.string().min(1);
@@ -12,7 +12,9 @@ export const envelopeSchema = z.object({
   id: nonEmpty,
   source: nonEmpty,
   type: nonEmpty,
+  /** RFC 3339 with seconds and a zone (Z or ±hh:mm). */
   time: z.iso.datetime({ offset: true }),
+  /** Optional in CloudEvents, required here: it names the entity and is the Kafka key. */
   subject: nonEmpty,
   datacontenttype: z.literal("application/json").default("application/json"),
   data: z.unknown(),
@@ -36,15 +38,29 @@ export interface CloudEvent<TType extends string = string, TData = unknown> {
 }
 
 /**
- * The idempotency key: CloudEvents makes source + id unique. JSON of the pair, so that no choice of characters in
- * either part can make two different pairs collide.
+ * The idempotency key: CloudEvents makes source + id unique. JSON of the pair, so that no character in either part
+ * can make two different pairs collide (a plain separator could appear inside a source or an id).
  */
 export function idempotencyKey(event: Pick<CloudEvent, "source" | "id">): string {
   return JSON.stringify([event.source, event.id]);
 }
 
-/** Extension attributes other than ours are allowed if their names follow the spec. */
-export function badExtensionNames(value: Record<string, unknown>): string[] {
-  const known = new Set(Object.keys(envelopeSchema.shape));
-  return Object.keys(value).filter((name) => !known.has(name) && !EXTENSION_NAME.test(name));
+/** Attribute names the envelope schema declares; anything else on the event is an extension. */
+const DECLARED = new Set(Object.keys(envelopeSchema.shape));
+
+/** One line per extension whose name breaks the spec's naming rule; empty when all are well named. */
+export function extensionNameProblems(value: Record<string, unknown>): string[] {
+  return Object.keys(value)
+    .filter((name) => !DECLARED.has(name) && !EXTENSION_NAME.test(name))
+    .map((name) => {
+      // data_base64 is CloudEvents' member for binary data: our events always carry JSON data.
+      if (name === "data_base64")
+        return "data_base64 is not accepted: data must be JSON (datacontenttype application/json)";
+      const why = [
+        name === "" && "it is empty",
+        /[^a-z0-9]/.test(name) && "only a-z and 0-9 are allowed",
+        name.length > 20 && `it has ${name.length} characters, more than 20`,
+      ].filter(Boolean);
+      return `extension name ${JSON.stringify(name)} is invalid: ${why.join(", ")}`;
+    });
 }

@@ -1,85 +1,163 @@
 // What OpenWhisk's Kafka feed fires, turned into records a step can check one by one. The feed's quirks
-// (platform-facts section 1): values arrive as text, as parsed JSON (isJSONData), as base64 (isBinaryValue), or as
-// invalid JSON wrapped in literal double quotes (isJSONData with a value that is not JSON). A single CloudEvent
-// passed as the parameters (`wsk action invoke step -P event.json`) is one direct record.
+// (platform-facts section 1, apache/openwhisk-package-kafka provider/consumer.py): a value arrives as text (default),
+// as parsed JSON (isJSONData), as base64 in 76-character lines (isBinaryValue, Python 2's "base64" codec), or, with
+// isJSONData and a value that is not JSON, as the raw text wrapped in literal double quotes (nothing escaped).
+// A single CloudEvent passed as the parameters (`wsk action invoke step -P event.json`) is one direct record.
 
-export type ValueEncoding = "auto" | "base64";
+/**
+ * How the step reads a record's value; it cannot see the trigger's flags, so it is told.
+ * - auto: an object is taken as parsed JSON; a string is parsed as JSON text, quote-wrapping recognised.
+ * - json: the trigger has isJSONData=true; a string is a quote-wrapped invalid text or a JSON string value.
+ * - string: the trigger has neither flag; every value is JSON text.
+ * - base64: the trigger has isBinaryValue=true; every value is base64 of UTF-8 JSON text.
+ */
+export type ValueEncoding = "auto" | "json" | "string" | "base64";
 
 export interface DecodeOptions {
-  /** Parameters bound at deploy time (configuration), never part of an event. */
+  /** Parameters bound at deploy time (configuration), never part of an event. `__ow_*` are always left out. */
   ignoreKeys?: ReadonlySet<string>;
-  /** A value larger than this, serialized, is refused unread. */
+  /** A value larger than this, serialized as it arrived, is refused unread. */
   maxValueBytes?: number;
-  /** "base64" when the trigger was created with isBinaryValue=true (the step cannot see the trigger's flags). */
   valueEncoding?: ValueEncoding;
 }
 
+/** Half the feed's own cap on a fire (PAYLOAD_LIMIT, about 900,000 bytes), so one event never fills a batch. */
 export const DEFAULT_MAX_VALUE_BYTES = 512 * 1024;
 
+/** `key` as it arrived: null, UTF-8 text, or base64 when the trigger has isBinaryKey=true. */
 export type FeedOrigin =
   | { topic: string; partition: number; offset: number | string; key: string | null }
   | { direct: true };
 
 export type DecodeFailure = "invalid-json" | "null-value" | "oversized" | "not-an-object" | "bad-encoding";
 
+export type DecodeOutcome = { ok: true; value: unknown } | { ok: false; reason: DecodeFailure; message: string };
+
 export interface DecodedRecord {
   origin: FeedOrigin;
   /** Exactly what arrived, for dead-lettering. */
   rawValue: unknown;
-  outcome: { ok: true; value: unknown } | { ok: false; reason: DecodeFailure; message: string };
+  outcome: DecodeOutcome;
 }
 
-export type DecodeResult = { ok: true; records: DecodedRecord[] } | { ok: false; message: string };
+/** Parameters that are neither a feed fire nor an event: the whole activation fails with this, never a throw. */
+export type DecodeResult =
+  | { ok: true; records: DecodedRecord[] }
+  | { ok: false; reason: "malformed-params"; message: string };
 
-function sizeOf(value: unknown): number {
-  return typeof value === "string" ? Buffer.byteLength(value) : Buffer.byteLength(JSON.stringify(value) ?? "");
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+const fail = (reason: DecodeFailure, message: string): DecodeOutcome => ({ ok: false, reason, message });
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "string") return "a JSON string";
+  return typeof value === "object" || typeof value === "undefined" ? `an ${typeof value}` : `a ${typeof value}`;
 }
 
-function parseText(text: string): DecodedRecord["outcome"] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, reason: "invalid-json", message: `value is not valid JSON (${(err as Error).message})` };
-  }
-  if (typeof parsed === "string" && text.startsWith('"')) {
-    // isJSONData with invalid JSON: the feed wraps the raw text in quotes. Report the text that was sent.
-    const inner = parseText(parsed);
-    if (!inner.ok) return { ...inner, message: `${inner.message}; the feed delivered it quote-wrapped` };
-    return inner;
-  }
-  return objectOnly(parsed);
-}
-
-function objectOnly(value: unknown): DecodedRecord["outcome"] {
+function objectOnly(value: unknown): DecodeOutcome {
   if (typeof value === "object" && value !== null && !Array.isArray(value)) return { ok: true, value };
-  return {
-    ok: false,
-    reason: "not-an-object",
-    message: `value is ${Array.isArray(value) ? "an array" : typeof value}, not a JSON object`,
-  };
+  return fail("not-an-object", `value is ${describe(value)}, not a JSON object`);
 }
 
-export function decodeValue(value: unknown, options: DecodeOptions = {}): DecodedRecord["outcome"] {
-  if (value === null || value === undefined)
-    return { ok: false, reason: "null-value", message: "value is null (a tombstone)" };
-  const limit = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
-  const size = sizeOf(value);
-  if (size > limit)
-    return { ok: false, reason: "oversized", message: `value is ${size} bytes, more than the ${limit} allowed` };
-  if (typeof value !== "string") return objectOnly(value);
-  if (options.valueEncoding === "base64") {
-    const clean = value.replace(/\s+/g, ""); // the feed's base64 comes in 76-character lines
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 !== 0) {
-      return {
-        ok: false,
-        reason: "bad-encoding",
-        message: "value is not base64 (the step expects isBinaryValue=true)",
-      };
-    }
-    return parseText(Buffer.from(clean, "base64").toString("utf8"));
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false; error: string } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (err) {
+    return { ok: false, error: (err as Error).message };
   }
-  return parseText(value);
+}
+
+const isQuoteWrapped = (text: string) => text.length >= 2 && text.startsWith('"') && text.endsWith('"');
+
+/** The feed wrapped a text it could not parse in quotes: report why the original text is not JSON. */
+function quoteWrapped(text: string): DecodeOutcome {
+  const inner = parseJson(text.slice(1, -1));
+  const why = inner.ok ? "the feed could not parse it (for example a number beyond double range)" : inner.error;
+  return fail(
+    "invalid-json",
+    `value is not valid JSON (${why}); the feed delivered it quote-wrapped (isJSONData=true)`,
+  );
+}
+
+function looksLikeBase64(text: string): boolean {
+  const clean = text.replace(/\r?\n/g, "");
+  return clean.length >= 8 && clean.length % 4 === 0 && BASE64.test(clean);
+}
+
+/** JSON text → object. `recogniseWrapping`: a quoted text may be the feed's wrapping of invalid JSON. */
+function fromText(text: string, recogniseWrapping: boolean): DecodeOutcome {
+  const parsed = parseJson(text);
+  if (parsed.ok && typeof parsed.value === "string") {
+    const inner = parseJson(parsed.value);
+    // The feed wraps raw text without escaping it; a JSON string whose content is JSON was encoded twice instead.
+    if (recogniseWrapping && isQuoteWrapped(text) && !inner.ok) return quoteWrapped(text);
+    return fail(
+      "not-an-object",
+      `value is a JSON string, not a JSON object${inner.ok ? " (JSON encoded twice?)" : ""}`,
+    );
+  }
+  if (!parsed.ok) {
+    if (recogniseWrapping && isQuoteWrapped(text)) return quoteWrapped(text);
+    const hint = looksLikeBase64(text) ? "; it looks like base64: is the trigger isBinaryValue=true?" : "";
+    return fail("invalid-json", `value is not valid JSON (${parsed.error})${hint}`);
+  }
+  return objectOnly(parsed.value);
+}
+
+function fromBase64(text: string): DecodeOutcome {
+  const clean = text.replace(/\r?\n/g, ""); // the feed's base64 comes in 76-character lines
+  if (clean.length % 4 !== 0 || !BASE64.test(clean)) {
+    return fail("bad-encoding", "value is not base64 (the step is configured for isBinaryValue=true)");
+  }
+  let decoded: string;
+  try {
+    decoded = utf8.decode(Buffer.from(clean, "base64"));
+  } catch {
+    return fail("bad-encoding", "value is base64 of bytes that are not UTF-8 text");
+  }
+  return fromText(decoded, false);
+}
+
+function serializedBytes(value: unknown): number {
+  return Buffer.byteLength(typeof value === "string" ? value : (JSON.stringify(value) ?? ""));
+}
+
+/** One feed record's value → a JSON object, or why not. */
+export function decodeValue(value: unknown, options: DecodeOptions = {}): DecodeOutcome {
+  if (value === null || value === undefined) return fail("null-value", "value is null (a tombstone)");
+  const limit = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
+  const size = serializedBytes(value);
+  if (size > limit) return fail("oversized", `value is ${size} bytes, more than the ${limit} allowed`);
+  const encoding = options.valueEncoding ?? "auto";
+  if (typeof value !== "string") {
+    if (encoding === "string" || encoding === "base64") {
+      const flag = encoding === "string" ? "no flag" : "isBinaryValue=true";
+      return fail("bad-encoding", `value is ${describe(value)}, not text (the step is configured for ${flag})`);
+    }
+    return objectOnly(value);
+  }
+  switch (encoding) {
+    case "base64":
+      return fromBase64(value);
+    case "string":
+      return fromText(value, false);
+    case "json":
+      // isJSONData=true: JSON arrives parsed, so a string is either the feed's wrapping or a JSON string value.
+      return isQuoteWrapped(value) ? quoteWrapped(value) : objectOnly(value);
+    default:
+      return fromText(value, true);
+  }
+}
+
+/**
+ * `wsk action invoke -p specversion 1.0` sends the number 1 (wsk parses -p values as JSON): read it as "1.0" so the
+ * hand-typed form works. Everything else is left for the catalog to check.
+ */
+function directEvent(params: Record<string, unknown>): Record<string, unknown> {
+  return params.specversion === 1 ? { ...params, specversion: "1.0" } : params;
 }
 
 function withoutBoundParams(params: Record<string, unknown>, ignore: ReadonlySet<string>): Record<string, unknown> {
@@ -87,37 +165,46 @@ function withoutBoundParams(params: Record<string, unknown>, ignore: ReadonlySet
 }
 
 function problemWith(message: unknown, index: number): string | undefined {
-  if (typeof message !== "object" || message === null) return `messages[${index}] is not an object`;
+  const at = `messages[${index}]`;
+  if (typeof message !== "object" || message === null || Array.isArray(message)) return `${at} is not an object`;
   const m = message as Record<string, unknown>;
-  if (typeof m.topic !== "string") return `messages[${index}].topic is missing`;
-  if (typeof m.partition !== "number") return `messages[${index}].partition is missing`;
-  if (typeof m.offset !== "number" && typeof m.offset !== "string") return `messages[${index}].offset is missing`;
-  if (!("value" in m)) return `messages[${index}].value is missing`;
-  if (m.key !== null && m.key !== undefined && typeof m.key !== "string")
-    return `messages[${index}].key is not a string`;
+  if (typeof m.topic !== "string" || m.topic === "") return `${at}.topic is missing or not a string`;
+  if (!Number.isInteger(m.partition) || (m.partition as number) < 0)
+    return `${at}.partition is missing or not a non-negative integer`;
+  const offsetOk = Number.isInteger(m.offset) || (typeof m.offset === "string" && /^\d+$/.test(m.offset));
+  if (!offsetOk) return `${at}.offset is missing or not an integer`;
+  if (!("value" in m)) return `${at}.value is missing`;
+  if (m.key !== null && m.key !== undefined && typeof m.key !== "string") return `${at}.key is not a string or null`;
   return undefined;
 }
 
+const malformed = (message: string): DecodeResult => ({ ok: false, reason: "malformed-params", message });
+
 /** The records of one activation, or one message naming what is wrong with the parameters as a whole. */
-export function decodeFeedParams(params: Record<string, unknown>, options: DecodeOptions = {}): DecodeResult {
-  const own = withoutBoundParams(params, options.ignoreKeys ?? new Set());
+export function decodeFeedParams(params: unknown, options: DecodeOptions = {}): DecodeResult {
+  if (typeof params !== "object" || params === null || Array.isArray(params)) {
+    return malformed(`parameters are ${describe(params)}, not an object`);
+  }
+  const own = withoutBoundParams(params as Record<string, unknown>, options.ignoreKeys ?? new Set());
   if (!("messages" in own)) {
-    if ("specversion" in own) {
-      return { ok: true, records: [{ origin: { direct: true }, rawValue: own, outcome: decodeValue(own, options) }] };
+    if (!("specversion" in own)) {
+      return malformed("expected the Kafka feed's {messages:[...]} or a single CloudEvent (with specversion)");
     }
-    return {
-      ok: false,
-      message: "expected the Kafka feed's {messages:[...]} or a single CloudEvent (with specversion)",
-    };
+    // A direct event arrived as parameters, already parsed: only size and shape apply, not the feed's encodings.
+    const outcome = decodeValue(directEvent(own), { ...options, valueEncoding: "auto" });
+    return { ok: true, records: [{ origin: { direct: true }, rawValue: own, outcome }] };
   }
   const messages = own.messages;
-  if (!Array.isArray(messages)) return { ok: false, message: `messages must be an array, got ${typeof messages}` };
-  if (messages.length === 0) return { ok: false, message: "messages is empty (the feed never fires an empty batch)" };
+  if (!Array.isArray(messages)) return malformed(`messages must be an array, got ${describe(messages)}`);
+  if (messages.length === 0) return malformed("messages is empty (the feed never fires an empty batch)");
   const problems = messages.map(problemWith).filter((problem) => problem !== undefined);
-  if (problems.length > 0) return { ok: false, message: `malformed feed payload: ${problems.slice(0, 3).join("; ")}` };
+  if (problems.length > 0) {
+    const more = problems.length > 3 ? `; and ${problems.length - 3} more` : "";
+    return malformed(`malformed feed payload: ${problems.slice(0, 3).join("; ")}${more}`);
+  }
   return {
     ok: true,
-    records: messages.map((message: Record<string, unknown>) => ({
+    records: (messages as Record<string, unknown>[]).map((message) => ({
       origin: {
         topic: message.topic as string,
         partition: message.partition as number,

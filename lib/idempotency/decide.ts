@@ -3,15 +3,22 @@
 // seconds/milliseconds mix-up in its in-progress expiry, and its own test repeated the mistake).
 import { createHash } from "node:crypto";
 
+/** Epoch milliseconds. The only source of "now" for everything in this module's callers. */
 export type Clock = () => number;
 
+/** Seven days: the longest of the duplicate windows NServiceBus and MassTransit ship with. */
+export const DEFAULT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+
 export interface IdempotencyRecord {
+  /** The event's idempotency key (or a digest of it). */
+  _id: string;
   status: "INPROGRESS" | "COMPLETED";
   payloadHash: string;
-  /** While INPROGRESS: the holder's activation deadline (epoch ms). */
+  /** While INPROGRESS: the holder's activation deadline (epoch ms); from then on the holder is dead. */
   inProgressExpiresAt: number;
-  /** When the record may be purged (epoch ms): end of the retention window. */
+  /** When a COMPLETED record may be purged (epoch ms): the end of the retention window. */
   expiresAt: number;
+  /** Replayed to duplicates. */
   result?: unknown;
 }
 
@@ -22,39 +29,86 @@ export type Verdict =
   | { kind: "duplicate"; result: unknown }
   | { kind: "payload-mismatch" };
 
-/** JSON with object keys sorted at every depth, so key order never changes a hash. */
+export interface DecideRequest {
+  /** Epoch ms, from the Clock. */
+  now: number;
+  payloadHash: string;
+  /** Epoch ms: this activation's deadline, the lock it would write. Checked against `now` for a unit mix-up. */
+  deadline: number;
+}
+
+/** A deadline further than this from now cannot be an OpenWhisk activation's (5 min at most): units are mixed. */
+const PLAUSIBLE_DEADLINE_SPAN_MS = 24 * 60 * 60 * 1000;
+
+export class InvalidDeadlineError extends Error {
+  override name = "InvalidDeadlineError";
+}
+
+/** JSON with object keys sorted at every depth, so key order never changes a hash. Same value rules as JSON. */
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  const json = (value as { toJSON?: () => unknown } | null)?.toJSON;
+  if (typeof json === "function") return canonicalJson(json.call(value));
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item)).join(",")}]`;
   if (value !== null && typeof value === "object") {
     const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
+      .filter(([, v]) => v !== undefined && typeof v !== "function" && typeof v !== "symbol")
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
   }
   return JSON.stringify(value) ?? "null";
 }
 
+/** SHA-256 (hex) of the canonical JSON. */
 export function hashPayload(payload: unknown): string {
   return createHash("sha256").update(canonicalJson(payload)).digest("hex");
 }
 
-export function isExpired(record: Pick<IdempotencyRecord, "expiresAt">, now: number): boolean {
-  return record.expiresAt <= now;
+/**
+ * Whether the record may be forgotten (purged, or overwritten by a new claim): its retention window is over and,
+ * while INPROGRESS, its holder's lock too.
+ */
+export function isExpired(
+  record: Pick<IdempotencyRecord, "status" | "expiresAt" | "inProgressExpiresAt">,
+  now: number,
+): boolean {
+  const lockOver = record.status !== "INPROGRESS" || record.inProgressExpiresAt <= now;
+  return lockOver && record.expiresAt <= now;
 }
 
-export function decide(
-  existing: IdempotencyRecord | undefined,
-  request: { now: number; payloadHash: string; deadline: number },
-): Verdict {
-  if (!existing || isExpired(existing, request.now)) return { kind: "claim" };
-  if (existing.payloadHash !== request.payloadHash) return { kind: "payload-mismatch" };
-  if (existing.status === "COMPLETED") return { kind: "duplicate", result: existing.result };
-  // INPROGRESS: live until its holder's deadline; after it the holder is dead (OpenWhisk killed it).
-  if (existing.inProgressExpiresAt >= request.now) {
-    return { kind: "in-progress", retryAfterMs: existing.inProgressExpiresAt - request.now + 1 };
+export function decide(existing: IdempotencyRecord | undefined, request: DecideRequest): Verdict {
+  const { now, payloadHash, deadline } = request;
+  if (Math.abs(deadline - now) > PLAUSIBLE_DEADLINE_SPAN_MS) {
+    throw new InvalidDeadlineError(`deadline ${deadline} is more than a day from now ${now}: are both epoch ms?`);
   }
+  if (!existing) return { kind: "claim" };
+  if (existing.status === "COMPLETED" && isExpired(existing, now)) return { kind: "claim" };
+  // Same key, other payload: a producer reused an id. Applying it would silently drop one of the two.
+  if (existing.payloadHash !== payloadHash) return { kind: "payload-mismatch" };
+  if (existing.status === "COMPLETED") return { kind: "duplicate", result: existing.result };
+  // INPROGRESS: live until its holder's deadline; from then on OpenWhisk has killed the holder.
+  if (now < existing.inProgressExpiresAt)
+    return { kind: "in-progress", retryAfterMs: existing.inProgressExpiresAt - now };
   return { kind: "takeover" };
 }
 
-/** Seven days: the longest of the duplicate windows NServiceBus and MassTransit ship with. */
-export const DEFAULT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+/**
+ * The activation's deadline in epoch ms from `__OW_DEADLINE` (the runtime sets it as text from the action's time
+ * limit); without it (outside OpenWhisk), now + fallbackMs.
+ */
+export function deadlineFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  clock: Clock,
+  fallbackMs: number,
+): number {
+  const raw = env.__OW_DEADLINE?.trim();
+  const now = clock();
+  if (raw === undefined || raw === "") return now + fallbackMs;
+  if (!/^\d+$/.test(raw))
+    throw new InvalidDeadlineError(`__OW_DEADLINE is ${JSON.stringify(raw)}, not epoch milliseconds`);
+  const deadline = Number(raw);
+  // Read as seconds it would be nearer to now than read as milliseconds: someone wrote seconds.
+  if (Math.abs(deadline * 1000 - now) < Math.abs(deadline - now)) {
+    throw new InvalidDeadlineError(`__OW_DEADLINE is ${raw}, which reads as epoch seconds; expected milliseconds`);
+  }
+  return deadline;
+}

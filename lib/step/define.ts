@@ -53,6 +53,21 @@ function checkSpec(spec: CommonSpec): void {
   if (problems.length > 0) throw new Error(`step ${spec.name || "(unnamed)"}: ${problems.join("; ")}`);
 }
 
+/**
+ * Fault injection for resilience tests of a deployed system: with `chaos_exit_after_write` bound to a probability,
+ * the container exits right after its write, before publishing, as a killed activation would. The relay must then
+ * publish what the outbox holds. Never bound in production.
+ */
+function chaosCrashPoints(config: Record<string, unknown>): BatchIO["crash"] {
+  const probability = Number(config.chaos_exit_after_write ?? 0);
+  if (!(probability > 0)) return undefined;
+  return {
+    afterWrite: () => {
+      if (Math.random() < probability) process.exit(137);
+    },
+  };
+}
+
 /** The bound parameters a handler may see: neither secrets nor the feed's messages. */
 function configOf(params: ActionParams): Record<string, unknown> {
   return Object.fromEntries(
@@ -90,7 +105,8 @@ function stepAction(
       const now = Date.now;
       const deadline = deadlineFromParams(process.env, now);
       const config = configOf(params);
-      return await run(params, { cloudant: clients.cloudant, producer: clients.producer, now, deadline, config });
+      const crash = chaosCrashPoints(config);
+      return await run(params, { cloudant: clients.cloudant, producer: clients.producer, now, deadline, config, crash });
     } catch (err) {
       const message =
         err instanceof ConfigError ? `configuration: ${err.message}` : err instanceof Error ? err.message : String(err);

@@ -81,7 +81,7 @@ export async function runKeyedBatch<R>(
     for (const claim of claims.values()) {
       const result = created.get(claim.docId);
       if (result?.ok) held.push({ ...claim, rev: result.rev });
-      else if (result && result.conflict) existing.push(claim);
+      else if (result?.conflict) existing.push(claim);
       else retryAll([claim], `claiming ${claim.docId} failed: ${result?.ok === false ? result.reason : "no answer"}`);
     }
     const records = await storeCall(() =>

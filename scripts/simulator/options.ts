@@ -1,0 +1,105 @@
+// The simulator's command line: flags, defaults and validation. Pure, so the tests can check it.
+import { parseArgs } from "node:util";
+import { TOPIC } from "../../functions/topology.ts";
+
+export interface SimulateOptions {
+  pumps: number;
+  /** Readings per second across the fleet. */
+  rate: number;
+  seconds: number;
+  /** Share of pumps that go wrong, 0..1. */
+  faulty: number;
+  seed: string;
+  topicAssets: string;
+  topicMetrics: string;
+  /** Produce every record twice (at-least-once tests). */
+  duplicate: boolean;
+  /** Epoch ms of the metric stream's first reading; defaults to when streaming starts. Fixes the timestamps. */
+  startAt?: number;
+}
+
+export const DEFAULTS: SimulateOptions = {
+  pumps: 20,
+  rate: 50,
+  seconds: 30,
+  faulty: 0.2,
+  seed: "1",
+  topicAssets: TOPIC.assets,
+  topicMetrics: TOPIC.metrics,
+  duplicate: false,
+};
+
+export const USAGE = `usage: npm run simulate -- [--pumps N] [--rate R] [--seconds S] [--faulty SHARE] [--seed X]
+                        [--topic-assets T] [--topic-metrics T] [--duplicate]
+  --pumps N          pumps in the fleet (default ${DEFAULTS.pumps})
+  --rate R           readings per second across the fleet (default ${DEFAULTS.rate})
+  --seconds S        how long readings stream (default ${DEFAULTS.seconds})
+  --faulty SHARE     share of pumps that go wrong, 0..1 (default ${DEFAULTS.faulty})
+  --seed X           same seed, same fleet, faults and event ids (default ${DEFAULTS.seed})
+  --topic-assets T   where pump.registered goes (default ${DEFAULTS.topicAssets})
+  --topic-metrics T  where pump.metric.reported goes (default ${DEFAULTS.topicMetrics})
+  --duplicate        produce every record twice, as an at-least-once broker may deliver it`;
+
+/** The one line the commands print when there is no broker to talk to. */
+export const NO_BROKERS = "KAFKA_BROKERS is not set: start the stack (npm run stack -- up) or point it at a broker";
+
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+function number(flag: string, raw: string | undefined, fallback: number, check: (n: number) => boolean, want: string) {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(value) || !check(value)) {
+    throw new UsageError(`--${flag} must be ${want}, got "${raw}"`);
+  }
+  return value;
+}
+
+/** Returns undefined for --help. */
+export function parseSimulateArgs(argv: string[]): SimulateOptions | undefined {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        pumps: { type: "string" },
+        rate: { type: "string" },
+        seconds: { type: "string" },
+        faulty: { type: "string" },
+        seed: { type: "string" },
+        "topic-assets": { type: "string" },
+        "topic-metrics": { type: "string" },
+        duplicate: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (values.help) return undefined;
+  const text = (flag: string, fallback: string) => {
+    const raw = values[flag] as string | undefined;
+    if (raw === undefined) return fallback;
+    if (raw.trim() === "") throw new UsageError(`--${flag} must not be empty`);
+    return raw;
+  };
+  return {
+    pumps: number(
+      "pumps",
+      values.pumps as string,
+      DEFAULTS.pumps,
+      (n) => Number.isInteger(n) && n >= 1,
+      "an integer >= 1",
+    ),
+    rate: number("rate", values.rate as string, DEFAULTS.rate, (n) => n > 0, "a number > 0"),
+    seconds: number("seconds", values.seconds as string, DEFAULTS.seconds, (n) => n > 0, "a number > 0"),
+    faulty: number("faulty", values.faulty as string, DEFAULTS.faulty, (n) => n >= 0 && n <= 1, "between 0 and 1"),
+    seed: text("seed", DEFAULTS.seed),
+    topicAssets: text("topic-assets", DEFAULTS.topicAssets),
+    topicMetrics: text("topic-metrics", DEFAULTS.topicMetrics),
+    duplicate: values.duplicate === true,
+  };
+}

@@ -1,0 +1,179 @@
+// The simulator against the real Kafka from KAFKA_BROKERS, on topics of its own (sim-test-*).
+import { spawn } from "node:child_process";
+import test from "ava";
+import { catalog } from "../../functions/events.ts";
+import { createIdempotentProducer, ensureTopics } from "../../lib/kafka/client.ts";
+import { planFleet, readingEvent, registrationEvent } from "../../scripts/simulator/fleet.ts";
+import { DEFAULTS, NO_BROKERS, type SimulateOptions } from "../../scripts/simulator/options.ts";
+import { simulate, simulatorTopics } from "../../scripts/simulator/run.ts";
+import { kafkaSettings, testKafka, uniqueName } from "../support/services.ts";
+import { type ReadRecord, readTopic } from "../support/topic-reader.ts";
+
+const SEED = "integration";
+
+async function topicsFor(t: { teardown(fn: () => unknown): void }) {
+  const name = uniqueName("sim-test");
+  const options = { topicAssets: `${name}.assets`, topicMetrics: `${name}.metrics` };
+  const admin = testKafka().admin();
+  await admin.connect();
+  t.teardown(() => admin.disconnect());
+  await ensureTopics(admin, simulatorTopics(options));
+  return options;
+}
+
+async function runSimulation(t: { teardown(fn: () => unknown): void }, overrides: Partial<SimulateOptions>) {
+  const topics = await topicsFor(t);
+  const options: SimulateOptions = {
+    ...DEFAULTS,
+    pumps: 6,
+    rate: 20,
+    seconds: 3,
+    faulty: 0.5,
+    seed: SEED,
+    ...topics,
+    ...overrides,
+  };
+  const producer = createIdempotentProducer(testKafka());
+  await producer.connect();
+  t.teardown(() => producer.disconnect());
+  const report = await simulate(options, { producer });
+  const fleet = planFleet(options);
+  const expected = {
+    assets: fleet.pumps.map((pump) => registrationEvent(fleet, pump, Date.now()).id),
+    metrics: Array.from({ length: fleet.totalReadings }, (_, k) => readingEvent(fleet, k, Date.now()).id),
+  };
+  return { options, report, expected };
+}
+
+function parsed(records: ReadRecord[]) {
+  return records.map((record) => {
+    const result = catalog.parse(JSON.parse(record.value));
+    if (!result.ok) throw new Error(`offset ${record.offset}: ${result.message}`);
+    return { record, event: result.event };
+  });
+}
+
+test("a small fleet streams for 3 s: every registration and reading arrives, keyed by assetId", async (t) => {
+  const began = Date.now();
+  const { options, report, expected } = await runSimulation(t, {});
+  const took = Date.now() - began;
+  t.true(took >= 2_900 && took < 15_000, `took ${took} ms`);
+  t.like(report, { pumps: 6, registered: 6, readings: 60, records: 66, interrupted: false });
+  t.is(report.faulty.length, 3);
+
+  const assets = parsed(await readTopic(options.topicAssets, { atLeast: 6 }));
+  const metrics = parsed(await readTopic(options.topicMetrics, { atLeast: 60 }));
+  t.is(assets.length, 6);
+  t.is(metrics.length, 60);
+  t.deepEqual(assets.map((a) => a.event.id).sort(), [...expected.assets].sort());
+  t.deepEqual(metrics.map((m) => m.event.id).sort(), [...expected.metrics].sort());
+  t.true(assets.every(({ event }) => event.type === "pump.registered"));
+  t.true(metrics.every(({ event }) => event.type === "pump.metric.reported"));
+
+  const partitionOf = new Map<string, number>();
+  for (const { record, event } of [...assets, ...metrics]) {
+    const assetId = (event.data as { assetId: string }).assetId;
+    t.is(record.key, assetId);
+    t.is(event.subject, assetId);
+    const seen = partitionOf.get(assetId);
+    if (seen !== undefined) t.is(record.partition, seen, `${assetId} stays on one partition`);
+    partitionOf.set(assetId, record.partition);
+  }
+  t.is(partitionOf.size, 6);
+  for (const assetId of partitionOf.keys()) {
+    const times = metrics.filter((m) => m.record.key === assetId).map((m) => m.event.time);
+    t.is(times.length, 10);
+    t.deepEqual(times, [...times].sort(), `${assetId}'s readings arrive in time order`);
+  }
+});
+
+test("--duplicate produces every record twice with the same id, key and partition", async (t) => {
+  const { options, report, expected } = await runSimulation(t, { duplicate: true });
+  t.like(report, { registered: 6, readings: 60, records: 132, duplicate: true });
+  const assets = parsed(await readTopic(options.topicAssets, { atLeast: 12 }));
+  const metrics = parsed(await readTopic(options.topicMetrics, { atLeast: 120 }));
+  t.is(assets.length, 12);
+  t.is(metrics.length, 120);
+  for (const [records, ids] of [
+    [assets, expected.assets],
+    [metrics, expected.metrics],
+  ] as const) {
+    const byId = new Map<string, ReadRecord[]>();
+    for (const { record, event } of records) byId.set(event.id, [...(byId.get(event.id) ?? []), record]);
+    t.deepEqual([...byId.keys()].sort(), [...ids].sort(), "the same ids as a single run of the same seed");
+    for (const [id, copies] of byId) {
+      t.is(copies.length, 2, `${id} twice`);
+      const [a, b] = copies as [ReadRecord, ReadRecord];
+      t.deepEqual([a.key, a.partition, a.value], [b.key, b.partition, b.value], `${id}: identical copies`);
+    }
+  }
+});
+
+/** Runs a command script with tsx, as npm run would. */
+function run(script: string, args: string[], env: NodeJS.ProcessEnv, input?: string) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", script, ...args], { env, stdio: "pipe" });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input ?? "");
+  });
+}
+
+const withBrokers = () => ({ ...process.env, KAFKA_BROKERS: kafkaSettings().brokers.join(",") });
+
+test("npm run simulate: without KAFKA_BROKERS it fails with one clear line", async (t) => {
+  const env = { ...process.env };
+  delete env.KAFKA_BROKERS;
+  const { code, stdout, stderr } = await run("scripts/simulate.ts", ["--seconds", "1"], env);
+  t.is(code, 1);
+  t.is(stderr.trim(), NO_BROKERS);
+  t.is(stdout, "");
+});
+
+test("npm run simulate: creates its topics, streams, and ends with the summary", async (t) => {
+  const name = uniqueName("sim-test");
+  const args = ["--pumps", "5", "--rate", "25", "--seconds", "2", "--faulty", "1", "--seed", "cli"];
+  const topics = ["--topic-assets", `${name}.assets`, "--topic-metrics", `${name}.metrics`];
+  const { code, stdout, stderr } = await run("scripts/simulate.ts", [...args, ...topics], withBrokers());
+  t.is(code, 0, stderr);
+  t.regex(stdout, /Simulation done\./);
+  t.regex(stdout, /readings +50 of 50 sent/);
+  t.regex(stdout, /records +55 in/);
+  t.regex(stdout, /faulty +overheating 1, pressure-drop 1, overcurrent 1, cavitation 1, stalled 1/);
+  t.regex(stdout, /^done +pumps 5\/5 +readings 50\/50/m, "the last progress line, not rewritten in a pipe");
+  t.is((await readTopic(`${name}.metrics`, { atLeast: 50 })).length, 50);
+});
+
+test("npm run messages: produce from arguments and stdin, consume from the beginning with key, partition, offset", async (t) => {
+  const topic = `${uniqueName("sim-test")}.text`;
+  const env = withBrokers();
+  const missing = await run("scripts/messages.ts", ["produce", topic, "x"], env);
+  t.is(missing.code, 1);
+  t.regex(missing.stderr, /does not exist .*add --create/);
+  const fromArgs = await run("scripts/messages.ts", ["produce", topic, "--create", "--key", "k1", "hello there"], env);
+  t.is(fromArgs.code, 0, fromArgs.stderr);
+  t.regex(fromArgs.stdout, /sent 1 message\(s\)/);
+  const fromStdin = await run("scripts/messages.ts", ["produce", topic, "--key", "k1"], env, "line one\nline two\n");
+  t.is(fromStdin.code, 0, fromStdin.stderr);
+  const consumed = await run("scripts/messages.ts", ["consume", topic, "--from-beginning", "--max", "3"], env);
+  t.is(consumed.code, 0, consumed.stderr);
+  t.deepEqual(consumed.stdout.trim().split("\n"), [
+    printed("k1", 0, "hello there", consumed.stdout),
+    printed("k1", 1, "line one", consumed.stdout),
+    printed("k1", 2, "line two", consumed.stdout),
+  ]);
+});
+
+/** One printed line; all three share key k1, so one partition, whichever the partitioner chose. */
+function printed(key: string, offset: number, value: string, output: string): string {
+  const partition = /partition=(\d+)/.exec(output)?.[1] ?? "?";
+  return `key=${key} partition=${partition} offset=${offset} ${value}`;
+}

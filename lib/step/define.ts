@@ -106,7 +106,14 @@ function stepAction(
       const deadline = deadlineFromParams(process.env, now);
       const config = configOf(params);
       const crash = chaosCrashPoints(config);
-      return await run(params, { cloudant: clients.cloudant, producer: clients.producer, now, deadline, config, crash });
+      return await run(params, {
+        cloudant: clients.cloudant,
+        producer: clients.producer,
+        now,
+        deadline,
+        config,
+        crash,
+      });
     } catch (err) {
       const message =
         err instanceof ConfigError ? `configuration: ${err.message}` : err instanceof Error ? err.message : String(err);

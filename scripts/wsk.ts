@@ -1,7 +1,7 @@
 // npm run wsk -- <verb>: the wsk CLI verbs people use, on the openwhisk npm client (the real wsk is a Go binary that
 // no package registry this project uses ships). Credentials as wsk reads them: WSK_CONFIG_FILE or ~/.wskprops,
 // overridden by OW_APIHOST / OW_AUTH / OW_NAMESPACE; .stack/wskprops (written by the local OpenWhisk) as fallback.
-//   action invoke NAME [-r|--result] [-b|--blocking] [-p KEY VALUE]...
+//   action invoke NAME [-r|--result] [-b|--blocking] [-p KEY VALUE]... [-P FILE.json]
 //   trigger fire NAME [-p KEY VALUE]...
 //   activation get ID | activation logs ID | activation result ID | activation list [NAME] [--limit N]
 import { existsSync, readFileSync } from "node:fs";
@@ -46,6 +46,10 @@ function parseParams(args: string[]): {
       } catch {
         params[key] = raw;
       }
+    } else if (a === "-P" || a === "--param-file") {
+      const file = args[++i];
+      if (file === undefined) throw new Error("-P needs a JSON file");
+      Object.assign(params, JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>);
     } else if (a === "--limit") options.set("limit", args[++i] ?? "");
     else if (a.startsWith("-")) flags.add(a);
     else rest.push(a);

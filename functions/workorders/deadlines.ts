@@ -10,26 +10,32 @@ import type { Cloudant } from "../../lib/store/client.ts";
 import { catalog } from "../events.ts";
 import { DATABASE, TOPIC } from "../topology.ts";
 
-export async function overdueWorkOrders(
+/** Work orders not yet scheduled or cancelled, with their deadlines (the latest commit of each stream tells). */
+export async function openWorkOrders(
   cloudant: Cloudant,
-  now: number,
-): Promise<{ workOrderId: string; deadline: string }[]> {
-  const candidates = await cloudant.postFind({
-    db: DATABASE.workorders,
-    selector: { kind: "commit", "view.open": true, "view.deadline": { $lt: new Date(now).toISOString() } },
-    fields: ["stream"],
-    limit: 1000,
-  });
+  deadlineBefore?: number,
+): Promise<{ workOrderId: string; deadline?: string }[]> {
+  const selector: Record<string, unknown> = { kind: "commit", "view.open": true };
+  if (deadlineBefore !== undefined) selector["view.deadline"] = { $lt: new Date(deadlineBefore).toISOString() };
+  const candidates = await cloudant.postFind({ db: DATABASE.workorders, selector, fields: ["stream"], limit: 1000 });
   const streams = [...new Set(candidates.result.docs.map((doc) => String(doc.stream)))];
   // An older commit may still say "open": only the stream's latest commit tells.
   const commits = await readStreams(cloudant, DATABASE.workorders, streams);
   return [...commits.values()].flatMap((history: StreamCommitDoc[]) => {
-    const view = history.at(-1)?.view as { open?: boolean; deadline?: string } | undefined;
-    const stream = history.at(-1)?.stream;
-    return stream && view?.open && view.deadline && Date.parse(view.deadline) < now
-      ? [{ workOrderId: stream, deadline: view.deadline }]
-      : [];
+    const latest = history.at(-1);
+    const view = latest?.view as { open?: boolean; deadline?: string } | undefined;
+    return latest && view?.open ? [{ workOrderId: latest.stream, deadline: view.deadline }] : [];
   });
+}
+
+export async function overdueWorkOrders(
+  cloudant: Cloudant,
+  now: number,
+): Promise<{ workOrderId: string; deadline: string }[]> {
+  const open = await openWorkOrders(cloudant, now);
+  return open.flatMap((o) =>
+    o.deadline && Date.parse(o.deadline) < now ? [{ workOrderId: o.workOrderId, deadline: o.deadline }] : [],
+  );
 }
 
 export async function main(params: Record<string, unknown>) {

@@ -1,0 +1,65 @@
+// When is the system quiet? Every trigger's consumer group has consumed its topics to the end, no topic grew
+// since the last look, and no outbox holds an unpublished event: then nothing is left to happen.
+import type { Admin } from "kafkajs";
+import { DATABASES, TOPICS } from "../../functions/topology.ts";
+import { openWorkOrders } from "../../functions/workorders/deadlines.ts";
+import { findStaleOutboxes } from "../../lib/step/store-io.ts";
+import type { Cloudant } from "../../lib/store/client.ts";
+
+async function topicEnds(admin: Admin): Promise<Map<string, number>> {
+  const ends = new Map<string, number>();
+  for (const { topic } of TOPICS) {
+    for (const { partition, high } of await admin.fetchTopicOffsets(topic))
+      ends.set(`${topic}:${partition}`, Number(high));
+  }
+  return ends;
+}
+
+/** Records the feeds' consumer groups (one per trigger, named /namespace/trigger) have not consumed yet. */
+async function feedLag(admin: Admin, ends: Map<string, number>): Promise<number> {
+  const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((id) => id.startsWith("/"));
+  let lag = 0;
+  for (const groupId of groups) {
+    for (const { topic, partitions } of await admin.fetchOffsets({ groupId })) {
+      for (const { partition, offset } of partitions) {
+        const committed = Number(offset) < 0 ? 0 : Number(offset);
+        lag += Math.max(0, (ends.get(`${topic}:${partition}`) ?? 0) - committed);
+      }
+    }
+  }
+  return lag;
+}
+
+async function pendingOutboxes(cloudant: Cloudant): Promise<number> {
+  let pending = 0;
+  for (const db of DATABASES) pending += (await findStaleOutboxes(cloudant, db, Date.now() + 3_600_000, 100)).length;
+  return pending;
+}
+
+export async function waitUntilQuiet(
+  admin: Admin,
+  cloudant: Cloudant,
+  options: { timeoutMs: number; settleMs?: number; log?: (line: string) => void },
+): Promise<void> {
+  const until = Date.now() + options.timeoutMs;
+  let previous = "";
+  let calmSince = 0;
+  let lastStatus = "";
+  while (Date.now() < until) {
+    const ends = await topicEnds(admin);
+    const lag = await feedLag(admin, ends);
+    const outboxes = await pendingOutboxes(cloudant);
+    const open = (await openWorkOrders(cloudant)).length;
+    const snapshot = JSON.stringify([...ends]);
+    const calm = lag === 0 && outboxes === 0 && open === 0 && snapshot === previous;
+    const status = `${lag} records not yet consumed, ${outboxes} outboxes pending, ${open} work orders open`;
+    if (status !== lastStatus) options.log?.(`  waiting for quiet: ${status}`);
+    lastStatus = status;
+    if (calm && calmSince === 0) calmSince = Date.now();
+    if (!calm) calmSince = 0;
+    if (calm && Date.now() - calmSince >= (options.settleMs ?? 4_000)) return;
+    previous = snapshot;
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+  }
+  throw new Error(`the system was not quiet after ${options.timeoutMs / 1000} s`);
+}

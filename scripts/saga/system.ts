@@ -1,0 +1,95 @@
+// The whole system on the local stack: build the actions, create topics, databases and indexes, start the local
+// OpenWhisk, deploy serverless.yml to it. Used by `npm start`, the end-to-end tests and the saga benchmark.
+
+import { provision } from "../../functions/provision.ts";
+import { createKafka } from "../../lib/kafka/client.ts";
+import { kafkaSettingsFromEnv, requireKafkaSettings } from "../../lib/kafka/config.ts";
+import { createCloudant } from "../../lib/store/client.ts";
+import { requireStoreSettings, storeSettingsFromEnv } from "../../lib/store/config.ts";
+import type { LocalLimits } from "../../local/config.ts";
+import { type LocalOpenWhisk, startLocalOpenWhisk } from "../../local/server.ts";
+import { defaultProviders } from "../../triggers/index.ts";
+import { buildActions } from "../build.ts";
+import { serverless } from "./deploy.ts";
+
+export interface SystemOptions {
+  /** Where the stack's services are: KAFKA_BROKERS, CLOUDANT_URL (and their credentials). */
+  env: Record<string, string>;
+  port?: number;
+  wskpropsPath?: string;
+  /** Bound at deploy time (serverless.yml): the saga's policies. */
+  policies?: {
+    workorderDeadlineMs?: number;
+    stockDefault?: number;
+    crewsCapacityPerDay?: number;
+    relayCron?: string;
+    deadlineCron?: string;
+    chaosExitAfterWrite?: number;
+  };
+  /** The feed's batch window; OpenWhisk's provider polls for about 2 s. */
+  kafkaBatchMs?: number;
+  log?: (line: string) => void;
+}
+
+/**
+ * OpenWhisk standalone allows 60 invocations and 60 trigger fires a minute, and 30 concurrent activations; a fleet
+ * of pumps needs more, as it would on a real deployment's raised limits.
+ */
+export const SYSTEM_LIMITS: Partial<LocalLimits> = {
+  invokesPerMinute: 100_000,
+  firesPerMinute: 100_000,
+  concurrent: 64,
+};
+
+export interface RunningSystem {
+  ow: LocalOpenWhisk;
+  stop: () => Promise<void>;
+}
+
+export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
+  const log = options.log ?? console.log;
+  log("Building the actions...");
+  await buildActions((line) => log(`  ${line}`));
+
+  log("Creating topics, databases and indexes...");
+  const kafka = createKafka(requireKafkaSettings(kafkaSettingsFromEnv(options.env, "system")));
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await provision(admin, createCloudant(requireStoreSettings(storeSettingsFromEnv(options.env))));
+  } finally {
+    await admin.disconnect();
+  }
+
+  const ow = await startLocalOpenWhisk(
+    {
+      port: options.port ?? 0,
+      wskpropsPath: options.wskpropsPath,
+      limits: SYSTEM_LIMITS,
+      feeds: options.kafkaBatchMs
+        ? { kafkaBatchMs: options.kafkaBatchMs, kafkaPollMs: Math.min(1000, options.kafkaBatchMs) }
+        : {},
+      log: () => undefined,
+    },
+    defaultProviders(),
+  );
+  log(`Local OpenWhisk on ${ow.apiHost}`);
+  try {
+    log("serverless deploy...");
+    const policies = options.policies ?? {};
+    const settings: Record<string, string> = {
+      ...options.env,
+      ...(policies.workorderDeadlineMs ? { WORKORDER_DEADLINE_MS: String(policies.workorderDeadlineMs) } : {}),
+      ...(policies.stockDefault ? { STOCK_DEFAULT: String(policies.stockDefault) } : {}),
+      ...(policies.crewsCapacityPerDay ? { CREWS_CAPACITY_PER_DAY: String(policies.crewsCapacityPerDay) } : {}),
+      ...(policies.relayCron ? { RELAY_CRON: policies.relayCron } : {}),
+      ...(policies.deadlineCron ? { DEADLINE_CRON: policies.deadlineCron } : {}),
+      ...(policies.chaosExitAfterWrite ? { CHAOS_EXIT_AFTER_WRITE: String(policies.chaosExitAfterWrite) } : {}),
+    };
+    await serverless("deploy", { apiHost: ow.apiHost, auth: ow.auth }, settings, log);
+  } catch (err) {
+    await ow.stop();
+    throw err;
+  }
+  return { ow, stop: () => ow.stop() };
+}

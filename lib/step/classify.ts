@@ -1,7 +1,7 @@
 // From decoded feed records to events the step applies, events it ignores, and records it dead-letters.
 import type { CloudEvent } from "../events/envelope.ts";
 import { idempotencyKey } from "../events/envelope.ts";
-import type { DecodedRecord } from "../feed/decode.ts";
+import { type DecodedRecord, decodeValue } from "../feed/decode.ts";
 import { asRetryEnvelope, type DeadLetterReason, type RecordOrigin } from "./failures.ts";
 import type { StepCatalog } from "./spec.ts";
 
@@ -29,6 +29,26 @@ export function originOf(record: DecodedRecord): RecordOrigin {
       };
 }
 
+/**
+ * A retry record holds the original value as it arrived: text or parsed JSON, and after a relay's re-send possibly a
+ * retry record itself. Unwraps to the event, keeping the highest attempt count and the latest notBefore.
+ */
+function unwrapRetries(value: unknown): { value: unknown; attempt: number; notBefore: number } {
+  let current = value;
+  let attempt = 1;
+  let notBefore = 0;
+  for (let depth = 0; depth < 5; depth += 1) {
+    const retry = asRetryEnvelope(current);
+    if (!retry) break;
+    attempt = Math.max(attempt, retry.attempt);
+    notBefore = Math.max(notBefore, retry.notBefore);
+    const inner =
+      typeof retry.value === "string" ? decodeValue(retry.value) : { ok: true as const, value: retry.value };
+    current = inner.ok ? inner.value : retry.value;
+  }
+  return { value: current, attempt, notBefore };
+}
+
 export function classify(
   records: DecodedRecord[],
   step: { catalog: StepCatalog; handles: readonly string[]; entityOf?: (event: CloudEvent<string, unknown>) => string },
@@ -39,10 +59,9 @@ export function classify(
     if (!record.outcome.ok) {
       return { ...base, kind: "dead-letter", reason: record.outcome.reason, message: record.outcome.message };
     }
-    const retry = asRetryEnvelope(record.outcome.value);
-    const value = retry ? retry.value : record.outcome.value;
+    const { value, attempt, notBefore } = unwrapRetries(record.outcome.value);
     // A retried message is reported and dead-lettered as the original value, with its attempt count.
-    const unwrapped = { ...base, rawValue: value, attempt: retry ? retry.attempt : 1 };
+    const unwrapped = { ...base, rawValue: value, attempt };
     const parsed = step.catalog.parse(value);
     if (!parsed.ok) {
       return { ...unwrapped, kind: "dead-letter", reason: parsed.reason, message: parsed.message };
@@ -64,7 +83,7 @@ export function classify(
       event,
       key: idempotencyKey(event),
       entityId,
-      notBefore: retry?.notBefore ?? 0,
+      notBefore,
     };
   });
 }

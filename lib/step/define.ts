@@ -6,6 +6,7 @@ import type { DecodedRecord } from "../feed/decode.ts";
 import { decodeFeedParams } from "../feed/decode.ts";
 import type { BatchIO } from "./batch-io.ts";
 import { clientsFor } from "./clients.ts";
+import { clearInbox, landBatch } from "./inbox.ts";
 import { deadlineFromParams, STEP_PARAMETER_KEYS } from "./parameters.ts";
 import type { BatchReport } from "./report.ts";
 import { runEntityBatch } from "./run-entity-batch.ts";
@@ -55,8 +56,8 @@ function checkSpec(spec: CommonSpec): void {
 
 /**
  * Fault injection for resilience tests of a deployed system: with `chaos_exit_after_write` bound to a probability,
- * the container exits right after its write, before publishing, as a killed activation would. The relay must then
- * publish what the outbox holds. Never bound in production.
+ * the container exits right after a write, before publishing, as a killed activation would. The relay must then
+ * publish what the outbox holds and re-send what the landed batch holds. Never bound in production.
  */
 function chaosCrashPoints(config: Record<string, unknown>): BatchIO["crash"] {
   const probability = Number(config.chaos_exit_after_write ?? 0);
@@ -93,7 +94,16 @@ function stepAction(
     const decoded = decodeFeedParams(params, { ignoreKeys: STEP_PARAMETER_KEYS, maxValueBytes: limits.maxValueBytes });
     // Malformed parameters as a whole: keep them in the result, the only place a person can find them again.
     if (!decoded.ok) return { error: { step: spec.name, message: decoded.message, unprocessed: params.messages } };
+    // Land the batch first: if this activation is killed, the relay finds it and sends it to the retry topic.
+    const inbox = await landBatch(
+      io.cloudant,
+      spec.database,
+      { name: spec.name, retryTopic: spec.topics.retry },
+      decoded.records,
+      io.deadline,
+    ).catch(() => undefined); // the store is down: the batch's own store calls will retry or send to the retry topic
     const report = await runBatch(decoded.records, io);
+    await clearInbox(io.cloudant, spec.database, inbox).catch(() => undefined);
     (io.log ?? console.log)(
       `${spec.name}: ${JSON.stringify(report.counts)} published=${report.published} pending=${report.outboxPending}`,
     );

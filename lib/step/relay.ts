@@ -4,6 +4,8 @@
 import type { Producer } from "kafkajs";
 import type { Cloudant } from "../store/client.ts";
 import { clientsFor } from "./clients.ts";
+import { retryRecord } from "./failures.ts";
+import { findAbandonedInboxes } from "./inbox.ts";
 import { sendRecords } from "./outgoing.ts";
 import { deadlineFromParams } from "./parameters.ts";
 import { clearOutboxes } from "./publish.ts";
@@ -32,6 +34,8 @@ export interface RelayDatabaseReport {
   database: string;
   published: number;
   stillPending: number;
+  /** Records of abandoned batches sent back to their step's retry topic. */
+  resent: number;
   purged: number;
   skipped?: string;
   error?: string;
@@ -67,7 +71,7 @@ async function takeLease(cloudant: Cloudant, db: string, io: RelayIO): Promise<s
 }
 
 async function relayDatabase(spec: RelaySpec, db: string, io: RelayIO): Promise<RelayDatabaseReport> {
-  const report: RelayDatabaseReport = { database: db, published: 0, stillPending: 0, purged: 0 };
+  const report: RelayDatabaseReport = { database: db, published: 0, stillPending: 0, resent: 0, purged: 0 };
   const storeCall = <T>(fn: () => Promise<T>) =>
     retryWithinDeadline(fn, {
       deadline: { at: io.deadline, reserveMs: 2_000 },
@@ -99,6 +103,37 @@ async function relayDatabase(spec: RelaySpec, db: string, io: RelayIO): Promise<
       storeCall,
     );
   }
+  // Batches whose activation died before finishing: back to the step through its retry topic.
+  const abandoned = await storeCall(() =>
+    findAbandonedInboxes(io.cloudant, db, io.now() - (spec.graceMs ?? 30_000), limit),
+  );
+  if (abandoned.length > 0) {
+    const producer = await io.producer();
+    await sendRecords(
+      producer,
+      abandoned.flatMap((inbox) =>
+        inbox.records.map((record) =>
+          retryRecord(inbox.retryTopic, record.key, {
+            step: inbox.step,
+            attempt: 1,
+            reason: "its activation ended before finishing the batch",
+            notBefore: 0,
+            value: record.value,
+          }),
+        ),
+      ),
+      10_000,
+    );
+    const deleted = await storeCall(() =>
+      writeDocs(
+        io.cloudant,
+        db,
+        abandoned.map((inbox) => ({ _id: inbox._id, _rev: inbox._rev, _deleted: true }) as never),
+      ),
+    );
+    report.resent = abandoned.reduce((sum, inbox) => sum + inbox.records.length, 0);
+    report.stillPending += [...deleted.values()].filter((result) => !result.ok).length;
+  }
   const expired = await storeCall(() => findExpiredRecords(io.cloudant, db, io.now(), limit));
   if (expired.length > 0) {
     const deleted = await storeCall(() =>
@@ -126,6 +161,7 @@ export function defineOutboxRelay(spec: RelaySpec) {
           database: db,
           published: 0,
           stillPending: 0,
+          resent: 0,
           purged: 0,
           error: describeError(err),
         })),

@@ -116,6 +116,13 @@ export async function ensureStepIndexes(client: Cloudant, db: string): Promise<v
   await client.postIndex({
     db,
     ddoc: "step-kit",
+    name: "inbox-deadline",
+    index: { fields: [{ kind: "asc" } as never, { deadline: "asc" } as never] },
+    type: "json",
+  });
+  await client.postIndex({
+    db,
+    ddoc: "step-kit",
     name: "expires-at",
     index: { fields: [{ kind: "asc" } as never, { expiresAt: "asc" } as never] },
     type: "json",

@@ -3,6 +3,7 @@
 import type { Admin } from "kafkajs";
 import { DATABASES, TOPICS } from "../../functions/topology.ts";
 import { openWorkOrders } from "../../functions/workorders/deadlines.ts";
+import { findAbandonedInboxes } from "../../lib/step/inbox.ts";
 import { findStaleOutboxes } from "../../lib/step/store-io.ts";
 import type { Cloudant } from "../../lib/store/client.ts";
 
@@ -30,9 +31,14 @@ async function feedLag(admin: Admin, ends: Map<string, number>): Promise<number>
   return lag;
 }
 
+/** Outboxes not yet published, and landed batches not yet cleared (running, or abandoned and awaiting the relay). */
 async function pendingOutboxes(cloudant: Cloudant): Promise<number> {
   let pending = 0;
-  for (const db of DATABASES) pending += (await findStaleOutboxes(cloudant, db, Date.now() + 3_600_000, 100)).length;
+  const later = Date.now() + 3_600_000;
+  for (const db of DATABASES) {
+    pending += (await findStaleOutboxes(cloudant, db, later, 100)).length;
+    pending += (await findAbandonedInboxes(cloudant, db, later, 100)).length;
+  }
   return pending;
 }
 
@@ -52,7 +58,7 @@ export async function waitUntilQuiet(
     const open = (await openWorkOrders(cloudant)).length;
     const snapshot = JSON.stringify([...ends]);
     const calm = lag === 0 && outboxes === 0 && open === 0 && snapshot === previous;
-    const status = `${lag} records not yet consumed, ${outboxes} outboxes pending, ${open} work orders open`;
+    const status = `${lag} records not yet consumed, ${outboxes} outboxes or batches pending, ${open} work orders open`;
     if (status !== lastStatus) options.log?.(`  waiting for quiet: ${status}`);
     lastStatus = status;
     if (calm && calmSince === 0) calmSince = Date.now();

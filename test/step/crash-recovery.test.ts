@@ -89,3 +89,44 @@ test("only one relay works a database at a time", async (t) => {
   t.is(skipped.length, 1);
   t.regex(skipped[0] ?? "", /lease/);
 });
+
+test("a crash before the write and no re-fire: the relay sends the landed batch to the retry topic, which applies it", async (t) => {
+  const world = await stepWorld(t);
+  const step = tallyStep(world.names);
+  const batch = feedParams(world.names.in, [tallyAdded("lost", 1), tallyAdded("lost", 2), "{poison"]);
+  const deadline = Date.now() + 1_000;
+  await t.throwsAsync(
+    step.run(
+      batch,
+      world.io({
+        deadline,
+        crash: {
+          beforeWrite: () => {
+            throw new Crash("beforeWrite");
+          },
+        },
+      }),
+    ),
+  );
+  t.is(await entityState(world, "lost"), undefined, "nothing was applied");
+  // The relay waits for the activation's deadline: until then the activation may still be running.
+  const early = (await runRelay(world)) as { databases: { resent: number }[] };
+  t.is(early.databases[0]?.resent, 0);
+  await new Promise((resolve) => setTimeout(resolve, deadline - Date.now() + 50));
+  const relay = (await runRelay(world)) as { databases: { resent: number }[] };
+  t.is(relay.databases[0]?.resent, 3);
+
+  const retried = await readTopic(world.names.retry, { atLeast: 3 });
+  const again = (await step.run(
+    feedParams(
+      world.names.retry,
+      retried.map((r) => r.value),
+    ),
+    world.io(),
+  )) as { counts: Record<string, number> };
+  t.is(again.counts.applied, 2);
+  t.is(again.counts["dead-lettered"], 1);
+  t.deepEqual(await entityState(world, "lost"), { total: 3, count: 2 });
+  const second = (await runRelay(world)) as { databases: { resent: number }[] };
+  t.is(second.databases[0]?.resent, 0, "the landed batch was deleted with its re-send");
+});

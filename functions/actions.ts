@@ -12,4 +12,13 @@ export const ACTION_ENTRIES: Record<string, string> = {
   "crews-roster": "functions/crews/roster-step.ts",
   "crews-view": "functions/crews/view.ts",
   "saga-relay": "functions/relay.ts",
+  // Components of the operator compositions (functions/operator/compositions, deployed by
+  // scripts/deploy-compositions.ts): request-maintenance (monitoring) and cancel-workorder (workorders).
+  "monitoring-request-validate": "functions/operator/request-validate.ts",
+  "monitoring-request-record": "functions/operator/request-record.ts",
+  "monitoring-request-emit": "functions/operator/request-emit.ts",
+  "workorders-cancel-validate": "functions/operator/cancel-validate.ts",
+  "workorders-cancel-check": "functions/operator/cancel-check.ts",
+  "workorders-cancel-record": "functions/operator/cancel-record.ts",
+  "workorders-cancel-emit": "functions/operator/cancel-emit.ts",
 };

@@ -32,11 +32,13 @@ async function freshRun(
   const platform = await platformFacts(system.ow.apiHost, system.ow.auth);
   await system.stop();
   printReport(run.report, log);
-  log(`containers killed after their write: ${platform.killed}; events the relay published: ${platform.relayed}`);
+  log(
+    `containers killed after a write: ${platform.killed}; the relay published ${platform.relayed} outbox events and re-sent ${platform.resent} records of abandoned batches`,
+  );
   return { ...run, ...platform };
 }
 
-type Activation = { response: { status: string; result?: { databases?: { published: number }[] } } };
+type Activation = { response: { status: string; result?: { databases?: { published: number; resent: number }[] } } };
 
 /** From the platform's own records: step activations that died (developer errors) and what the relay published. */
 async function platformFacts(apiHost: string, auth: string) {
@@ -47,10 +49,10 @@ async function platformFacts(apiHost: string, auth: string) {
   const killed = (await Promise.all(steps.map(list)))
     .flat()
     .filter((a) => a.response.status === "action developer error");
-  const relayed = (await list("relay"))
-    .flatMap((a) => a.response.result?.databases ?? [])
-    .reduce((sum, d) => sum + d.published, 0);
-  return { killed: killed.length, relayed };
+  const relayDatabases = (await list("relay")).flatMap((a) => a.response.result?.databases ?? []);
+  const relayed = relayDatabases.reduce((sum, d) => sum + d.published, 0);
+  const resent = relayDatabases.reduce((sum, d) => sum + (d.resent ?? 0), 0);
+  return { killed: killed.length, relayed, resent };
 }
 
 const holds = (report: SagaReport) => report.invariants.filter((i) => !i.holds).map((i) => `${i.name}: ${i.detail}`);

@@ -1,0 +1,24 @@
+// Component of request-maintenance (monitoring service): publishes the recorded maintenance.requested (unless an
+// earlier call already did) and clears the record's outbox.
+import { clientsFor } from "../../lib/step/clients.ts";
+import { DATABASE } from "../topology.ts";
+import { maintenanceRequestSchema, parseInput, requestDocId, requestSummary, settingParam } from "./commands.ts";
+import { component } from "./http.ts";
+import { publishRecorded, readCommand, storeCaller } from "./records.ts";
+
+export const main = component("monitoring-request-emit", async (params) => {
+  const { requestId } = parseInput(maintenanceRequestSchema.pick({ requestId: true }).required(), params);
+  const clients = clientsFor(params, "monitoring.request-emit");
+  const store = storeCaller();
+  const db = settingParam(params, "operator_requests_database", DATABASE.monitoring);
+  const doc = await readCommand(clients.cloudant, db, requestDocId(requestId), store);
+  if (!doc) throw new Error(`request ${requestId} is not recorded`);
+  const published = await publishRecorded(
+    clients,
+    db,
+    doc,
+    store,
+    `request ${requestId} is recorded and goes out once Kafka is back; retrying with the same requestId is safe`,
+  );
+  return { ...requestSummary(doc), replayed: params.replayed === true, published };
+});

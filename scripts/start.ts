@@ -1,63 +1,92 @@
-// npm start: runs the system on the local stack. For now: the stack, the topics and databases, and a check that
-// each answers. Ctrl-C stops what this command started.
-import { DATABASES, TOPICS } from "../functions/topology.ts";
-import { createKafka, ensureTopics } from "../lib/kafka/client.ts";
+// npm start [-- simulator flags] [--once]: the whole system on the local stack. The stack; an empty saga (topics,
+// databases, feed groups); the actions built; the local OpenWhisk on 127.0.0.1:3233 (credentials in .stack/wskprops);
+// the real `serverless deploy` and the Composer compositions; a simulated pump fleet; then, once the system is quiet,
+// the report and its invariants. The system keeps running for a look around until Ctrl-C, which stops everything
+// this command started. `--once` stops after the report, exiting 1 if an invariant is broken.
+import { join } from "node:path";
+import { createKafka } from "../lib/kafka/client.ts";
 import { kafkaSettingsFromEnv, requireKafkaSettings } from "../lib/kafka/config.ts";
-import { createCloudant, ensureDatabase } from "../lib/store/client.ts";
+import { createCloudant } from "../lib/store/client.ts";
 import { requireStoreSettings, storeSettingsFromEnv } from "../lib/store/config.ts";
+import { printReport } from "./report/invariants.ts";
+import { resetSaga } from "./saga/reset.ts";
+import { runSaga } from "./saga/run.ts";
+import { type RunningSystem, startSystem } from "./saga/system.ts";
+import { parseSimulateArgs, USAGE } from "./simulator/options.ts";
+import { stackDir } from "./stack/paths.ts";
 import { clientEnv, readState, StackError, stackDown, stackUp } from "./stack/stack.ts";
 
-async function provision(env: Record<string, string>): Promise<void> {
-  const kafka = createKafka(requireKafkaSettings(kafkaSettingsFromEnv(env, "start")));
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await ensureTopics(admin, TOPICS);
-    const metadata = await admin.fetchTopicMetadata({ topics: TOPICS.map((t) => t.topic) });
-    for (const topic of metadata.topics) {
-      const leaders = new Set(topic.partitions.map((p) => p.leader));
-      console.log(
-        `  topic ${topic.name.padEnd(20)} ${topic.partitions.length} partitions, leader(s) ${[...leaders].join(",")}`,
-      );
-    }
-  } finally {
-    await admin.disconnect();
-  }
-  const cloudant = createCloudant(requireStoreSettings(storeSettingsFromEnv(env)));
-  for (const db of DATABASES) {
-    const created = await ensureDatabase(cloudant, db);
-    const info = await cloudant.getDatabaseInformation({ db });
-    console.log(`  database ${db.padEnd(17)} ${created}, ${info.result.docCount} documents`);
-  }
+const once = process.argv.includes("--once");
+let simulation: ReturnType<typeof parseSimulateArgs>;
+try {
+  simulation = parseSimulateArgs(process.argv.slice(2).filter((arg) => arg !== "--once"));
+} catch (err) {
+  console.error(`start: ${err instanceof Error ? err.message : err}`);
+  process.exit(2);
+}
+if (!simulation) {
+  console.error(USAGE);
+  process.exit(2);
 }
 
-async function main(): Promise<void> {
-  const startedBefore = readState() !== undefined;
-  const state = await stackUp();
-  const env = clientEnv(state);
-  let stopping = false;
-  const stop = async (code: number) => {
-    if (stopping) return;
+const startedAt = Date.now();
+const log = (line: string) => console.log(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(5)} s] ${line}`);
+let system: RunningSystem | undefined;
+let stackWasUp = false;
+let stopping = false;
+
+async function stop(code: number): Promise<never> {
+  if (!stopping) {
     stopping = true;
-    if (!startedBefore) await stackDown();
-    process.exit(code);
-  };
-  process.on("SIGINT", () => void stop(0));
-  process.on("SIGTERM", () => void stop(0));
-  try {
-    console.log("Provisioning:");
-    await provision(env);
-  } catch (err) {
-    console.error(`start: ${err instanceof Error ? err.message : String(err)}`);
-    await stop(1);
+    log("Stopping what this command started...");
+    await system?.stop().catch(() => undefined);
+    if (!stackWasUp) await stackDown((line) => log(line)).catch(() => undefined);
   }
-  console.log(`\nThe stack answers: Kafka on ${env.KAFKA_BROKERS}, CouchDB API on ${env.CLOUDANT_URL}.`);
-  if (process.argv.includes("--once")) return stop(0);
+  process.exit(code);
+}
+process.on("SIGINT", () => void stop(0));
+process.on("SIGTERM", () => void stop(0));
+
+async function main(): Promise<void> {
+  stackWasUp = readState() !== undefined;
+  const env = clientEnv(await stackUp({ log }));
+  const kafkaSettings = requireKafkaSettings(kafkaSettingsFromEnv(env, "start"));
+  const admin = createKafka(kafkaSettings).admin();
+  await admin.connect();
+  await resetSaga(admin, createCloudant(requireStoreSettings(storeSettingsFromEnv(env))), kafkaSettings.brokers);
+  await admin.disconnect();
+
+  system = await startSystem({
+    env,
+    port: Number(process.env.LOCAL_OW_PORT ?? 3233),
+    wskpropsPath: join(stackDir, "wskprops"),
+    // Scarce parts and crews and a one-minute deadline, so that compensations show in a short run.
+    policies: {
+      workorderDeadlineMs: 60_000,
+      stockDefault: 1,
+      crewsCapacityPerDay: 1,
+      deadlineCron: "*/5 * * * * *",
+      relayCron: "*/10 * * * * *",
+    },
+    log,
+  });
+  const { report } = await runSaga(env, simulation as NonNullable<typeof simulation>, { log });
+  console.log("\nReport:");
+  printReport(report, (line) => console.log(`  ${line}`));
+  const web = `${system.ow.apiHost}/api/v1/web/guest/saga`;
+  console.log(
+    `\nLook around: ${web}/parts-view, ${web}/crews-view, ${web}/assets-view, ${web}/workorders-view?id=wo-...`,
+  );
+  console.log("             npm run wsk -- activation list   (credentials in .stack/wskprops)");
+  const broken = report.invariants.some((invariant) => !invariant.holds);
+  if (once) await stop(broken ? 1 : 0);
   console.log("Running. Press Ctrl-C to stop everything this command started.");
   setInterval(() => undefined, 60_000); // stay in the foreground until a signal
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof StackError ? `stack: ${err.message}` : err);
-  process.exit(1);
+main().catch(async (err: unknown) => {
+  console.error(
+    err instanceof StackError ? `stack: ${err.message}` : `start: ${err instanceof Error ? err.message : err}`,
+  );
+  await stop(1);
 });

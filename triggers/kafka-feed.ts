@@ -129,17 +129,28 @@ class TriggerFeed {
 
   async start(): Promise<void> {
     this.stopped = false;
-    const consumer = this.kafka.consumer({
+    // A consumer this feed has let go of (stop, UPDATE, a crash) stays down: KafkaJS restarts a consumer after a
+    // retriable error on its own, and stop() may come while connect() or subscribe() is still under way.
+    const current = () => !this.stopped && this.consumer === consumer;
+    const consumer: Consumer = this.kafka.consumer({
       groupId: this.config.triggerName,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: Math.max(100, Math.min(this.options.feeds.kafkaPollMs, 1_000)),
       readUncommitted: true,
+      retry: { retries: 5, restartOnFailure: async () => current() },
     });
     this.consumer = consumer;
+    const abandoned = async () => {
+      if (current()) return false;
+      await consumer.disconnect().catch(() => {});
+      return true;
+    };
     await consumer.connect();
+    if (await abandoned()) return;
     await consumer.subscribe({ topics: [this.config.topic], fromBeginning: false });
+    if (await abandoned()) return;
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -169,6 +180,7 @@ class TriggerFeed {
         }
       },
     });
+    await abandoned();
   }
 
   private async accept(topic: string, partition: number, message: KafkaMessage): Promise<void> {

@@ -182,6 +182,60 @@ test("kafka feed: a fire refused with 429 is retried, then skipped and committed
   t.is(group?.partitions[0]?.offset, "1", "the refused batch is not committed");
 });
 
+test("kafka feed: a null value with isJSONData=true stalls that trigger for good; without isJSONData it arrives as null", async (t) => {
+  const { topic, producer, admin } = await withKafka(t);
+  const s = await startOw(t, { feeds: FAST });
+  // Trigger names differ from the other tests': the consumer group is the trigger's /ns/name, shared in Kafka.
+  const echo = "function main(p) { return { messages: p.messages }; }";
+  await s.client.actions.create({ name: "as-json", action: echo });
+  await s.client.actions.create({ name: "as-text", action: echo });
+  await feedTrigger(s, "tomb-json-t", "/whisk.system/messaging/messageHubFeed", {
+    topic,
+    kafka_brokers_sasl: brokers(),
+    isJSONData: true,
+  });
+  await feedTrigger(s, "tomb-text-t", "/whisk.system/messaging/messageHubFeed", {
+    topic,
+    kafka_brokers_sasl: brokers(),
+  });
+  await s.client.rules.create({ name: "tomb-json-r", trigger: "tomb-json-t", action: "as-json" });
+  await s.client.rules.create({ name: "tomb-text-r", trigger: "tomb-text-t", action: "as-text" });
+  const delivered = async (action: string, count: number) =>
+    eventually(async () => {
+      const list = await activationsOf(s, action);
+      const messages = list.flatMap((a) => a.response.result.messages as unknown[]);
+      return messages.length >= count ? messages : undefined;
+    }, 15_000);
+  const committed = async (group: string) => {
+    const [offsets] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    return offsets?.partitions[0]?.offset;
+  };
+
+  // Both consumers run and deliver: a record before the tombstone reaches both triggers and is committed.
+  await producer.send({ topic, messages: [{ key: "k", value: JSON.stringify({ n: 1 }) }] });
+  t.deepEqual(await delivered("as-json", 1), [{ value: { n: 1 }, topic, partition: 0, offset: 0, key: "k" }]);
+  await eventually(async () => ((await committed("/guest/tomb-json-t")) === "1" ? true : undefined));
+
+  await producer.send({ topic, messages: [{ key: "gone", value: null }, { value: JSON.stringify({ n: 2 }) }] });
+  await producer.send({ topic, messages: [{ value: JSON.stringify({ n: 3 }) }] });
+  const text = await delivered("as-text", 4);
+  t.deepEqual(text, [
+    { value: '{"n":1}', topic, partition: 0, offset: 0, key: "k" },
+    { value: null, topic, partition: 0, offset: 1, key: "gone" },
+    { value: '{"n":2}', topic, partition: 0, offset: 2, key: null },
+    { value: '{"n":3}', topic, partition: 0, offset: 3, key: null },
+  ]);
+  await eventually(async () => ((await committed("/guest/tomb-text-t")) === "4" ? true : undefined));
+
+  // The provider's consumer crashes on the tombstone and, restarted from the committed offset, crashes again:
+  // the JSON trigger never fires again and commits nothing, while its feed still reads as active.
+  await new Promise((r) => setTimeout(r, 2_000));
+  t.is((await activationsOf(s, "as-json")).length, 1, "nothing after the tombstone reaches the JSON trigger");
+  t.is(await committed("/guest/tomb-json-t"), "1");
+  const read = await s.feeds.get({ feedName: "/whisk.system/messaging/messageHubFeed", trigger: "tomb-json-t" });
+  t.true((read.response.result.status as { active: boolean }).active);
+});
+
 test("alarm feed: a cron alarm fires its trigger with trigger_payload until the feed is deleted", async (t) => {
   const s = await startOw(t);
   await s.client.actions.create({ name: "tick", action: "function main(p) { return { hello: p.hello }; }" });

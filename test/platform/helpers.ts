@@ -63,3 +63,34 @@ export async function statusOf(p: Promise<unknown>): Promise<{ status: number; e
   }
   throw new Error("expected the call to fail");
 }
+
+export type FeedActivation = {
+  activationId: string;
+  name: string;
+  response: { status: string; result: Record<string, unknown> };
+};
+
+/** What serverless deploy and `wsk trigger create --feed` do: the trigger with its feed annotation, then CREATE. */
+export async function feedTrigger(
+  s: Started,
+  name: string,
+  feed: string,
+  params: Record<string, unknown>,
+): Promise<void> {
+  await s.client.triggers.create({ name, trigger: { annotations: [{ key: "feed", value: feed }] } });
+  await s.feeds.create({ feedName: feed, trigger: name, params });
+}
+
+/** An action's activations, oldest first. */
+export async function activationsOf(s: Started, name: string): Promise<FeedActivation[]> {
+  const list = (await s.client.activations.list({ name, docs: true, limit: 200 })) as unknown as FeedActivation[];
+  return list.reverse();
+}
+
+/** The error text of a feed lifecycle call the feed action refused (502 with the activation). */
+export async function feedError(p: Promise<unknown>): Promise<unknown> {
+  return p.then(
+    () => undefined,
+    (err: { error?: FeedActivation }) => err.error?.response.result.error,
+  );
+}

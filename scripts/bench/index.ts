@@ -1,0 +1,41 @@
+// npm run bench -- <name> [args]: runs one benchmark and prints its figures. Each entry names a module whose default
+// export runs the benchmark; add a line to BENCHMARKS for a new one.
+type Benchmark = (args: string[]) => Promise<unknown>;
+
+const BENCHMARKS: Record<string, { about: string; load: () => Promise<{ default: Benchmark }> }> = {
+  step: {
+    about: "one step in batches of 100 vs a bare KafkaJS pipe and naive per-message idempotency",
+    load: () => import("./step.ts"),
+  },
+  saga: {
+    about: "completed sagas/s and request-to-terminal latency on the local OpenWhisk vs a 4-hop KafkaJS pipe",
+    load: () => import("./saga.ts"),
+  },
+  platform: {
+    about: "local OpenWhisk: cold and warm invokes, invocations/s, Kafka record to action start",
+    load: () => import("./platform.ts"),
+  },
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  const entry = name === undefined ? undefined : BENCHMARKS[name];
+  if (!entry) {
+    if (name !== undefined) console.error(`bench: unknown benchmark "${name}"`);
+    console.error("usage: npm run bench -- <name>");
+    for (const [known, { about }] of Object.entries(BENCHMARKS)) console.error(`  ${known.padEnd(10)} ${about}`);
+    return 2;
+  }
+  const { default: run } = await entry.load();
+  await run(args);
+  return 0;
+}
+
+// Exits when done: client libraries may keep sockets or timers open after a benchmark has stopped what it started.
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+    process.exit(1);
+  },
+);

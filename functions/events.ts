@@ -14,6 +14,8 @@ const reading = {
 export const PROBLEMS = ["overheating", "pressure-drop", "overcurrent", "cavitation", "stalled"] as const;
 export const CANCEL_REASONS = ["no-part", "no-crew", "deadline", "operator"] as const;
 
+const readingSchema = z.object({ ...reading, timestamp: z.iso.datetime({ offset: true }) });
+
 export const catalog = defineEventCatalog({
   /** A pump joins the fleet (the seed's PumpSimulator asset event). */
   "pump.registered": z.object({
@@ -30,7 +32,7 @@ export const catalog = defineEventCatalog({
     nominal: z.object(reading),
   }),
   /** One reading of a pump's sensors (the seed's metric event). */
-  "pump.metric.reported": z.object({ assetId: id, ...reading, timestamp: z.iso.datetime({ offset: true }) }),
+  "pump.metric.reported": readingSchema.extend({ assetId: id }),
   /** Monitoring (or an operator) asks for maintenance: one per incident. */
   "maintenance.requested": z.object({
     incidentId: id,
@@ -77,4 +79,9 @@ export const catalog = defineEventCatalog({
 });
 
 export type SagaCatalog = typeof catalog;
+
+/** What a pump's sensors read at a time, as `pump.metric.reported` carries it (without the pump's id). */
+export type Reading = z.infer<typeof readingSchema>;
+/** A pump's sensor values without a time: its nominal values, or one reading's. */
+export type SensorValues = Omit<Reading, "timestamp">;
 export type EventType = SagaCatalog["types"][number];

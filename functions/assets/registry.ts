@@ -1,15 +1,7 @@
 // The pump registry: each pump's registration and its latest readings. Pure decisions.
 import type { CloudEvent } from "../../lib/events/envelope.ts";
 import type { Decision } from "../../lib/step/spec.ts";
-
-export interface Reading {
-  rotation: number;
-  current: number;
-  pressure: number;
-  flowRate: number;
-  temperature: number;
-  timestamp: string;
-}
+import type { Reading } from "../events.ts";
 
 export interface Pump {
   assetId: string;

@@ -11,23 +11,14 @@
 // An incident stays open until 5 readings in a row match no rule; only then can a new incident open.
 import type { CloudEvent } from "../../lib/events/envelope.ts";
 import type { Emit } from "../../lib/step/spec.ts";
-import type { PROBLEMS } from "../events.ts";
+import type { PROBLEMS, Reading, SensorValues } from "../events.ts";
 
 export type Problem = (typeof PROBLEMS)[number];
-
-export interface Reading {
-  rotation: number;
-  current: number;
-  pressure: number;
-  flowRate: number;
-  temperature: number;
-  timestamp: string;
-}
 
 export interface Watch {
   assetId: string;
   site?: string;
-  nominal?: Omit<Reading, "timestamp">;
+  nominal?: SensorValues;
   /** The newest readings, oldest first. */
   window: Reading[];
   incident?: { id: string; problem: Problem; openedAt: string; normalStreak: number };
@@ -47,7 +38,7 @@ export const REMEDY: Record<Problem, { partType: string; skill: string }> = {
   stalled: { partType: "bearing", skill: "mechanical" },
 };
 
-export function diagnose(window: Reading[], nominal: Omit<Reading, "timestamp">): Problem | undefined {
+export function diagnose(window: Reading[], nominal: SensorValues): Problem | undefined {
   if (window.length < AGREE) return undefined;
   const last = window.slice(-AGREE);
   const all = (test: (r: Reading) => boolean) => last.every(test);
@@ -73,7 +64,7 @@ export function watchPump(
 ): { state: Watch; emit: Emit[] } {
   let state: Watch = watch ?? { assetId: event.subject, window: [], incidents: 0 };
   if (event.type === "pump.registered") {
-    const data = event.data as { site: string; nominal: Omit<Reading, "timestamp"> };
+    const data = event.data as { site: string; nominal: SensorValues };
     state = { ...state, site: data.site, nominal: data.nominal };
   } else {
     const { assetId: _, ...reading } = event.data as Reading & { assetId: string };

@@ -4,10 +4,11 @@
 import { ConfigError } from "../config/settings.ts";
 import type { DecodedRecord } from "../feed/decode.ts";
 import { decodeFeedParams } from "../feed/decode.ts";
+import { deadlineFromEnv } from "../idempotency/decide.ts";
 import type { BatchIO } from "./batch-io.ts";
 import { clientsFor } from "./clients.ts";
 import { clearInbox, landBatch } from "./inbox.ts";
-import { deadlineFromParams, STEP_PARAMETER_KEYS } from "./parameters.ts";
+import { DEFAULT_ACTIVATION_MS, STEP_PARAMETER_KEYS } from "./parameters.ts";
 import type { BatchReport } from "./report.ts";
 import { runEntityBatch } from "./run-entity-batch.ts";
 import { runKeyedBatch } from "./run-keyed-batch.ts";
@@ -113,7 +114,7 @@ function stepAction(
     try {
       const clients = clientsFor(params, spec.name);
       const now = Date.now;
-      const deadline = deadlineFromParams(process.env, now);
+      const deadline = deadlineFromEnv(process.env, now, DEFAULT_ACTIVATION_MS);
       const config = configOf(params);
       const crash = chaosCrashPoints(config);
       return await run(params, {

@@ -2,12 +2,13 @@
 // between its write and its clear left in an outbox, and purges idempotency records past their retention window.
 // An alarm rather than a `_changes` follower, because an action cannot hold a feed open between activations.
 import type { Producer } from "kafkajs";
+import { deadlineFromEnv } from "../idempotency/decide.ts";
 import type { Cloudant } from "../store/client.ts";
 import { clientsFor } from "./clients.ts";
 import { retryRecord } from "./failures.ts";
 import { findAbandonedInboxes } from "./inbox.ts";
 import { sendRecords } from "./outgoing.ts";
-import { deadlineFromParams } from "./parameters.ts";
+import { DEFAULT_ACTIVATION_MS } from "./parameters.ts";
 import { clearOutboxes } from "./publish.ts";
 import { ensureStepIndexes, findExpiredRecords, findStaleOutboxes, writeDocs } from "./store-io.ts";
 import { describeError, isTransientStoreError, retryWithinDeadline } from "./transient.ts";
@@ -181,7 +182,7 @@ export function defineOutboxRelay(spec: RelaySpec) {
         cloudant: clients.cloudant,
         producer: clients.producer,
         now,
-        deadline: deadlineFromParams(process.env, now),
+        deadline: deadlineFromEnv(process.env, now, DEFAULT_ACTIVATION_MS),
         holder: process.env.__OW_ACTIVATION_ID ?? `pid-${process.pid}`,
       });
     } catch (err) {

@@ -97,34 +97,18 @@ export async function findExpiredRecords(client: Cloudant, db: string, now: numb
   return response.result.docs as unknown as StepDoc[];
 }
 
-/** The indexes the relay's queries use; creating an existing index is a no-op. */
+/** The kit's queries and the fields they need indexed: the relay's, the streams', the inboxes'. */
+const STEP_INDEXES: Record<string, string[]> = {
+  "outbox-since": ["outboxSince"],
+  "stream-commits": ["kind", "stream"],
+  "inbox-deadline": ["kind", "deadline"],
+  "expires-at": ["kind", "expiresAt"],
+};
+
+/** Creates the kit's indexes; creating an existing index is a no-op. */
 export async function ensureStepIndexes(client: Cloudant, db: string): Promise<void> {
-  await client.postIndex({
-    db,
-    ddoc: "step-kit",
-    name: "outbox-since",
-    index: { fields: [{ outboxSince: "asc" } as never] },
-    type: "json",
-  });
-  await client.postIndex({
-    db,
-    ddoc: "step-kit",
-    name: "stream-commits",
-    index: { fields: [{ kind: "asc" } as never, { stream: "asc" } as never] },
-    type: "json",
-  });
-  await client.postIndex({
-    db,
-    ddoc: "step-kit",
-    name: "inbox-deadline",
-    index: { fields: [{ kind: "asc" } as never, { deadline: "asc" } as never] },
-    type: "json",
-  });
-  await client.postIndex({
-    db,
-    ddoc: "step-kit",
-    name: "expires-at",
-    index: { fields: [{ kind: "asc" } as never, { expiresAt: "asc" } as never] },
-    type: "json",
-  });
+  for (const [name, fields] of Object.entries(STEP_INDEXES)) {
+    const index = { fields: fields.map((field) => ({ [field]: "asc" })) } as never;
+    await client.postIndex({ db, ddoc: "step-kit", name, index, type: "json" });
+  }
 }

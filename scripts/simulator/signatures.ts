@@ -1,17 +1,11 @@
 // What a pump's sensors read: healthy readings near nominal, and the signature of each problem in PROBLEMS.
 // The thresholds a detector can rely on are in SIGNATURES; the unit tests hold the readings to them.
-import type { PROBLEMS } from "../../functions/events.ts";
+import type { PROBLEMS, SensorValues } from "../../functions/events.ts";
 import { between, type Random } from "./prng.ts";
 
 export type Problem = (typeof PROBLEMS)[number];
 
-export interface Reading {
-  rotation: number;
-  current: number;
-  pressure: number;
-  flowRate: number;
-  temperature: number;
-}
+export type Reading = SensorValues;
 
 /** Healthy readings deviate from nominal by at most this share (uniform noise). */
 export const HEALTHY_NOISE = 0.04;

@@ -33,16 +33,18 @@ const startedAt = Date.now();
 const log = (line: string) => console.log(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(5)} s] ${line}`);
 let system: RunningSystem | undefined;
 let stackWasUp = false;
-let stopping = false;
 
-async function stop(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
+let stopping: Promise<never> | undefined;
+
+/** Stops what this command started, once: Ctrl-C reaches this process from the terminal and again through tsx. */
+function stop(code: number): Promise<never> {
+  stopping ??= (async () => {
     log("Stopping what this command started...");
     await system?.stop().catch(() => undefined);
     if (!stackWasUp) await stackDown((line) => log(line)).catch(() => undefined);
-  }
-  process.exit(code);
+    process.exit(code);
+  })();
+  return stopping;
 }
 process.on("SIGINT", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));

@@ -16,6 +16,8 @@ function runAva(args: string[], env: NodeJS.ProcessEnv): Promise<Totals & { exit
       env,
       stdio: ["ignore", "pipe", "inherit"],
     });
+    // Ctrl-C or a SIGTERM ends the tests, not this wrapper: it still has to stop the stack it started.
+    for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => ava.kill(signal));
     const totals = { passed: 0, failed: 0, notOk: 0 };
     createInterface({ input: ava.stdout }).on("line", (line) => {
       console.log(line);

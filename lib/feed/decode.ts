@@ -160,6 +160,14 @@ function directEvent(params: Record<string, unknown>): Record<string, unknown> {
   return params.specversion === 1 ? { ...params, specversion: "1.0" } : params;
 }
 
+/**
+ * OpenWhisk merges the package's and the action's bound parameters into every invocation. CloudEvents attribute
+ * names are [a-z0-9] only, so a parameter with any other character (workorder_deadline_ms) is bound, not the event's.
+ */
+function eventAttributes(params: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(params).filter(([key]) => /^[a-z0-9]+$/.test(key)));
+}
+
 function withoutBoundParams(params: Record<string, unknown>, ignore: ReadonlySet<string>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(params).filter(([key]) => !key.startsWith("__ow_") && !ignore.has(key)));
 }
@@ -191,8 +199,9 @@ export function decodeFeedParams(params: unknown, options: DecodeOptions = {}): 
       return malformed("expected the Kafka feed's {messages:[...]} or a single CloudEvent (with specversion)");
     }
     // A direct event arrived as parameters, already parsed: only size and shape apply, not the feed's encodings.
-    const outcome = decodeValue(directEvent(own), { ...options, valueEncoding: "auto" });
-    return { ok: true, records: [{ origin: { direct: true }, rawValue: own, outcome }] };
+    const attributes = eventAttributes(own);
+    const outcome = decodeValue(directEvent(attributes), { ...options, valueEncoding: "auto" });
+    return { ok: true, records: [{ origin: { direct: true }, rawValue: attributes, outcome }] };
   }
   const messages = own.messages;
   if (!Array.isArray(messages)) return malformed(`messages must be an array, got ${describe(messages)}`);

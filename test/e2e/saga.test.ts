@@ -123,3 +123,43 @@ test.serial(
     t.deepEqual(outcome(stressed.report), outcome(baseline.report));
   },
 );
+
+test.serial(
+  "a step tried by hand with one event, as `wsk action invoke -P`, is applied once, and the web view shows it",
+  async (t) => {
+    t.timeout(300_000);
+    const env = stackEnv();
+    const admin = createKafka(kafkaSettings()).admin();
+    await admin.connect();
+    await resetSaga(admin, testCloudant(), kafkaSettings().brokers);
+    await admin.disconnect();
+    const system = await startSystem({ env, log: (line) => t.log(line) });
+    t.teardown(system.stop);
+    const { execFile } = await import("node:child_process");
+    const wsk = (...args: string[]) =>
+      new Promise<string>((resolve, reject) =>
+        execFile(
+          process.execPath,
+          ["--import", "tsx", "scripts/wsk.ts", ...args],
+          { env: { ...process.env, OW_APIHOST: system.ow.apiHost, OW_AUTH: system.ow.auth } },
+          (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
+        ),
+      );
+    const invoke = async () =>
+      JSON.parse(
+        await wsk("action", "invoke", "saga/workorders-saga", "-r", "-P", "examples/maintenance-requested.json"),
+      ) as {
+        counts: Record<string, number>;
+      };
+    t.like((await invoke()).counts, { applied: 1, "dead-lettered": 0 });
+    t.like((await invoke()).counts, { applied: 0, duplicate: 1 });
+    const view = await fetch(`${system.ow.apiHost}/api/v1/web/guest/saga/workorders-view?id=wo-manual-1`);
+    t.is(view.status, 200);
+    const body = (await view.json()) as { workOrder: { status: string }; history: { type: string }[] };
+    t.is(body.workOrder.status, "open");
+    t.deepEqual(
+      body.history.map((e) => e.type),
+      ["maintenance.requested", "workorder.opened"],
+    );
+  },
+);

@@ -229,6 +229,12 @@ test("a single event passed directly is one direct record; bound and __ow_ param
   });
 });
 
+test("a direct event leaves out the parameters bound to the action, whose names cannot be CloudEvents attributes", (t) => {
+  const result = decodeFeedParams({ ...event, workorder_deadline_ms: "60000", stock_default: "3" });
+  if (!result.ok) return t.fail(result.message);
+  t.deepEqual(result.records[0]?.outcome, { ok: true, value: event });
+});
+
 test("a direct event typed with `wsk -p specversion 1.0` (the number 1) is read as 1.0", (t) => {
   const result = decodeFeedParams({ ...event, specversion: 1 });
   if (!result.ok) return t.fail(result.message);

@@ -4,6 +4,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { ACTION_ENTRIES } from "../functions/actions.ts";
+import { buildConductors } from "./conductors.ts";
 import { repoRoot } from "./stack/paths.ts";
 
 export async function buildActions(log: (line: string) => void = console.log): Promise<void> {
@@ -25,7 +26,10 @@ export async function buildActions(log: (line: string) => void = console.log): P
       }),
     ),
   );
-  log(`built ${Object.keys(ACTION_ENTRIES).length} actions into dist/ in ${Date.now() - started} ms`);
+  const conductors = await buildConductors(outdir);
+  log(
+    `built ${Object.keys(ACTION_ENTRIES).length} actions and ${conductors.length} conductors into dist/ in ${Date.now() - started} ms`,
+  );
 }
 
 if (process.argv[1]?.endsWith("build.ts")) {

@@ -1,5 +1,5 @@
 // The whole system on the local stack: build the actions, create topics, databases and indexes, start the local
-// OpenWhisk, deploy serverless.yml and the Composer compositions to it. Used by `npm start`, the end-to-end tests and the saga benchmark.
+// OpenWhisk, deploy serverless.yml (the Composer compositions included) to it. Used by `npm start`, the end-to-end tests and the saga benchmark.
 
 import { provision } from "../../functions/provision.ts";
 import { createKafka } from "../../lib/kafka/client.ts";
@@ -10,7 +10,6 @@ import type { LocalLimits } from "../../local/config.ts";
 import { type LocalOpenWhisk, startLocalOpenWhisk } from "../../local/server.ts";
 import { defaultProviders } from "../../triggers/index.ts";
 import { buildActions } from "../build.ts";
-import { deployOperatorCompositions } from "../deploy-compositions.ts";
 import { serverless } from "./deploy.ts";
 
 export interface SystemOptions {
@@ -88,11 +87,6 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       ...(policies.chaosExitAfterWrite ? { CHAOS_EXIT_AFTER_WRITE: String(policies.chaosExitAfterWrite) } : {}),
     };
     await serverless("deploy", { apiHost: ow.apiHost, auth: ow.auth }, settings, log);
-    log("Composer compositions (operator web actions)...");
-    await deployOperatorCompositions(
-      { apiHost: ow.apiHost, auth: ow.auth, namespace: ow.namespace },
-      { build: false, log: (line) => log(`  ${line}`) },
-    );
   } catch (err) {
     await ow.stop();
     throw err;

@@ -162,7 +162,7 @@ function directEvent(params: Record<string, unknown>): Record<string, unknown> {
 
 /**
  * OpenWhisk merges the package's and the action's bound parameters into every invocation. CloudEvents attribute
- * names are [a-z0-9] only, so a parameter with any other character (workorder_deadline_ms) is bound, not the event's.
+ * names are [a-z0-9] only, so a parameter with any other character (a_deadline_ms) is bound, not the event's.
  */
 function eventAttributes(params: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(params).filter(([key]) => /^[a-z0-9]+$/.test(key)));

@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import type { CloudEvent } from "../events/envelope.ts";
 import { type EntityDoc, entityDocId, type OutboxEntry } from "./documents.ts";
 import { outboxEntriesFor } from "./emit.ts";
+import type { UnitOutcome } from "./rounds.ts";
 import type { EntityStepSpec, Retention, StepLimits } from "./spec.ts";
 
 export interface PendingEvent {
@@ -15,10 +16,8 @@ export interface PendingEvent {
   attempt: number;
 }
 
-export type FoldOutcome =
-  | { status: "applied"; emitted: string[] }
-  | { status: "duplicate" }
-  | { status: "dead-letter"; reason: "handler-failed" | "emit-invalid"; message: string; attempts: number };
+/** A message's outcome, as the rounds of lib/step/rounds.ts record it. */
+export type FoldOutcome = UnitOutcome;
 
 export interface FoldResult<S> {
   /** The document to write, or undefined when nothing changed (all duplicates or failures). */

@@ -3,14 +3,15 @@
 import type { DecodedRecord } from "../feed/decode.ts";
 import type { BatchIO } from "./batch-io.ts";
 import { classify } from "./classify.ts";
-import { type EntityDoc, entityDocId, type OutboxEntry, type StepDoc } from "./documents.ts";
+import { type EntityDoc, entityDocId, type StepDoc } from "./documents.ts";
 import { foldEntity } from "./fold.ts";
 import { BatchLedger, type EventMessage } from "./ledger.ts";
 import { publishAndClear } from "./publish.ts";
 import { type BatchReport, summarize } from "./report.ts";
+import { applyInRounds } from "./rounds.ts";
 import { DEFAULT_LIMITS, DEFAULT_RETENTION, type EntityStepSpec } from "./spec.ts";
-import { readDocs, writeDocs } from "./store-io.ts";
-import { describeError, isTransientStoreError, retryWithinDeadline } from "./transient.ts";
+import { readDocs } from "./store-io.ts";
+import { isTransientStoreError, retryWithinDeadline } from "./transient.ts";
 
 export async function runEntityBatch<S>(
   step: EntityStepSpec<S>,
@@ -32,75 +33,34 @@ export async function runEntityBatch<S>(
     else byEntity.set(message.entityId, [...(byEntity.get(message.entityId) ?? []), message]);
   }
   await waitForRetryDelay([...byEntity.values()].flat(), io, limits.deadlineReserveMs);
-  const retryEntities = (entities: string[], reason: string) => {
-    for (const entity of entities)
-      for (const message of byEntity.get(entity) ?? []) ledger.sendToRetry(message, reason);
-  };
 
-  // 2. Read, fold, write. Entities whose write met a 409 (another activation changed them) go round again.
-  const written: EntityDoc<S>[] = [];
-  const added: OutboxEntry[] = [];
-  let pending = [...byEntity.keys()];
-  for (let round = 1; pending.length > 0 && round <= limits.conflictRounds; round += 1) {
-    let current: Map<string, EntityDoc<S>>;
-    try {
-      current = await storeCall(() => readDocs<EntityDoc<S>>(io.cloudant, step.database, pending.map(entityDocId)));
-    } catch (err) {
-      retryEntities(pending, `reading ${step.database} failed: ${describeError(err)}`);
-      pending = [];
-      break;
-    }
-    const folds = pending.map((entity) => {
-      const messages = byEntity.get(entity) ?? [];
-      const doc = current.get(entityDocId(entity));
-      return {
-        entity,
-        messages,
-        fold: foldEntity(step, entity, doc, messages, { now: io.now(), limits, retention, config: io.config }),
-      };
-    });
-    const changed = folds.flatMap((f) => (f.fold.doc ? [f.fold.doc] : []));
-    await io.crash?.beforeWrite?.();
-    let results: Awaited<ReturnType<typeof writeDocs>> | undefined;
-    try {
-      results = await storeCall(() => writeDocs(io.cloudant, step.database, changed as StepDoc[]));
-    } catch (err) {
-      retryEntities(
-        folds.filter((f) => f.fold.doc).map((f) => f.entity),
-        `writing ${step.database} failed: ${describeError(err)}`,
-      );
-    }
-    await io.crash?.afterWrite?.();
-    const nextRound: string[] = [];
-    for (const { entity, messages, fold } of folds) {
-      if (fold.doc) {
-        const result = results?.get(fold.doc._id);
-        if (!result) continue; // already sent to retry
-        if (!result.ok) {
-          if (result.conflict) nextRound.push(entity);
-          else retryEntities([entity], `writing ${fold.doc._id} failed: ${result.reason}`);
-          continue;
-        }
-        written.push({ ...fold.doc, _rev: result.rev });
-        added.push(...fold.added);
-      }
-      for (const message of messages) {
-        const outcome = fold.outcomes.get(message.index);
-        if (outcome?.status === "dead-letter")
-          ledger.deadLetter(message, outcome.reason, outcome.message, outcome.attempts);
-        else if (outcome?.status === "applied") ledger.settle(message, "applied", { emitted: outcome.emitted });
-        else if (outcome) ledger.settle(message, "duplicate");
-      }
-    }
-    pending = nextRound;
-  }
-  retryEntities(pending, `409 conflicts persisted for ${limits.conflictRounds} rounds`);
+  // 2. Read, fold, write; entities that met a 409 go round again.
+  const { written, added } = await applyInRounds(
+    {
+      database: step.database,
+      units: byEntity,
+      read: (entities) => readDocs<EntityDoc<S>>(io.cloudant, step.database, entities.map(entityDocId)),
+      decide: (entity, messages, current) => {
+        const fold = foldEntity(step, entity, current.get(entityDocId(entity)), messages, {
+          now: io.now(),
+          limits,
+          retention,
+          config: io.config,
+        });
+        return { doc: fold.doc as StepDoc | undefined, added: fold.added, outcomes: fold.outcomes };
+      },
+      maxRounds: limits.conflictRounds,
+    },
+    io,
+    ledger,
+    storeCall,
+  );
 
   // 3. Publish and clear.
   const { published, pending: outboxPending } = await publishAndClear(
     { ...io, afterPublish: io.crash?.afterPublish },
     step.database,
-    written as StepDoc[],
+    written,
     added,
     ledger,
     deadline,

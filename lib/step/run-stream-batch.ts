@@ -4,20 +4,16 @@ import type { CloudEvent } from "../events/envelope.ts";
 import type { DecodedRecord } from "../feed/decode.ts";
 import type { BatchIO } from "./batch-io.ts";
 import { classify } from "./classify.ts";
-import { commitDocId, type OutboxEntry, type StepDoc, type StreamCommitDoc, type StreamEntry } from "./documents.ts";
+import { commitDocId, type OutboxEntry, type StreamCommitDoc, type StreamEntry } from "./documents.ts";
 import { outboxEntriesFor } from "./emit.ts";
 import { keyDigest } from "./fold.ts";
 import { BatchLedger, type EventMessage } from "./ledger.ts";
 import { publishAndClear } from "./publish.ts";
 import { type BatchReport, summarize } from "./report.ts";
+import { applyInRounds, type UnitOutcome } from "./rounds.ts";
 import { DEFAULT_LIMITS, type StepLimits, type StreamStepSpec } from "./spec.ts";
-import { readStreams, writeDocs } from "./store-io.ts";
+import { readStreams } from "./store-io.ts";
 import { describeError, isTransientStoreError, retryWithinDeadline } from "./transient.ts";
-
-type Outcome =
-  | { status: "applied"; emitted: string[] }
-  | { status: "duplicate" }
-  | { status: "dead-letter"; message: string; attempts: number };
 
 /** Replays a stream: its state, the keys it has applied, its last sequence number. */
 export function replay<S>(
@@ -43,12 +39,12 @@ export function decideCommit<S>(
   commits: StreamCommitDoc[],
   inputs: EventMessage[],
   options: { now: number; limits: StepLimits; config?: Readonly<Record<string, unknown>> },
-): { commit?: StreamCommitDoc; added: OutboxEntry[]; outcomes: Map<number, Outcome> } {
+): { commit?: StreamCommitDoc; added: OutboxEntry[]; outcomes: Map<number, UnitOutcome> } {
   let { state, applied, seq } = replay(step.evolve, commits);
   const entries: StreamEntry[] = [];
   const digests: string[] = [];
   const added: OutboxEntry[] = [];
-  const outcomes = new Map<number, Outcome>();
+  const outcomes = new Map<number, UnitOutcome>();
   for (const message of inputs) {
     const digest = keyDigest(message.key);
     if (applied.has(digest)) {
@@ -73,7 +69,12 @@ export function decideCommit<S>(
       }
     }
     if (!result) {
-      outcomes.set(message.index, { status: "dead-letter", message: describeError(failure), attempts });
+      outcomes.set(message.index, {
+        status: "dead-letter",
+        reason: "handler-failed",
+        message: describeError(failure),
+        attempts,
+      });
       continue;
     }
     const emitted = result.emitted.map((entry) => entry.event);
@@ -118,67 +119,26 @@ export async function runStreamBatch<S>(
     else if (message.kind === "ignored") ledger.ignore(message);
     else byStream.set(message.entityId, [...(byStream.get(message.entityId) ?? []), message]);
   }
-  const retryStreams = (streams: string[], reason: string) => {
-    for (const stream of streams) for (const message of byStream.get(stream) ?? []) ledger.sendToRetry(message, reason);
-  };
 
-  const written: StepDoc[] = [];
-  const added: OutboxEntry[] = [];
-  let pending = [...byStream.keys()];
-  for (let round = 1; pending.length > 0 && round <= limits.conflictRounds; round += 1) {
-    let commits: Map<string, StreamCommitDoc[]>;
-    try {
-      commits = await storeCall(() => readStreams(io.cloudant, step.database, pending));
-    } catch (err) {
-      retryStreams(pending, `reading ${step.database} failed: ${describeError(err)}`);
-      pending = [];
-      break;
-    }
-    const decisions = pending.map((stream) => ({
-      stream,
-      messages: byStream.get(stream) ?? [],
-      decision: decideCommit(step, stream, commits.get(stream) ?? [], byStream.get(stream) ?? [], {
-        now: io.now(),
-        limits,
-        config: io.config,
-      }),
-    }));
-    await io.crash?.beforeWrite?.();
-    const newCommits = decisions.flatMap((d) => (d.decision.commit ? [d.decision.commit] : []));
-    let results: Awaited<ReturnType<typeof writeDocs>> | undefined;
-    try {
-      results = await storeCall(() => writeDocs(io.cloudant, step.database, newCommits));
-    } catch (err) {
-      retryStreams(
-        decisions.filter((d) => d.decision.commit).map((d) => d.stream),
-        `writing ${step.database} failed: ${describeError(err)}`,
-      );
-    }
-    await io.crash?.afterWrite?.();
-    const nextRound: string[] = [];
-    for (const { stream, messages, decision } of decisions) {
-      if (decision.commit) {
-        const result = results?.get(decision.commit._id);
-        if (!result) continue;
-        if (!result.ok) {
-          if (result.conflict) nextRound.push(stream);
-          else retryStreams([stream], `appending to ${stream} failed: ${result.reason}`);
-          continue;
-        }
-        written.push({ ...decision.commit, _rev: result.rev });
-        added.push(...decision.added);
-      }
-      for (const message of messages) {
-        const outcome = decision.outcomes.get(message.index);
-        if (outcome?.status === "dead-letter")
-          ledger.deadLetter(message, "handler-failed", outcome.message, outcome.attempts);
-        else if (outcome?.status === "applied") ledger.settle(message, "applied", { emitted: outcome.emitted });
-        else if (outcome) ledger.settle(message, "duplicate");
-      }
-    }
-    pending = nextRound;
-  }
-  retryStreams(pending, `409 conflicts persisted for ${limits.conflictRounds} rounds`);
+  const { written, added } = await applyInRounds(
+    {
+      database: step.database,
+      units: byStream,
+      read: (streams) => readStreams(io.cloudant, step.database, streams),
+      decide: (stream, messages, commits) => {
+        const decision = decideCommit(step, stream, commits.get(stream) ?? [], messages, {
+          now: io.now(),
+          limits,
+          config: io.config,
+        });
+        return { doc: decision.commit, added: decision.added, outcomes: decision.outcomes };
+      },
+      maxRounds: limits.conflictRounds,
+    },
+    io,
+    ledger,
+    storeCall,
+  );
 
   const { published, pending: outboxPending } = await publishAndClear(
     { ...io, afterPublish: io.crash?.afterPublish },

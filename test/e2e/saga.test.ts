@@ -118,7 +118,9 @@ test.serial(
     t.deepEqual(holds(stressed.report), []);
     t.true(stressed.report.duplicateDeliveries > 0, "duplicates were delivered and absorbed");
     t.true(stressed.killed > 0, "some steps were killed right after their write");
-    t.true(stressed.relayed > 0, "the relay published what the killed steps left in their outboxes");
+    // Every kill leaves the landed batch (the kill comes after a write, before the clear); an outbox is left only when
+    // the killed step had emitted something, which depends on which step the dice picked.
+    t.true(stressed.resent > 0, "the relay re-sent the batches of the killed activations");
     t.is(baseline.killed, 0);
     t.deepEqual(outcome(stressed.report), outcome(baseline.report));
   },

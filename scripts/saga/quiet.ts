@@ -6,6 +6,7 @@ import { openWorkOrders } from "../../functions/workorders/deadlines.ts";
 import { findAbandonedInboxes } from "../../lib/step/inbox.ts";
 import { findStaleOutboxes } from "../../lib/step/store-io.ts";
 import type { Cloudant } from "../../lib/store/client.ts";
+import { isSagaFeedGroup } from "./reset.ts";
 
 async function topicEnds(admin: Admin): Promise<Map<string, number>> {
   const ends = new Map<string, number>();
@@ -18,7 +19,7 @@ async function topicEnds(admin: Admin): Promise<Map<string, number>> {
 
 /** Records the feeds' consumer groups (one per trigger, named /namespace/trigger) have not consumed yet. */
 async function feedLag(admin: Admin, ends: Map<string, number>): Promise<number> {
-  const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((id) => id.startsWith("/"));
+  const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter(isSagaFeedGroup);
   let lag = 0;
   for (const groupId of groups) {
     for (const { topic, partitions } of await admin.fetchOffsets({ groupId })) {

@@ -1,6 +1,6 @@
 // npm run build: bundles each action (functions/actions.ts) with its dependencies into one CommonJS file,
 // dist/<name>.js, the form OpenWhisk's Node.js runtime loads from a zip (serverless-openwhisk adds package.json).
-import { rmSync } from "node:fs";
+import { mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { ACTION_ENTRIES } from "../functions/actions.ts";
@@ -8,8 +8,11 @@ import { buildConductors } from "./conductors.ts";
 import { repoRoot } from "./stack/paths.ts";
 
 export async function buildActions(log: (line: string) => void = console.log): Promise<void> {
-  const outdir = join(repoRoot, "dist");
-  rmSync(outdir, { recursive: true, force: true });
+  // Built aside, then each file renamed into dist/ (atomic): a deploy packaging dist/ while another build runs
+  // (tests run side by side) never reads a half-written bundle.
+  const dist = join(repoRoot, "dist");
+  const outdir = join(dist, `.build-${process.pid}-${Date.now()}`);
+  mkdirSync(outdir, { recursive: true });
   const started = Date.now();
   await Promise.all(
     Object.entries(ACTION_ENTRIES).map(([name, entry]) =>
@@ -27,6 +30,8 @@ export async function buildActions(log: (line: string) => void = console.log): P
     ),
   );
   const conductors = await buildConductors(outdir);
+  for (const file of readdirSync(outdir)) renameSync(join(outdir, file), join(dist, file));
+  rmSync(outdir, { recursive: true, force: true });
   log(
     `built ${Object.keys(ACTION_ENTRIES).length} actions and ${conductors.length} conductors into dist/ in ${Date.now() - started} ms`,
   );

@@ -1,13 +1,18 @@
 // The read, decide, write loop that entity and event-sourced steps share: one bulk read and one bulk write per
 // round for every unit (entity or stream) still pending; units whose write met a 409 (another activation changed
 // them) go round again; what cannot be read or written goes to the retry topic.
+import type { CloudEvent } from "../events/envelope.ts";
+import type { DecodedRecord } from "../feed/decode.ts";
 import type { BatchIO } from "./batch-io.ts";
+import { classify } from "./classify.ts";
 import type { OutboxEntry, StepDoc } from "./documents.ts";
 import type { DeadLetterReason } from "./failures.ts";
-import type { BatchLedger, EventMessage } from "./ledger.ts";
-import type { StoreCall } from "./publish.ts";
+import { BatchLedger, type EventMessage } from "./ledger.ts";
+import { publishAndClear, type StoreCall } from "./publish.ts";
+import { type BatchReport, summarize } from "./report.ts";
+import { DEFAULT_LIMITS, type StepCatalog, type StepLimits } from "./spec.ts";
 import { writeDocs } from "./store-io.ts";
-import { describeError } from "./transient.ts";
+import { describeError, isTransientStoreError, retryWithinDeadline } from "./transient.ts";
 
 export type UnitOutcome =
   | { status: "applied"; emitted: string[] }
@@ -91,4 +96,74 @@ export async function applyInRounds<Current>(
   }
   retry(pending, `409 conflicts persisted for ${plan.maxRounds} rounds`);
   return { written, added };
+}
+
+/** A retried message names the earliest time to try again: wait for it when the deadline leaves room. */
+export async function waitForRetryDelay(messages: EventMessage[], io: BatchIO, reserveMs: number): Promise<void> {
+  const notBefore = Math.max(0, ...messages.map((m) => m.notBefore));
+  const room = io.deadline - reserveMs - io.now() - 10_000;
+  const wait = Math.min(notBefore - io.now(), room);
+  if (wait > 0) await (io.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))))(wait);
+}
+
+export interface UnitStep {
+  name: string;
+  database: string;
+  catalog: StepCatalog;
+  handles: readonly string[];
+  topics: { retry: string; deadLetter: string };
+  limits?: Partial<StepLimits>;
+}
+
+/**
+ * One activation's batch for a step whose units (entities or streams) are read and written as documents: settle what
+ * cannot be read or is not the step's, group the rest by unit in arrival (offset) order, apply in rounds, then
+ * publish and clear in one producer call and one bulk write.
+ */
+export async function runUnitBatch<Current>(
+  step: UnitStep,
+  records: DecodedRecord[],
+  io: BatchIO,
+  units: {
+    of: (event: CloudEvent<string, unknown>) => string;
+    read: (units: string[]) => Promise<Current>;
+    decide: (unit: string, messages: EventMessage[], current: Current, limits: StepLimits) => UnitDecision;
+  },
+): Promise<BatchReport> {
+  const limits = { ...DEFAULT_LIMITS, ...step.limits };
+  const deadline = { at: io.deadline, reserveMs: limits.deadlineReserveMs };
+  const storeCall = <T>(fn: () => Promise<T>) =>
+    retryWithinDeadline(fn, { deadline, now: io.now, isTransient: isTransientStoreError, sleep: io.sleep });
+  const ledger = new BatchLedger(step, limits, io.now);
+
+  const byUnit = new Map<string, EventMessage[]>();
+  for (const message of classify(records, { ...step, entityOf: units.of })) {
+    if (message.kind === "dead-letter") ledger.deadLetter(message, message.reason, message.message);
+    else if (message.kind === "ignored") ledger.ignore(message);
+    else byUnit.set(message.entityId, [...(byUnit.get(message.entityId) ?? []), message]);
+  }
+  await waitForRetryDelay([...byUnit.values()].flat(), io, limits.deadlineReserveMs);
+
+  const { written, added } = await applyInRounds(
+    {
+      database: step.database,
+      units: byUnit,
+      read: units.read,
+      decide: (unit, messages, current) => units.decide(unit, messages, current, limits),
+      maxRounds: limits.conflictRounds,
+    },
+    io,
+    ledger,
+    storeCall,
+  );
+  const { published, pending } = await publishAndClear(
+    { ...io, afterPublish: io.crash?.afterPublish },
+    step.database,
+    written,
+    added,
+    ledger,
+    deadline,
+    storeCall,
+  );
+  return summarize(step.name, [...ledger.reports.values()], published, pending);
 }

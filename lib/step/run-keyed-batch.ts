@@ -11,6 +11,7 @@ import { keyDigest } from "./fold.ts";
 import { BatchLedger, type EventMessage } from "./ledger.ts";
 import { publishAndClear } from "./publish.ts";
 import { type BatchReport, summarize } from "./report.ts";
+import { waitForRetryDelay } from "./rounds.ts";
 import { DEFAULT_LIMITS, DEFAULT_RETENTION, type KeyedStepSpec } from "./spec.ts";
 import { readDocs, writeDocs } from "./store-io.ts";
 import { describeError, isTransientStoreError, retryWithinDeadline } from "./transient.ts";
@@ -72,6 +73,12 @@ export async function runKeyedBatch<R>(
   const retryAll = (list: Claim[], reason: string) => {
     for (const claim of list) ledger.sendToRetry(claim.message, reason);
   };
+
+  await waitForRetryDelay(
+    [...claims.values()].map((claim) => claim.message),
+    io,
+    limits.deadlineReserveMs,
+  );
 
   // 2. Claim: create every record in one bulk write; a conflict means a record exists, so read those and decide.
   const held: Claim[] = [];

@@ -3,17 +3,15 @@
 import type { CloudEvent } from "../events/envelope.ts";
 import type { DecodedRecord } from "../feed/decode.ts";
 import type { BatchIO } from "./batch-io.ts";
-import { classify } from "./classify.ts";
 import { commitDocId, type OutboxEntry, type StreamCommitDoc, type StreamEntry } from "./documents.ts";
 import { outboxEntriesFor } from "./emit.ts";
 import { keyDigest } from "./fold.ts";
-import { BatchLedger, type EventMessage } from "./ledger.ts";
-import { publishAndClear } from "./publish.ts";
-import { type BatchReport, summarize } from "./report.ts";
-import { applyInRounds, type UnitOutcome } from "./rounds.ts";
-import { DEFAULT_LIMITS, type StepLimits, type StreamStepSpec } from "./spec.ts";
+import type { EventMessage } from "./ledger.ts";
+import type { BatchReport } from "./report.ts";
+import { runUnitBatch, type UnitOutcome } from "./rounds.ts";
+import type { StepLimits, StreamStepSpec } from "./spec.ts";
 import { readStreams } from "./store-io.ts";
-import { describeError, isTransientStoreError, retryWithinDeadline } from "./transient.ts";
+import { describeError } from "./transient.ts";
 
 /** Replays a stream: its state, the keys it has applied, its last sequence number. */
 export function replay<S>(
@@ -102,52 +100,21 @@ export function decideCommit<S>(
   return { commit, added, outcomes };
 }
 
-export async function runStreamBatch<S>(
+export function runStreamBatch<S>(
   step: StreamStepSpec<S>,
   records: DecodedRecord[],
   io: BatchIO,
 ): Promise<BatchReport> {
-  const limits = { ...DEFAULT_LIMITS, ...step.limits };
-  const deadline = { at: io.deadline, reserveMs: limits.deadlineReserveMs };
-  const storeCall = <T>(fn: () => Promise<T>) =>
-    retryWithinDeadline(fn, { deadline, now: io.now, isTransient: isTransientStoreError, sleep: io.sleep });
-  const ledger = new BatchLedger(step, limits, io.now);
-
-  const byStream = new Map<string, EventMessage[]>();
-  for (const message of classify(records, { ...step, entityOf: step.streamOf })) {
-    if (message.kind === "dead-letter") ledger.deadLetter(message, message.reason, message.message);
-    else if (message.kind === "ignored") ledger.ignore(message);
-    else byStream.set(message.entityId, [...(byStream.get(message.entityId) ?? []), message]);
-  }
-
-  const { written, added } = await applyInRounds(
-    {
-      database: step.database,
-      units: byStream,
-      read: (streams) => readStreams(io.cloudant, step.database, streams),
-      decide: (stream, messages, commits) => {
-        const decision = decideCommit(step, stream, commits.get(stream) ?? [], messages, {
-          now: io.now(),
-          limits,
-          config: io.config,
-        });
-        return { doc: decision.commit, added: decision.added, outcomes: decision.outcomes };
-      },
-      maxRounds: limits.conflictRounds,
+  return runUnitBatch(step, records, io, {
+    of: step.streamOf,
+    read: (streams) => readStreams(io.cloudant, step.database, streams),
+    decide: (stream, messages, commits, limits) => {
+      const decision = decideCommit(step, stream, commits.get(stream) ?? [], messages, {
+        now: io.now(),
+        limits,
+        config: io.config,
+      });
+      return { doc: decision.commit, added: decision.added, outcomes: decision.outcomes };
     },
-    io,
-    ledger,
-    storeCall,
-  );
-
-  const { published, pending: outboxPending } = await publishAndClear(
-    { ...io, afterPublish: io.crash?.afterPublish },
-    step.database,
-    written,
-    added,
-    ledger,
-    deadline,
-    storeCall,
-  );
-  return summarize(step.name, [...ledger.reports.values()], published, outboxPending);
+  });
 }

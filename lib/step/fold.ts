@@ -1,6 +1,7 @@
 // Applying a run of events to one entity, in order: the pure heart of an entity step (no I/O, unit-tested).
 import { createHash } from "node:crypto";
 import type { CloudEvent } from "../events/envelope.ts";
+import { attemptUpTo } from "./attempt.ts";
 import { type EntityDoc, entityDocId, type OutboxEntry } from "./documents.ts";
 import { outboxEntriesFor } from "./emit.ts";
 import type { UnitOutcome } from "./rounds.ts";
@@ -65,26 +66,20 @@ export function foldEntity<S>(
       outcomes.set(pending.index, { status: "duplicate" });
       continue;
     }
-    let decision: ReturnType<typeof step.handle> | undefined;
-    let failure: unknown;
-    let attempts = 0;
-    while (decision === undefined && attempts < options.limits.handlerAttempts) {
-      attempts += 1;
-      try {
-        decision = step.handle(pending.event, state, { now, step: step.name, entityId, config: options.config ?? {} });
-      } catch (err) {
-        failure = err;
-      }
-    }
-    if (decision === undefined) {
+    const handled = attemptUpTo(options.limits.handlerAttempts, () =>
+      step.handle(pending.event, state, { now, step: step.name, entityId, config: options.config ?? {} }),
+    );
+    if (!handled.ok) {
+      const message = errorText(handled.error);
       outcomes.set(pending.index, {
         status: "dead-letter",
         reason: "handler-failed",
-        message: errorText(failure),
-        attempts,
+        message,
+        attempts: handled.attempts,
       });
       continue;
     }
+    const { value: decision, attempts } = handled;
     let entries: OutboxEntry[];
     try {
       entries = outboxEntriesFor(step, pending, decision.emit ?? [], entityId, now);

@@ -2,6 +2,7 @@
 // decisions, one bulk write of one new commit per stream (again after a 409), one producer send, a bulk clear.
 import type { CloudEvent } from "../events/envelope.ts";
 import type { DecodedRecord } from "../feed/decode.ts";
+import { attemptUpTo } from "./attempt.ts";
 import type { BatchIO } from "./batch-io.ts";
 import { commitDocId, type OutboxEntry, type StreamCommitDoc, type StreamEntry } from "./documents.ts";
 import { outboxEntriesFor } from "./emit.ts";
@@ -49,29 +50,34 @@ export function decideCommit<S>(
       outcomes.set(message.index, { status: "duplicate" });
       continue;
     }
-    let result: { emitted: OutboxEntry[] } | undefined;
-    let failure: unknown;
-    let attempts = 0;
-    while (!result && attempts < options.limits.handlerAttempts) {
-      attempts += 1;
-      try {
-        const emits = step.decide(message.event, state, {
-          now: options.now,
-          step: step.name,
-          entityId: stream,
-          config: options.config ?? {},
-        });
-        result = { emitted: outboxEntriesFor(step, message, emits, stream, options.now) };
-      } catch (err) {
-        failure = err;
-      }
-    }
-    if (!result) {
+    const decided = attemptUpTo(options.limits.handlerAttempts, () =>
+      step.decide(message.event, state, {
+        now: options.now,
+        step: step.name,
+        entityId: stream,
+        config: options.config ?? {},
+      }),
+    );
+    if (!decided.ok) {
+      const text = describeError(decided.error);
       outcomes.set(message.index, {
         status: "dead-letter",
         reason: "handler-failed",
-        message: describeError(failure),
-        attempts,
+        message: text,
+        attempts: decided.attempts,
+      });
+      continue;
+    }
+    let result: { emitted: OutboxEntry[] };
+    try {
+      result = { emitted: outboxEntriesFor(step, message, decided.value, stream, options.now) };
+    } catch (err) {
+      const text = describeError(err);
+      outcomes.set(message.index, {
+        status: "dead-letter",
+        reason: "emit-invalid",
+        message: text,
+        attempts: decided.attempts,
       });
       continue;
     }

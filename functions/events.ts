@@ -72,6 +72,13 @@ export const catalog = defineEventCatalog({
     deadline: z.iso.datetime({ offset: true }),
   }),
   "part.unavailable": z.object({ workOrderId: id, partType: id }),
+  /** Parts delivered to the store: from the scheduled delivery alarm or an operator. */
+  "parts.restocked": z.object({
+    partType: id,
+    quantity: z.number().int().min(1),
+    deliveryId: id,
+    deliveredBy: z.enum(["schedule", "operator"]),
+  }),
   "part.released": z.object({ workOrderId: id, partType: id }),
   "crew.assigned": z.object({ workOrderId: id, crewId: id, site: id, day: z.iso.date() }),
   "crew.unavailable": z.object({ workOrderId: id, site: id, skill: id }),

@@ -11,12 +11,16 @@ export async function provision(admin: Admin, cloudant: Cloudant): Promise<void>
     await ensureDatabase(cloudant, db);
     await ensureStepIndexes(cloudant, db);
   }
-  // The deadline alarm's query: open work orders by deadline.
+  await ensureWorkOrderIndexes(cloudant, DATABASE.workorders);
+}
+
+/** The deadline alarm's query: the streams' heads that are open, by deadline. */
+export async function ensureWorkOrderIndexes(cloudant: Cloudant, db: string): Promise<void> {
   await cloudant.postIndex({
-    db: DATABASE.workorders,
+    db,
     ddoc: "workorders",
-    name: "open-by-deadline",
-    index: { fields: [{ kind: "asc" }, { "view.open": "asc" }, { "view.deadline": "asc" }] as never },
+    name: "open-heads-by-deadline",
+    index: { fields: [{ kind: "asc" }, { head: "asc" }, { "view.open": "asc" }, { "view.deadline": "asc" }] as never },
     type: "json",
   });
 }

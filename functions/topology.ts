@@ -16,6 +16,7 @@ export const TOPIC = {
   workorders: "workorders.events",
   commands: "workorders.commands",
   parts: "parts.events",
+  deliveries: "parts.deliveries",
   crews: "crews.events",
   deadLetter: "saga.deadletter",
 } as const;
@@ -33,6 +34,7 @@ export const ROUTES: Record<EventType, string> = {
   "part.reserved": TOPIC.parts,
   "part.unavailable": TOPIC.parts,
   "part.released": TOPIC.parts,
+  "parts.restocked": TOPIC.deliveries,
   "crew.assigned": TOPIC.crews,
   "crew.unavailable": TOPIC.crews,
   "crew.released": TOPIC.crews,
@@ -57,7 +59,7 @@ export const STEPS = {
   "assets.registry": { service: "assets", consumes: [TOPIC.assets, TOPIC.metrics] },
   "monitoring.detect": { service: "monitoring", consumes: [TOPIC.assets, TOPIC.metrics] },
   "workorders.saga": { service: "workorders", consumes: [TOPIC.monitoring, TOPIC.parts, TOPIC.crews, TOPIC.commands] },
-  "parts.stock": { service: "parts", consumes: [TOPIC.workorders] },
+  "parts.stock": { service: "parts", consumes: [TOPIC.workorders, TOPIC.deliveries] },
   "crews.roster": { service: "crews", consumes: [TOPIC.parts, TOPIC.workorders] },
 } as const satisfies Record<string, { service: Service; consumes: string[] }>;
 

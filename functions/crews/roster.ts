@@ -1,9 +1,15 @@
 // Technicians per site with a capacity per day: assigns one for a work order whose part is reserved, releases it
-// when the order is cancelled. Pure decisions; like parts, remembers each work order's fate so that a
-// cancellation that overtakes the request is not followed by an assignment.
+// when the order is cancelled. Pure decisions.
+//
+// A site's document is shared by every work order there, so it must not grow with them. It holds the load and the
+// assignments of today and later days only (a past day's work is done), and the work orders crews is done with
+// (`closed`), kept as long as the step remembers applied keys (7 days and the newest 1,000 by default): within that
+// window a late or repeated event for a closed order changes nothing, and a cancellation that overtakes the request
+// prevents the assignment.
 import type { CloudEvent } from "../../lib/events/envelope.ts";
+import { type Memory, remember, remembers } from "../../lib/step/retention.ts";
 import type { Emit, HandlerContext } from "../../lib/step/spec.ts";
-import { configNumber } from "../steps.ts";
+import { configCount } from "../steps.ts";
 
 export interface Technician {
   crewId: string;
@@ -11,30 +17,36 @@ export interface Technician {
   capacityPerDay: number;
 }
 
-export type Assignment =
-  | { state: "assigned"; crewId: string; day: string }
-  | { state: "released"; crewId: string; day: string }
-  | { state: "unavailable" }
-  | { state: "cancelled-before-request" };
+export interface Assignment {
+  crewId: string;
+  /** YYYY-MM-DD (UTC). */
+  day: string;
+}
 
 export interface Roster {
   site: string;
   technicians: Technician[];
-  /** crewId -> day -> work orders assigned and not released. Invariant: never above capacityPerDay. */
+  /** crewId -> day -> work orders assigned that day, today and later. Invariant: never above capacityPerDay. */
   load: Record<string, Record<string, number>>;
-  assignments: Record<string, Assignment>;
+  /** Work orders with a technician, today and later. */
+  assigned: Record<string, Assignment>;
+  /** Work orders crews is done with (released, unavailable, cancelled first, or their day passed), with when. */
+  closed: Memory;
+  /** How work orders ended here, since the start. */
+  tally: { assigned: number; released: number; unavailable: number; cancelledFirst: number };
 }
 
 const SKILLS = ["mechanical", "hydraulic", "electrical"];
 
 /** Every site starts with one technician per skill and one who has them all (crews_capacity_per_day, default 2). */
 export function initialRoster(site: string, context: HandlerContext): Roster {
-  const capacityPerDay = configNumber(context.config, "crews_capacity_per_day", 2);
+  const capacityPerDay = configCount(context.config, "crews_capacity_per_day", 2);
   const technicians = [
     ...SKILLS.map((skill) => ({ crewId: `${site}-${skill}`, skills: [skill], capacityPerDay })),
     { crewId: `${site}-allround`, skills: SKILLS, capacityPerDay },
   ];
-  return { site, technicians, load: {}, assignments: {} };
+  const tally = { assigned: 0, released: 0, unavailable: 0, cancelledFirst: 0 };
+  return { site, technicians, load: {}, assigned: {}, closed: [], tally };
 }
 
 const isoDay = (epochMs: number) => new Date(epochMs).toISOString().slice(0, 10);
@@ -46,62 +58,82 @@ export function daysBetween(from: number, until: number): string[] {
   return days;
 }
 
+/** Yesterday's work and older is done: its load goes, and its work orders are closed. */
+function withoutPastDays(roster: Roster, { now, retention }: HandlerContext): Roster {
+  const today = isoDay(now);
+  const done = Object.entries(roster.assigned).filter(([, a]) => a.day < today);
+  const pastDays = Object.values(roster.load).some((days) => Object.keys(days).some((day) => day < today));
+  if (done.length === 0 && !pastDays) return roster;
+  const load = Object.fromEntries(
+    Object.entries(roster.load).map(([crewId, days]) => [
+      crewId,
+      Object.fromEntries(Object.entries(days).filter(([day]) => day >= today)),
+    ]),
+  );
+  const assigned = Object.fromEntries(Object.entries(roster.assigned).filter(([, a]) => a.day >= today));
+  const closed = done.reduce((memory, [workOrderId]) => remember(memory, workOrderId, now, retention), roster.closed);
+  return { ...roster, load, assigned, closed };
+}
+
+function withLoad(roster: Roster, { crewId, day }: Assignment, change: 1 | -1): Roster["load"] {
+  return { ...roster.load, [crewId]: { ...roster.load[crewId], [day]: (roster.load[crewId]?.[day] ?? 0) + change } };
+}
+
+function decideRoster(
+  event: CloudEvent<string, unknown>,
+  roster: Roster,
+  { now, retention }: HandlerContext,
+): { state: Roster; emit: Emit[] } {
+  const data = event.data as { workOrderId: string; site: string; skill: string; deadline: string };
+  const { workOrderId } = data;
+  const subject = workOrderId;
+  const known = roster.assigned[workOrderId];
+  const close = (next: Partial<Roster>): Roster => {
+    const { [workOrderId]: _, ...assigned } = roster.assigned;
+    return { ...roster, ...next, assigned, closed: remember(roster.closed, workOrderId, now, retention) };
+  };
+  if (!known && remembers(roster.closed, workOrderId)) return { state: roster, emit: [] };
+  if (event.type === "part.reserved") {
+    if (known) return { state: roster, emit: [] };
+    for (const day of daysBetween(now, Date.parse(data.deadline))) {
+      const technician = roster.technicians.find(
+        (t) => t.skills.includes(data.skill) && (roster.load[t.crewId]?.[day] ?? 0) < t.capacityPerDay,
+      );
+      if (!technician) continue;
+      const assignment = { crewId: technician.crewId, day };
+      return {
+        state: {
+          ...roster,
+          load: withLoad(roster, assignment, 1),
+          assigned: { ...roster.assigned, [workOrderId]: assignment },
+          tally: { ...roster.tally, assigned: roster.tally.assigned + 1 },
+        },
+        emit: [{ type: "crew.assigned", subject, data: { workOrderId, ...assignment, site: roster.site } }],
+      };
+    }
+    return {
+      state: close({ tally: { ...roster.tally, unavailable: roster.tally.unavailable + 1 } }),
+      emit: [{ type: "crew.unavailable", subject, data: { workOrderId, site: roster.site, skill: data.skill } }],
+    };
+  }
+  // workorder.cancelled: the compensation.
+  if (known) {
+    return {
+      state: close({
+        load: withLoad(roster, known, -1),
+        tally: { ...roster.tally, released: roster.tally.released + 1 },
+      }),
+      emit: [{ type: "crew.released", subject, data: { workOrderId, ...known } }],
+    };
+  }
+  return { state: close({ tally: { ...roster.tally, cancelledFirst: roster.tally.cancelledFirst + 1 } }), emit: [] };
+}
+
 export function applyToRoster(
   event: CloudEvent<string, unknown>,
   roster: Roster | undefined,
   context: HandlerContext,
 ): { state: Roster; emit: Emit[] } {
-  const data = event.data as { workOrderId: string; site: string; skill: string; deadline: string };
-  const current = roster ?? initialRoster(data.site, context);
-  const known = current.assignments[data.workOrderId];
-  const withAssignment = (assignment: Assignment, load = current.load) => ({
-    ...current,
-    load,
-    assignments: { ...current.assignments, [data.workOrderId]: assignment },
-  });
-  const subject = data.workOrderId;
-  if (event.type === "part.reserved") {
-    if (known) return { state: current, emit: [] };
-    for (const day of daysBetween(context.now, Date.parse(data.deadline))) {
-      const technician = current.technicians.find(
-        (t) => t.skills.includes(data.skill) && (current.load[t.crewId]?.[day] ?? 0) < t.capacityPerDay,
-      );
-      if (!technician) continue;
-      const { crewId } = technician;
-      const load = {
-        ...current.load,
-        [crewId]: { ...current.load[crewId], [day]: (current.load[crewId]?.[day] ?? 0) + 1 },
-      };
-      return {
-        state: withAssignment({ state: "assigned", crewId, day }, load),
-        emit: [
-          { type: "crew.assigned", subject, data: { workOrderId: data.workOrderId, crewId, site: current.site, day } },
-        ],
-      };
-    }
-    return {
-      state: withAssignment({ state: "unavailable" }),
-      emit: [
-        {
-          type: "crew.unavailable",
-          subject,
-          data: { workOrderId: data.workOrderId, site: current.site, skill: data.skill },
-        },
-      ],
-    };
-  }
-  // workorder.cancelled: the compensation.
-  if (known?.state === "assigned") {
-    const { crewId, day } = known;
-    const load = {
-      ...current.load,
-      [crewId]: { ...current.load[crewId], [day]: (current.load[crewId]?.[day] ?? 1) - 1 },
-    };
-    return {
-      state: withAssignment({ state: "released", crewId, day }, load),
-      emit: [{ type: "crew.released", subject, data: { workOrderId: data.workOrderId, crewId, day } }],
-    };
-  }
-  if (!known) return { state: withAssignment({ state: "cancelled-before-request" }), emit: [] };
-  return { state: current, emit: [] };
+  const site = (event.data as { site: string }).site;
+  return decideRoster(event, withoutPastDays(roster ?? initialRoster(site, context), context), context);
 }

@@ -23,6 +23,8 @@ export interface Watch {
   window: Reading[];
   incident?: { id: string; problem: Problem; openedAt: string; normalStreak: number };
   incidents: number;
+  /** Readings applied: each exactly once, whatever the deliveries (the chaos suite counts them). */
+  readings: number;
 }
 
 export const WINDOW = 8;
@@ -62,13 +64,13 @@ export function watchPump(
   event: CloudEvent<string, unknown>,
   watch: Watch | undefined,
 ): { state: Watch; emit: Emit[] } {
-  let state: Watch = watch ?? { assetId: event.subject, window: [], incidents: 0 };
+  let state: Watch = watch ?? { assetId: event.subject, window: [], incidents: 0, readings: 0 };
   if (event.type === "pump.registered") {
     const data = event.data as { site: string; nominal: SensorValues };
     state = { ...state, site: data.site, nominal: data.nominal };
   } else {
     const { assetId: _, ...reading } = event.data as Reading & { assetId: string };
-    state = { ...state, window: withReading(state.window, reading) };
+    state = { ...state, window: withReading(state.window, reading), readings: state.readings + 1 };
   }
   if (!state.nominal || !state.site) return { state, emit: [] }; // readings before the registration: wait for it
   const problem = diagnose(state.window, state.nominal);

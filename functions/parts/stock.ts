@@ -1,30 +1,98 @@
 // Spare-part stock per part type: reserves a part for an opened work order, releases it when the order is
-// cancelled. Pure decisions. A cancellation may arrive before the opening (batches run concurrently), so each
-// work order's fate is remembered: a cancelled order is never reserved for afterwards.
+// cancelled, counts it consumed when the order is scheduled, and adds deliveries. Pure decisions.
+//
+// A part type's document is shared by every work order that needs one, so it must not grow with them. It holds the
+// live reservations (bounded by the stock) and the work orders parts is done with (`closed`), kept as long as the
+// step remembers applied keys (7 days and the newest 1,000 by default): within that window a late or repeated event
+// for a closed order changes nothing, and a cancellation that overtakes its opening (batches run concurrently)
+// prevents the reservation.
 import type { CloudEvent } from "../../lib/events/envelope.ts";
+import { type Memory, remember, remembers } from "../../lib/step/retention.ts";
 import type { Emit, HandlerContext } from "../../lib/step/spec.ts";
-import { configNumber } from "../steps.ts";
-
-export type Reservation = "reserved" | "released" | "unavailable" | "cancelled-before-opening";
+import type { EventType } from "../events.ts";
+import { configCount } from "../steps.ts";
 
 export interface Stock {
   partType: string;
-  /** Invariant: available + (reservations in state "reserved") = atStart. */
+  /** Invariant: available + reserved work orders + consumed = atStart + restocked. */
   atStart: number;
+  restocked: number;
   available: number;
-  reservations: Record<string, Reservation>;
+  /** Parts used by scheduled work orders. */
+  consumed: number;
+  /** Work orders holding a part -> epoch ms of the reservation. */
+  reserved: Record<string, number>;
+  /** Work orders parts is done with (released, consumed, unavailable, or cancelled first), with when; oldest first. */
+  closed: Memory;
+  /** How work orders ended here, since the start. */
+  tally: { released: number; unavailable: number; cancelledFirst: number };
 }
 
 export const DEFAULT_STOCK = 3;
 
+export const STOCK_EVENTS = [
+  "workorder.opened",
+  "workorder.cancelled",
+  "workorder.scheduled",
+  "parts.restocked",
+] as const satisfies EventType[];
+
 /** The stock of a part type before any reservation: `stock_<partType>` bound to the action, else `stock_default`. */
 export function initialStock(partType: string, context: HandlerContext): Stock {
-  const atStart = configNumber(
-    context.config,
-    `stock_${partType}`,
-    configNumber(context.config, "stock_default", DEFAULT_STOCK),
-  );
-  return { partType, atStart, available: atStart, reservations: {} };
+  const fallback = configCount(context.config, "stock_default", DEFAULT_STOCK);
+  const atStart = configCount(context.config, `stock_${partType}`, fallback);
+  const tally = { released: 0, unavailable: 0, cancelledFirst: 0 };
+  return { partType, atStart, restocked: 0, available: atStart, consumed: 0, reserved: {}, closed: [], tally };
+}
+
+function decideStock(
+  event: CloudEvent<string, unknown>,
+  stock: Stock,
+  context: HandlerContext,
+): { state: Stock; emit: Emit[] } {
+  const { now, retention } = context;
+  if (event.type === "parts.restocked") {
+    const { quantity } = event.data as { quantity: number };
+    return {
+      state: { ...stock, available: stock.available + quantity, restocked: stock.restocked + quantity },
+      emit: [],
+    };
+  }
+  const data = event.data as { workOrderId: string; partType: string; site: string; skill: string; deadline: string };
+  const { workOrderId } = data;
+  const subject = workOrderId;
+  const holds = stock.reserved[workOrderId] !== undefined;
+  const close = (next: Partial<Stock>): Stock => {
+    const { [workOrderId]: _, ...reserved } = stock.reserved;
+    return { ...stock, ...next, reserved, closed: remember(stock.closed, workOrderId, now, retention) };
+  };
+  if (!holds && remembers(stock.closed, workOrderId)) return { state: stock, emit: [] };
+  if (event.type === "workorder.opened") {
+    if (holds) return { state: stock, emit: [] };
+    if (stock.available === 0) {
+      return {
+        state: close({ tally: { ...stock.tally, unavailable: stock.tally.unavailable + 1 } }),
+        emit: [{ type: "part.unavailable", subject, data: { workOrderId, partType: data.partType } }],
+      };
+    }
+    const { partType, site, skill, deadline } = data;
+    return {
+      state: { ...stock, available: stock.available - 1, reserved: { ...stock.reserved, [workOrderId]: now } },
+      emit: [{ type: "part.reserved", subject, data: { workOrderId, partType, site, skill, deadline } }],
+    };
+  }
+  if (event.type === "workorder.scheduled") {
+    // The part is used: it leaves the stock for good. Scheduled without a reservation here cannot happen; remember it.
+    return { state: holds ? close({ consumed: stock.consumed + 1 }) : close({}), emit: [] };
+  }
+  // workorder.cancelled: the compensation.
+  if (holds) {
+    return {
+      state: close({ available: stock.available + 1, tally: { ...stock.tally, released: stock.tally.released + 1 } }),
+      emit: [{ type: "part.released", subject, data: { workOrderId, partType: data.partType } }],
+    };
+  }
+  return { state: close({ tally: { ...stock.tally, cancelledFirst: stock.tally.cancelledFirst + 1 } }), emit: [] };
 }
 
 export function applyToStock(
@@ -32,36 +100,9 @@ export function applyToStock(
   stock: Stock | undefined,
   context: HandlerContext,
 ): { state: Stock; emit: Emit[] } {
-  const data = event.data as { workOrderId: string; partType: string; site: string; skill: string; deadline: string };
-  const current = stock ?? initialStock(data.partType, context);
-  const known = current.reservations[data.workOrderId];
-  const note = (reservation: Reservation, available = current.available) => ({
-    ...current,
-    available,
-    reservations: { ...current.reservations, [data.workOrderId]: reservation },
-  });
-  const key = { subject: data.workOrderId };
-  if (event.type === "workorder.opened") {
-    if (known) return { state: current, emit: [] };
-    if (current.available === 0) {
-      return {
-        state: note("unavailable"),
-        emit: [{ type: "part.unavailable", ...key, data: { workOrderId: data.workOrderId, partType: data.partType } }],
-      };
-    }
-    const { workOrderId, partType, site, skill, deadline } = data;
-    return {
-      state: note("reserved", current.available - 1),
-      emit: [{ type: "part.reserved", ...key, data: { workOrderId, partType, site, skill, deadline } }],
-    };
-  }
-  // workorder.cancelled: the compensation.
-  if (known === "reserved") {
-    return {
-      state: note("released", current.available + 1),
-      emit: [{ type: "part.released", ...key, data: { workOrderId: data.workOrderId, partType: data.partType } }],
-    };
-  }
-  if (!known) return { state: note("cancelled-before-opening"), emit: [] };
-  return { state: current, emit: [] };
+  const partType = (event.data as { partType: string }).partType;
+  return decideStock(event, stock ?? initialStock(partType, context), context);
 }
+
+/** Reserved work orders, for the invariant: available + reserved + consumed = atStart + restocked. */
+export const reservedCount = (stock: Stock) => Object.keys(stock.reserved).length;

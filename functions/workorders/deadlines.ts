@@ -1,65 +1,114 @@
 // Action run by an alarm: finds open work orders past their deadline and sends the saga a
-// workorder.deadline.passed command for each. The command's id is derived from the work order, so a scan that
-// finds the same order again sends the same event and the saga applies it once.
+// workorder.deadline.passed command for each. The command is a function of the work order and its deadline (id
+// and time alike), so a scan that finds the same order again sends the same event, byte for byte, and the saga
+// applies it once.
+import type { Producer } from "kafkajs";
 import { rootEventId } from "../../lib/events/derived-id.ts";
 import { clientsFor } from "../../lib/step/clients.ts";
 import type { StreamCommitDoc } from "../../lib/step/documents.ts";
 import { sendRecords } from "../../lib/step/outgoing.ts";
-import { readStreams } from "../../lib/step/store-io.ts";
+import { findStreamHeads, readStreams, retireHeads } from "../../lib/step/store-io.ts";
+import { describeError, isTransientKafkaError, retryWithinDeadline } from "../../lib/step/transient.ts";
 import type { Cloudant } from "../../lib/store/client.ts";
 import { catalog } from "../events.ts";
 import { DATABASE, TOPIC } from "../topology.ts";
 
-/** Work orders not yet scheduled or cancelled, with their deadlines (the latest commit of each stream tells). */
+/** Heads read per query, and queries per scan: what one scan can see is 5,000 open work orders past due. */
+const PAGE = 1_000;
+const PAGES = 5;
+
+export interface OpenWorkOrder {
+  workOrderId: string;
+  deadline?: string;
+}
+
+/**
+ * Work orders not yet scheduled or cancelled (optionally only those due before a time), from the streams' heads:
+ * the cost follows what is open, not what ever was. Each candidate is checked against its stream's latest commit,
+ * and a head that a crash left behind is retired on the way.
+ */
 export async function openWorkOrders(
   cloudant: Cloudant,
   deadlineBefore?: number,
-): Promise<{ workOrderId: string; deadline?: string }[]> {
-  const selector: Record<string, unknown> = { kind: "commit", "view.open": true };
+  database: string = DATABASE.workorders,
+): Promise<OpenWorkOrder[]> {
+  const selector: Record<string, unknown> = { "view.open": true };
   if (deadlineBefore !== undefined) selector["view.deadline"] = { $lt: new Date(deadlineBefore).toISOString() };
-  const candidates = await cloudant.postFind({ db: DATABASE.workorders, selector, fields: ["stream"], limit: 1000 });
-  const streams = [...new Set(candidates.result.docs.map((doc) => String(doc.stream)))];
-  // An older commit may still say "open": only the stream's latest commit tells.
-  const commits = await readStreams(cloudant, DATABASE.workorders, streams);
-  return [...commits.values()].flatMap((history: StreamCommitDoc[]) => {
-    const latest = history.at(-1);
-    const view = latest?.view as { open?: boolean; deadline?: string } | undefined;
-    return latest && view?.open ? [{ workOrderId: latest.stream, deadline: view.deadline }] : [];
+  const heads: StreamCommitDoc[] = [];
+  for (let page = 0; page < PAGES; page += 1) {
+    const found = await findStreamHeads(cloudant, database, selector, PAGE, page * PAGE);
+    heads.push(...found);
+    if (found.length < PAGE) break;
+  }
+  const streams = await readStreams(cloudant, database, [...new Set(heads.map((head) => head.stream))]);
+  const latest = (stream: string) => streams.get(stream)?.at(-1);
+  await retireHeads(
+    cloudant,
+    database,
+    heads.filter((head) => head.seq !== latest(head.stream)?.seq),
+  ).catch(() => 0);
+  return [...streams.values()].flatMap((history) => {
+    const last = history.at(-1);
+    const view = last?.view as { open?: boolean; deadline?: string } | undefined;
+    return last && view?.open ? [{ workOrderId: last.stream, deadline: view.deadline }] : [];
   });
 }
 
 export async function overdueWorkOrders(
   cloudant: Cloudant,
   now: number,
+  database: string = DATABASE.workorders,
 ): Promise<{ workOrderId: string; deadline: string }[]> {
-  const open = await openWorkOrders(cloudant, now);
+  const open = await openWorkOrders(cloudant, now, database);
   return open.flatMap((o) =>
     o.deadline && Date.parse(o.deadline) < now ? [{ workOrderId: o.workOrderId, deadline: o.deadline }] : [],
   );
 }
 
+/** The command for a work order whose deadline passed: the same order and deadline always give the same event. */
+export function deadlinePassed(workOrderId: string, deadline: string) {
+  return catalog.build("workorder.deadline.passed", {
+    id: rootEventId(`deadline:${workOrderId}`),
+    source: "/ow-saga/workorders/deadlines",
+    subject: workOrderId,
+    sagaid: workOrderId.replace(/^wo-/, ""),
+    time: deadline,
+    data: { workOrderId, deadline },
+  });
+}
+
+export interface DeadlineTargets {
+  database: string;
+  topic: string;
+}
+
+/** One scan: the overdue work orders, and their commands sent (retried within the deadline while Kafka is away). */
+export async function sendOverdue(
+  clients: { cloudant: Cloudant; producer: () => Promise<Producer> },
+  now: number,
+  deadline: number,
+  targets: DeadlineTargets = { database: DATABASE.workorders, topic: TOPIC.commands },
+): Promise<string[]> {
+  const overdue = await overdueWorkOrders(clients.cloudant, now, targets.database);
+  const events = overdue.map(({ workOrderId, deadline: due }) => deadlinePassed(workOrderId, due));
+  const records = events.map((event) => ({ topic: targets.topic, key: event.subject, value: JSON.stringify(event) }));
+  await retryWithinDeadline(async () => sendRecords(await clients.producer(), records, 10_000), {
+    deadline: { at: deadline, reserveMs: 2_000 },
+    now: Date.now,
+    isTransient: isTransientKafkaError,
+  });
+  return overdue.map((o) => o.workOrderId);
+}
+
 export async function main(params: Record<string, unknown>) {
   try {
-    const { cloudant, producer } = clientsFor(params, "workorders.deadlines");
+    const clients = clientsFor(params, "workorders.deadlines");
     const now = Date.now();
-    const overdue = await overdueWorkOrders(cloudant, now);
-    const events = overdue.map(({ workOrderId, deadline }) =>
-      catalog.build("workorder.deadline.passed", {
-        id: rootEventId(`deadline:${workOrderId}`),
-        source: "/ow-saga/workorders/deadlines",
-        subject: workOrderId,
-        sagaid: workOrderId.replace(/^wo-/, ""),
-        time: new Date(now).toISOString(),
-        data: { workOrderId, deadline },
-      }),
-    );
-    await sendRecords(
-      await producer(),
-      events.map((event) => ({ topic: TOPIC.commands, key: event.subject, value: JSON.stringify(event) })),
-      10_000,
-    );
-    return { overdue: overdue.map((o) => o.workOrderId) };
+    const deadline = Number(process.env.__OW_DEADLINE ?? now + 60_000);
+    const overdue = await sendOverdue(clients, now, deadline);
+    console.log(JSON.stringify({ action: "workorders.deadlines", overdue: overdue.length }));
+    return { overdue };
   } catch (err) {
-    return { error: { action: "workorders.deadlines", message: err instanceof Error ? err.message : String(err) } };
+    return { error: { action: "workorders.deadlines", message: describeError(err) } };
   }
 }

@@ -9,7 +9,7 @@
 // Parts and crews release what they reserved when they see workorder.cancelled (the compensation).
 import type { CloudEvent } from "../../lib/events/envelope.ts";
 import type { Emit, HandlerContext } from "../../lib/step/spec.ts";
-import { configNumber } from "../steps.ts";
+import { configCount } from "../steps.ts";
 
 export type WorkOrderStatus = "requested" | "open" | "part-reserved" | "scheduled" | "cancelled";
 
@@ -85,7 +85,8 @@ export function decide(
   if (input.type === "maintenance.requested") {
     if (order) return []; // the same incident requested again: one work order per incident
     const opened = evolve(undefined, input);
-    const deadline = new Date(context.now + configNumber(context.config, "workorder_deadline_ms", DEFAULT_DEADLINE_MS));
+    const deadlineMs = configCount(context.config, "workorder_deadline_ms", DEFAULT_DEADLINE_MS, 1);
+    const deadline = new Date(context.now + deadlineMs);
     const { workOrderId, incidentId, assetId, site, partType, skill } = opened;
     return [
       {

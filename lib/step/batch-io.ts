@@ -4,6 +4,7 @@ import type { Cloudant } from "../store/client.ts";
 
 /** Points where a test stops the batch as if the container died there: a hook that throws ends the activation. */
 export interface CrashPoints {
+  afterLanding?: () => void | Promise<void>;
   beforeWrite?: () => void | Promise<void>;
   afterWrite?: () => void | Promise<void>;
   afterPublish?: () => void | Promise<void>;

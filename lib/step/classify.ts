@@ -30,10 +30,10 @@ export function originOf(record: DecodedRecord): RecordOrigin {
 }
 
 /**
- * A retry record holds the original value as it arrived: text or parsed JSON, and after a relay's re-send possibly a
- * retry record itself. Unwraps to the event, keeping the highest attempt count and the latest notBefore.
+ * A retry record holds the original value as it arrived: text or parsed JSON, and (written by an earlier kit) possibly
+ * a retry record itself. Unwraps to the event, keeping the highest attempt count and the latest notBefore.
  */
-function unwrapRetries(value: unknown): { value: unknown; attempt: number; notBefore: number } {
+export function unwrapRetries(value: unknown): { value: unknown; attempt: number; notBefore: number } {
   let current = value;
   let attempt = 1;
   let notBefore = 0;
@@ -51,7 +51,13 @@ function unwrapRetries(value: unknown): { value: unknown; attempt: number; notBe
 
 export function classify(
   records: DecodedRecord[],
-  step: { catalog: StepCatalog; handles: readonly string[]; entityOf?: (event: CloudEvent<string, unknown>) => string },
+  step: {
+    catalog: StepCatalog;
+    handles: readonly string[];
+    entityOf?: (event: CloudEvent<string, unknown>) => string;
+    /** A message delivered more often than this is a dead letter before it is tried again (a crash loop). */
+    maxAttempts: number;
+  },
 ): Classified[] {
   return records.map((record, index): Classified => {
     const origin = originOf(record);
@@ -62,6 +68,11 @@ export function classify(
     const { value, attempt, notBefore } = unwrapRetries(record.outcome.value);
     // A retried message is reported and dead-lettered as the original value, with its attempt count.
     const unwrapped = { ...base, rawValue: value, attempt };
+    if (attempt > step.maxAttempts) {
+      // Only the relay's re-sends of batches whose activations died count past the limit: a crash loop.
+      const message = `delivered ${attempt} times without an activation finishing it (each died or timed out)`;
+      return { ...unwrapped, kind: "dead-letter", reason: "retries-exhausted", message };
+    }
     const parsed = step.catalog.parse(value);
     if (!parsed.ok) {
       return { ...unwrapped, kind: "dead-letter", reason: parsed.reason, message: parsed.message };

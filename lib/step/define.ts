@@ -5,9 +5,10 @@ import { ConfigError } from "../config/settings.ts";
 import type { DecodedRecord } from "../feed/decode.ts";
 import { decodeFeedParams } from "../feed/decode.ts";
 import { deadlineFromEnv } from "../idempotency/decide.ts";
+import { answerFor, malformedAnswer, type StepAnswer } from "./answer.ts";
 import type { BatchIO } from "./batch-io.ts";
 import { clientsFor } from "./clients.ts";
-import { clearInbox, landBatch } from "./inbox.ts";
+import { clearLanding, inboxDocs, type Landing, parkedDocs, writeAll } from "./inbox.ts";
 import { DEFAULT_ACTIVATION_MS, STEP_PARAMETER_KEYS } from "./parameters.ts";
 import type { BatchReport } from "./report.ts";
 import { runEntityBatch } from "./run-entity-batch.ts";
@@ -17,16 +18,15 @@ import {
   DEFAULT_LIMITS,
   type EntityStepSpec,
   type KeyedStepSpec,
+  type StepCatalog,
   type StepLimits,
   type StreamStepSpec,
 } from "./spec.ts";
+import { describeError, isTransientStoreError, retryWithinDeadline } from "./transient.ts";
+import { sendAllToRetry } from "./unlanded.ts";
 
 export type ActionParams = Record<string, unknown>;
-
-/** An activation's answer: the batch report, or an `error` that OpenWhisk records as an application error. */
-export type StepAnswer =
-  | BatchReport
-  | { error: { step: string; message: string; report?: BatchReport; unprocessed?: unknown } };
+export type { StepAnswer };
 
 export interface StepAction {
   name: string;
@@ -38,6 +38,7 @@ export interface StepAction {
 
 interface CommonSpec {
   name: string;
+  catalog: StepCatalog;
   handles: readonly string[];
   database: string;
   topics: { retry: string; deadLetter: string };
@@ -79,10 +80,38 @@ function configOf(params: ActionParams): Record<string, unknown> {
   );
 }
 
-function answer(step: string, report: BatchReport): StepAnswer {
-  if (report.counts.unsent === 0) return report;
-  const message = `${report.counts.unsent} message(s) could be sent neither to the retry nor to the dead-letter topic; this result lists them`;
-  return { error: { step, message, report } };
+/**
+ * After the batch: the landing goes once every record has a home. Records Kafka did not take are parked (kept as
+ * the exact records to send) before the landing is cleared; if even that fails, the landing stays and the relay
+ * re-sends the whole batch after the deadline (the step absorbs what it already applied as duplicates).
+ */
+async function settleLanding(
+  spec: CommonSpec,
+  io: BatchIO,
+  landing: Landing | undefined,
+  report: BatchReport,
+  storeCall: <T>(fn: () => Promise<T>) => Promise<T>,
+): Promise<BatchReport> {
+  const unsent = report.messages.filter((message) => message.status === "unsent" && message.record !== undefined);
+  if (unsent.length > 0) {
+    try {
+      const parked = await writeAll(
+        io.cloudant,
+        spec.database,
+        parkedDocs(
+          spec.name,
+          unsent.map((message) => message.record as never),
+        ),
+        storeCall,
+      );
+      const messages = report.messages.map(({ record: _, ...message }) => message);
+      report = { ...report, messages, parkedIn: parked.docs.map((doc) => doc._id) };
+    } catch {
+      return landing ? { ...report, landingKept: true } : report;
+    }
+  }
+  if (landing) await clearLanding(io.cloudant, spec.database, landing, storeCall).catch(() => undefined);
+  return report;
 }
 
 function stepAction(
@@ -92,23 +121,46 @@ function stepAction(
   checkSpec(spec);
   const limits = { ...DEFAULT_LIMITS, ...spec.limits };
   const run = async (params: ActionParams, io: BatchIO): Promise<StepAnswer> => {
+    const log = io.log ?? console.log;
+    const started = io.now();
     const decoded = decodeFeedParams(params, { ignoreKeys: STEP_PARAMETER_KEYS, maxValueBytes: limits.maxValueBytes });
     // Malformed parameters as a whole: keep them in the result, the only place a person can find them again.
-    if (!decoded.ok) return { error: { step: spec.name, message: decoded.message, unprocessed: params.messages } };
+    if (!decoded.ok) return malformedAnswer(spec.name, decoded.message, params.messages, log);
+    const storeCall = <T>(fn: () => Promise<T>) =>
+      retryWithinDeadline(fn, {
+        deadline: { at: io.deadline, reserveMs: limits.deadlineReserveMs },
+        now: io.now,
+        isTransient: isTransientStoreError,
+        sleep: io.sleep,
+      });
     // Land the batch first: if this activation is killed, the relay finds it and sends it to the retry topic.
-    const inbox = await landBatch(
-      io.cloudant,
-      spec.database,
-      { name: spec.name, retryTopic: spec.topics.retry },
-      decoded.records,
-      io.deadline,
-    ).catch(() => undefined); // the store is down: the batch's own store calls will retry or send to the retry topic
-    const report = await runBatch(decoded.records, io);
-    await clearInbox(io.cloudant, spec.database, inbox).catch(() => undefined);
-    (io.log ?? console.log)(
-      `${spec.name}: ${JSON.stringify(report.counts)} published=${report.published} pending=${report.outboxPending}`,
+    const retryTopic = spec.topics.retry;
+    const docs = inboxDocs({ name: spec.name, retryTopic }, decoded.records, io.deadline);
+    const landed = await writeAll(io.cloudant, spec.database, docs, storeCall).then(
+      (landing) => ({ landing, failure: undefined }),
+      (err: unknown) => ({ landing: undefined, failure: describeError(err) }),
     );
-    return answer(spec.name, report);
+    const { landing } = landed;
+    await io.crash?.afterLanding?.();
+    // No landing, no work: a kill would lose the batch. The retry topic keeps it until the store is back.
+    let report = landing
+      ? await runBatch(decoded.records, io)
+      : await sendAllToRetry(spec, decoded.records, io, `the batch could not be landed: ${landed.failure}`);
+    report = await settleLanding(spec, io, landing, report, storeCall);
+    log(
+      JSON.stringify({
+        step: spec.name,
+        activation: process.env.__OW_ACTIVATION_ID,
+        counts: report.counts,
+        published: report.published,
+        outboxPending: report.outboxPending,
+        landed: landing ? landing.docs.length : 0,
+        ...(report.parkedIn ? { parked: report.parkedIn.length } : {}),
+        ...(report.landingKept ? { landingKept: true } : {}),
+        durationMs: io.now() - started,
+      }),
+    );
+    return answerFor(spec.name, report, log);
   };
   const main = async (params: ActionParams): Promise<StepAnswer> => {
     try {
@@ -129,9 +181,8 @@ function stepAction(
       const message =
         err instanceof ConfigError ? `configuration: ${err.message}` : err instanceof Error ? err.message : String(err);
       // The feed never delivers these again: keep them in the activation's result, where a person can replay them.
-      return {
-        error: { step: spec.name, message, unprocessed: params.messages ?? "(a single event, see the invocation)" },
-      };
+      const unprocessed = params.messages ?? "(a single event, see the invocation)";
+      return malformedAnswer(spec.name, message, unprocessed, console.log);
     }
   };
   return { name: spec.name, main, run };

@@ -1,6 +1,7 @@
 // The documents a step keeps in its service's database. The entity's state, the keys of the events already
 // applied to it and the events still to publish (the outbox) share one document, so one write commits all three.
 import type { CloudEvent } from "../events/envelope.ts";
+import type { Memory } from "./retention.ts";
 
 export interface OutboxEntry {
   topic: string;
@@ -22,8 +23,8 @@ export interface EntityDoc<S> extends WithOutbox {
   state: S;
   /** Number of events applied to this entity. */
   version: number;
-  /** Digest of each applied event's idempotency key -> epoch ms when it was applied (kept for the retention window). */
-  applied: Record<string, number>;
+  /** [digest of an applied event's idempotency key, epoch ms when applied], oldest first, for the retention window. */
+  applied: Memory;
   updatedAt: number;
 }
 
@@ -57,6 +58,8 @@ export interface StreamCommitDoc extends WithOutbox {
   committedAt: number;
   /** The spec's projection of the state after this commit, for queries. */
   view?: Record<string, unknown>;
+  /** True while this is the stream's latest commit (see findStreamHeads); cleared once a successor is written. */
+  head?: boolean;
 }
 
 export type StepDoc = EntityDoc<unknown> | IdempotencyDoc | StreamCommitDoc;

@@ -14,6 +14,7 @@ export type DeadLetterReason =
   | "schema"
   | "unknown-type"
   | "handler-failed"
+  | "config-invalid"
   | "emit-invalid"
   | "payload-mismatch"
   | "retries-exhausted"

@@ -1,9 +1,10 @@
 // Applying a run of events to one entity, in order: the pure heart of an entity step (no I/O, unit-tested).
 import { createHash } from "node:crypto";
 import type { CloudEvent } from "../events/envelope.ts";
-import { attemptUpTo } from "./attempt.ts";
+import { attemptUpTo, failureReason } from "./attempt.ts";
 import { type EntityDoc, entityDocId, type OutboxEntry } from "./documents.ts";
 import { outboxEntriesFor } from "./emit.ts";
+import { asMemory, keepNewest, type Memory } from "./retention.ts";
 import type { UnitOutcome } from "./rounds.ts";
 import type { EntityStepSpec, Retention, StepLimits } from "./spec.ts";
 
@@ -33,15 +34,6 @@ export function keyDigest(key: string): string {
   return createHash("sha256").update(key).digest("base64url").slice(0, 22);
 }
 
-function pruneApplied(applied: Record<string, number>, now: number, retention: Retention): Record<string, number> {
-  // Newest first; among keys applied at the same time, the later one (insertion order) first.
-  const kept = Object.entries(applied)
-    .filter(([, at]) => at > now - retention.windowMs)
-    .reverse();
-  kept.sort((a, b) => b[1] - a[1]);
-  return Object.fromEntries(kept.slice(0, retention.maxKeysPerEntity));
-}
-
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -56,24 +48,32 @@ export function foldEntity<S>(
   const { now } = options;
   let state = current?.state;
   let version = current?.version ?? 0;
-  const applied = { ...(current?.applied ?? {}) };
+  const remembered = asMemory(current?.applied);
+  const seen = new Set(remembered.map(([digest]) => digest));
+  const fresh: Memory = [];
   const added: OutboxEntry[] = [];
   const outcomes = new Map<number, FoldOutcome>();
 
   for (const pending of events) {
     const digest = keyDigest(pending.key);
-    if (applied[digest] !== undefined) {
+    if (seen.has(digest)) {
       outcomes.set(pending.index, { status: "duplicate" });
       continue;
     }
     const handled = attemptUpTo(options.limits.handlerAttempts, () =>
-      step.handle(pending.event, state, { now, step: step.name, entityId, config: options.config ?? {} }),
+      step.handle(pending.event, state, {
+        now,
+        step: step.name,
+        entityId,
+        config: options.config ?? {},
+        retention: options.retention,
+      }),
     );
     if (!handled.ok) {
       const message = errorText(handled.error);
       outcomes.set(pending.index, {
         status: "dead-letter",
-        reason: "handler-failed",
+        reason: failureReason(handled.error),
         message,
         attempts: handled.attempts,
       });
@@ -89,7 +89,8 @@ export function foldEntity<S>(
     }
     state = decision.state;
     version += 1;
-    applied[digest] = now;
+    seen.add(digest);
+    fresh.push([digest, now]);
     added.push(...entries);
     outcomes.set(pending.index, { status: "applied", emitted: entries.map((entry) => entry.event.id) });
   }
@@ -102,7 +103,7 @@ export function foldEntity<S>(
     kind: "entity",
     state: state as S,
     version,
-    applied: pruneApplied(applied, now, options.retention),
+    applied: keepNewest([...remembered, ...fresh], now, options.retention),
     outbox,
     ...(outbox.length > 0 ? { outboxSince: current?.outboxSince ?? now } : {}),
     updatedAt: now,

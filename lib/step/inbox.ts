@@ -1,67 +1,181 @@
-// The inbox: the batch as it arrived, landed in the step's database before anything else, and deleted when the
-// activation has done its work. OpenWhisk's feed commits a batch when the fire is accepted and never delivers a
-// killed activation's messages again; a landed batch whose activation died is what the relay finds (after the
-// activation's deadline, when OpenWhisk has surely ended it) and sends to the step's retry topic, so the step applies
-// what the dead activation did not (and absorbs, as duplicates, what it did).
+// The inbox: the batch as it arrived, landed in the step's database before anything else, and deleted when every
+// record has a home (applied, or sent to a topic). OpenWhisk's feed commits a batch when the fire is accepted and
+// never delivers a killed activation's messages again; a landed batch whose activation died is what the relay finds
+// (after the activation's deadline, when OpenWhisk has surely ended it) and sends to the step's retry topic, so the
+// step applies what the dead activation did not (and absorbs, as duplicates, what it did).
+//
+// A batch is landed in parts: the feed fills a fire up to about 900 KB, and a store document may hold at most 1 MB
+// (IBM Cloudant), so one document cannot hold a full batch. Records that could be sent neither to the retry nor
+// the dead-letter topic (Kafka unreachable) are parked: kept as the exact records to send, for the relay.
 import { randomUUID } from "node:crypto";
 import type { DecodedRecord } from "../feed/decode.ts";
 import type { Cloudant } from "../store/client.ts";
-import { statusOf } from "../store/client.ts";
 import { originOf } from "./classify.ts";
 import type { RecordOrigin } from "./failures.ts";
+import type { OutgoingRecord } from "./outgoing.ts";
+import { readDocs, writeDocs } from "./store-io.ts";
 
-export interface InboxDoc {
-  _id: string;
-  _rev?: string;
-  kind: "inbox";
-  step: string;
-  retryTopic: string;
-  /** Epoch ms after which the activation that landed it is over, dead or alive. */
-  deadline: number;
-  records: { origin: RecordOrigin; key: string | null; value: unknown }[];
+export interface LandedRecord {
+  origin: RecordOrigin;
+  key: string | null;
+  value: unknown;
 }
 
-/** A landed batch larger than this is not landed (Cloudant refuses documents over 1 MB): the step goes on without. */
-const INBOX_LIMIT_BYTES = 900 * 1024;
+interface LandingDoc {
+  _id: string;
+  _rev?: string;
+  step: string;
+  /** Epoch ms after which the relay may send the records: the landing activation is over, dead or alive. */
+  deadline: number;
+  part: number;
+  parts: number;
+}
 
-export async function landBatch(
-  cloudant: Cloudant,
-  db: string,
+export interface InboxDoc extends LandingDoc {
+  kind: "inbox";
+  retryTopic: string;
+  records: LandedRecord[];
+}
+
+export interface ParkedDoc extends LandingDoc {
+  kind: "parked";
+  records: OutgoingRecord[];
+}
+
+/** What one activation landed: the parts' ids and revisions, to clear them when the work is done. */
+export interface Landing {
+  docs: { _id: string; _rev: string }[];
+}
+
+/**
+ * Bytes of records per part. Well under Cloudant's 1 MB per document, so a full feed batch is about ten parts
+ * written in one request; a single record larger than this has a part of its own (the feed caps a fire at 900 KB).
+ */
+export const PART_BYTES = 96 * 1024;
+
+/** Splits items into runs of at most `limit` serialized bytes; an item larger than the limit is a run alone. */
+export function splitBySize<T>(items: T[], limit: number): T[][] {
+  const runs: T[][] = [];
+  let run: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = Buffer.byteLength(JSON.stringify(item) ?? "");
+    if (run.length > 0 && bytes + size > limit) {
+      runs.push(run);
+      run = [];
+      bytes = 0;
+    }
+    run.push(item);
+    bytes += size;
+  }
+  if (run.length > 0) runs.push(run);
+  return runs;
+}
+
+const activationId = () => process.env.__OW_ACTIVATION_ID ?? randomUUID();
+
+/** The batch as landing documents (pure). */
+export function inboxDocs(
   step: { name: string; retryTopic: string },
   records: DecodedRecord[],
   deadline: number,
-): Promise<InboxDoc | undefined> {
-  const doc: InboxDoc = {
-    _id: `inbox:${step.name}:${process.env.__OW_ACTIVATION_ID ?? randomUUID()}`,
+  activation = activationId(),
+): InboxDoc[] {
+  const landed = records.map((record): LandedRecord => {
+    const origin = originOf(record);
+    return { origin, key: "topic" in origin ? origin.key : null, value: record.rawValue };
+  });
+  const runs = splitBySize(landed, PART_BYTES);
+  return runs.map((run, index) => ({
+    _id: `inbox:${step.name}:${activation}:${index}`,
     kind: "inbox",
     step: step.name,
     retryTopic: step.retryTopic,
     deadline,
-    records: records.map((record) => {
-      const origin = originOf(record);
-      return { origin, key: "topic" in origin ? origin.key : null, value: record.rawValue };
-    }),
-  };
-  if (JSON.stringify(doc).length > INBOX_LIMIT_BYTES) return undefined;
-  const written = await cloudant.putDocument({ db, docId: doc._id, document: doc as never });
-  return { ...doc, _rev: written.result.rev };
+    part: index,
+    parts: runs.length,
+    records: run,
+  }));
 }
 
-/** Removes the landed batch once the activation is done with it; a failure leaves it to the relay (duplicates only). */
-export async function clearInbox(cloudant: Cloudant, db: string, inbox: InboxDoc | undefined): Promise<void> {
-  if (!inbox?._rev) return;
-  await cloudant.deleteDocument({ db, docId: inbox._id, rev: inbox._rev }).catch((err: unknown) => {
-    if (statusOf(err) !== 404) throw err;
-  });
+/** Records to send as they are, kept until Kafka takes them (pure). The relay sends them at its next run. */
+export function parkedDocs(step: string, records: OutgoingRecord[], activation = activationId()): ParkedDoc[] {
+  const runs = splitBySize(records, PART_BYTES);
+  return runs.map((run, index) => ({
+    _id: `parked:${step}:${activation}:${index}`,
+    kind: "parked",
+    step,
+    deadline: 0,
+    part: index,
+    parts: runs.length,
+    records: run,
+  }));
 }
 
-/** Landed batches whose activation is over without having cleared them. */
-export async function findAbandonedInboxes(
+export type StoreCall = <T>(fn: () => Promise<T>) => Promise<T>;
+
+/**
+ * Writes the documents in one request, then again those that failed, within the store call's deadline. A conflict
+ * means an earlier try wrote the part and its answer was lost: its revision is read back. Throws when a part still
+ * cannot be written: the caller must then find the records another home.
+ */
+export async function writeAll(
+  cloudant: Cloudant,
+  db: string,
+  docs: (InboxDoc | ParkedDoc)[],
+  storeCall: StoreCall,
+): Promise<Landing> {
+  const written: Landing["docs"] = [];
+  const alreadyThere: string[] = [];
+  let pending = docs;
+  for (let round = 1; pending.length > 0; round += 1) {
+    const batch = pending;
+    const results = await storeCall(() => writeDocs(cloudant, db, batch as never[]));
+    pending = [];
+    for (const doc of batch) {
+      const result = results.get(doc._id);
+      if (result?.ok) written.push({ _id: doc._id, _rev: result.rev });
+      else if (result?.conflict) alreadyThere.push(doc._id);
+      else if (round >= 3) {
+        const why = result && !result.ok ? result.reason : "no answer for it";
+        throw new Error(`landing ${doc._id} in ${db} failed: ${why}`);
+      } else pending.push(doc);
+    }
+  }
+  if (alreadyThere.length > 0) {
+    const found = await storeCall(() => readDocs(cloudant, db, alreadyThere));
+    for (const id of alreadyThere) {
+      const rev = found.get(id)?._rev;
+      if (!rev) throw new Error(`landing ${id} in ${db} failed: a conflict, then no document`);
+      written.push({ _id: id, _rev: rev });
+    }
+  }
+  return { docs: written };
+}
+
+/** Deletes the landed parts; what cannot be deleted is left to the relay, which then only sends duplicates. */
+export async function clearLanding(cloudant: Cloudant, db: string, landing: Landing, storeCall: StoreCall) {
+  if (landing.docs.length === 0) return;
+  await storeCall(() =>
+    writeDocs(
+      cloudant,
+      db,
+      landing.docs.map((doc) => ({ ...doc, _deleted: true }) as never),
+    ),
+  );
+}
+
+/** Landed batches whose activation is over without having cleared them, and parked records. */
+export async function findLandings(
   cloudant: Cloudant,
   db: string,
   now: number,
   limit: number,
-): Promise<InboxDoc[]> {
-  const response = await cloudant.postFind({ db, selector: { kind: "inbox", deadline: { $lt: now } }, limit });
-  return response.result.docs as unknown as InboxDoc[];
+): Promise<(InboxDoc | ParkedDoc)[]> {
+  const found: (InboxDoc | ParkedDoc)[] = [];
+  for (const kind of ["parked", "inbox"] as const) {
+    const response = await cloudant.postFind({ db, selector: { kind, deadline: { $lt: now } }, limit });
+    found.push(...(response.result.docs as unknown as (InboxDoc | ParkedDoc)[]));
+  }
+  return found;
 }

@@ -2,16 +2,24 @@
 // between its write and its clear left in an outbox, and purges idempotency records past their retention window.
 // An alarm rather than a `_changes` follower, because an action cannot hold a feed open between activations.
 import type { Producer } from "kafkajs";
+import { decodeValue } from "../feed/decode.ts";
 import { deadlineFromEnv } from "../idempotency/decide.ts";
 import type { Cloudant } from "../store/client.ts";
+import { unwrapRetries } from "./classify.ts";
 import { clientsFor } from "./clients.ts";
 import { retryRecord } from "./failures.ts";
-import { findAbandonedInboxes } from "./inbox.ts";
-import { sendRecords } from "./outgoing.ts";
+import { findLandings, type InboxDoc, type LandedRecord, type ParkedDoc } from "./inbox.ts";
+import { type OutgoingRecord, sendRecords } from "./outgoing.ts";
 import { DEFAULT_ACTIVATION_MS } from "./parameters.ts";
 import { clearOutboxes } from "./publish.ts";
 import { ensureStepIndexes, findExpiredRecords, findStaleOutboxes, writeDocs } from "./store-io.ts";
-import { describeError, isTransientStoreError, retryWithinDeadline } from "./transient.ts";
+import {
+  type Deadline,
+  describeError,
+  isTransientKafkaError,
+  isTransientStoreError,
+  retryWithinDeadline,
+} from "./transient.ts";
 
 export interface RelaySpec {
   name: string;
@@ -37,6 +45,8 @@ export interface RelayDatabaseReport {
   stillPending: number;
   /** Records of abandoned batches sent back to their step's retry topic. */
   resent: number;
+  /** Parked records (Kafka was unreachable for the step) sent where they were going. */
+  unparked: number;
   purged: number;
   skipped?: string;
   error?: string;
@@ -71,14 +81,44 @@ async function takeLease(cloudant: Cloudant, db: string, io: RelayIO): Promise<s
   return results.get(LEASE_ID)?.ok ? undefined : "another relay took the lease first";
 }
 
+/**
+ * A record of a batch whose activation died, back to its step's retry topic: one attempt more than it had, so that a
+ * batch that kills every activation ends as dead letters instead of going round forever.
+ */
+export function resendRecord(inbox: Pick<InboxDoc, "step" | "retryTopic">, record: LandedRecord): OutgoingRecord {
+  const decoded = decodeValue(record.value);
+  const inner = decoded.ok ? unwrapRetries(decoded.value) : { value: record.value, attempt: 1 };
+  return retryRecord(inbox.retryTopic, record.key, {
+    step: inbox.step,
+    attempt: inner.attempt + 1,
+    reason: "its activation ended before finishing the batch",
+    notBefore: 0,
+    value: inner.value,
+  });
+}
+
+async function send(io: RelayIO, records: OutgoingRecord[], deadline: Deadline): Promise<void> {
+  if (records.length === 0) return;
+  // A broker that restarts comes back within seconds: keep trying within the deadline rather than wait a tick.
+  await retryWithinDeadline(async () => sendRecords(await io.producer(), records, 10_000), {
+    deadline,
+    now: io.now,
+    isTransient: isTransientKafkaError,
+  });
+}
+
 async function relayDatabase(spec: RelaySpec, db: string, io: RelayIO): Promise<RelayDatabaseReport> {
-  const report: RelayDatabaseReport = { database: db, published: 0, stillPending: 0, resent: 0, purged: 0 };
+  const report: RelayDatabaseReport = {
+    database: db,
+    published: 0,
+    stillPending: 0,
+    resent: 0,
+    unparked: 0,
+    purged: 0,
+  };
+  const deadline = { at: io.deadline, reserveMs: 2_000 };
   const storeCall = <T>(fn: () => Promise<T>) =>
-    retryWithinDeadline(fn, {
-      deadline: { at: io.deadline, reserveMs: 2_000 },
-      now: io.now,
-      isTransient: isTransientStoreError,
-    });
+    retryWithinDeadline(fn, { deadline, now: io.now, isTransient: isTransientStoreError });
   if (!indexed.has(db)) {
     await storeCall(() => ensureStepIndexes(io.cloudant, db));
     indexed.add(db);
@@ -89,11 +129,10 @@ async function relayDatabase(spec: RelaySpec, db: string, io: RelayIO): Promise<
   const stale = await storeCall(() => findStaleOutboxes(io.cloudant, db, io.now() - (spec.graceMs ?? 30_000), limit));
   const entries = stale.flatMap((doc) => doc.outbox);
   if (entries.length > 0) {
-    const producer = await io.producer();
-    await sendRecords(
-      producer,
+    await send(
+      io,
       entries.map((entry) => ({ topic: entry.topic, key: entry.key, value: JSON.stringify(entry.event) })),
-      10_000,
+      deadline,
     );
     report.published = entries.length;
     report.stillPending = await clearOutboxes(
@@ -104,36 +143,21 @@ async function relayDatabase(spec: RelaySpec, db: string, io: RelayIO): Promise<
       storeCall,
     );
   }
-  // Batches whose activation died before finishing: back to the step through its retry topic.
-  const abandoned = await storeCall(() =>
-    findAbandonedInboxes(io.cloudant, db, io.now() - (spec.graceMs ?? 30_000), limit),
-  );
-  if (abandoned.length > 0) {
-    const producer = await io.producer();
-    await sendRecords(
-      producer,
-      abandoned.flatMap((inbox) =>
-        inbox.records.map((record) =>
-          retryRecord(inbox.retryTopic, record.key, {
-            step: inbox.step,
-            attempt: 1,
-            reason: "its activation ended before finishing the batch",
-            notBefore: 0,
-            value: record.value,
-          }),
-        ),
-      ),
-      10_000,
-    );
+  // Batches whose activation died before finishing go back to the step through its retry topic; parked records
+  // go where they were going. Each landing is deleted once its records are sent.
+  const landings = await storeCall(() => findLandings(io.cloudant, db, io.now() - (spec.graceMs ?? 30_000), limit));
+  for (const landing of landings) {
+    const records =
+      landing.kind === "parked"
+        ? (landing as ParkedDoc).records
+        : (landing as InboxDoc).records.map((record) => resendRecord(landing as InboxDoc, record));
+    await send(io, records, deadline);
+    if (landing.kind === "parked") report.unparked += records.length;
+    else report.resent += records.length;
     const deleted = await storeCall(() =>
-      writeDocs(
-        io.cloudant,
-        db,
-        abandoned.map((inbox) => ({ _id: inbox._id, _rev: inbox._rev, _deleted: true }) as never),
-      ),
+      writeDocs(io.cloudant, db, [{ _id: landing._id, _rev: landing._rev, _deleted: true } as never]),
     );
-    report.resent = abandoned.reduce((sum, inbox) => sum + inbox.records.length, 0);
-    report.stillPending += [...deleted.values()].filter((result) => !result.ok).length;
+    if (!deleted.get(landing._id)?.ok) report.stillPending += 1;
   }
   const expired = await storeCall(() => findExpiredRecords(io.cloudant, db, io.now(), limit));
   if (expired.length > 0) {
@@ -163,13 +187,14 @@ export function defineOutboxRelay(spec: RelaySpec) {
           published: 0,
           stillPending: 0,
           resent: 0,
+          unparked: 0,
           purged: 0,
           error: describeError(err),
         })),
       );
     }
     const failed = databases.filter((d) => d.error);
-    console.log(`${spec.name}: ${JSON.stringify(databases)}`);
+    console.log(JSON.stringify({ relay: spec.name, activation: process.env.__OW_ACTIVATION_ID, databases }));
     return failed.length > 0
       ? { error: { relay: spec.name, message: "some databases failed", databases } }
       : { relay: spec.name, databases };

@@ -18,6 +18,8 @@ export interface MessageReport {
   result?: unknown;
   /** For "unsent" only: the record that could be sent neither to the retry nor the dead-letter topic. */
   record?: unknown;
+  /** The record did not fit in the answer: it is in the activation's log. */
+  recordInLog?: true;
 }
 
 export interface BatchReport {
@@ -28,6 +30,13 @@ export interface BatchReport {
   published: number;
   /** Outbox events left for the relay (publishing failed or was interrupted). */
   outboxPending: number;
+  /** Unsent records kept in the step's database for the relay, which sends them once Kafka is back. */
+  parkedIn?: string[];
+  /** The landed batch could not be cleared of what is unsent: the relay re-sends it after the deadline. */
+  landingKept?: true;
+  /** How the answer was made to fit the result limit. */
+  recordsInLog?: number;
+  messagesOmitted?: number;
 }
 
 export function summarize(

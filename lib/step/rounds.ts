@@ -5,13 +5,13 @@ import type { CloudEvent } from "../events/envelope.ts";
 import type { DecodedRecord } from "../feed/decode.ts";
 import type { BatchIO } from "./batch-io.ts";
 import { classify } from "./classify.ts";
-import type { OutboxEntry, StepDoc } from "./documents.ts";
+import type { OutboxEntry, StepDoc, StreamCommitDoc } from "./documents.ts";
 import type { DeadLetterReason } from "./failures.ts";
 import { BatchLedger, type EventMessage } from "./ledger.ts";
 import { publishAndClear, type StoreCall } from "./publish.ts";
 import { type BatchReport, summarize } from "./report.ts";
 import { DEFAULT_LIMITS, type StepCatalog, type StepLimits } from "./spec.ts";
-import { writeDocs } from "./store-io.ts";
+import { retireHeads, writeDocs } from "./store-io.ts";
 import { describeError, isTransientStoreError, retryWithinDeadline } from "./transient.ts";
 
 export type UnitOutcome =
@@ -24,6 +24,8 @@ export interface UnitDecision {
   doc?: StepDoc;
   added: OutboxEntry[];
   outcomes: Map<number, UnitOutcome>;
+  /** Stream commits that stop being their stream's head once `doc` is written. */
+  retire?: StreamCommitDoc[];
 }
 
 export interface RoundsPlan<Current> {
@@ -40,12 +42,13 @@ export async function applyInRounds<Current>(
   io: BatchIO,
   ledger: BatchLedger,
   storeCall: StoreCall,
-): Promise<{ written: StepDoc[]; added: OutboxEntry[] }> {
+): Promise<{ written: StepDoc[]; added: OutboxEntry[]; retired: StreamCommitDoc[] }> {
   const retry = (units: string[], reason: string) => {
     for (const unit of units) for (const message of plan.units.get(unit) ?? []) ledger.sendToRetry(message, reason);
   };
   const written: StepDoc[] = [];
   const added: OutboxEntry[] = [];
+  const retired: StreamCommitDoc[] = [];
   let pending = [...plan.units.keys()];
   for (let round = 1; pending.length > 0 && round <= plan.maxRounds; round += 1) {
     let current: Current;
@@ -53,7 +56,7 @@ export async function applyInRounds<Current>(
       current = await storeCall(() => plan.read(pending));
     } catch (err) {
       retry(pending, `reading ${plan.database} failed: ${describeError(err)}`);
-      return { written, added };
+      return { written, added, retired };
     }
     const decisions = pending.map((unit) => {
       const messages = plan.units.get(unit) ?? [];
@@ -83,6 +86,7 @@ export async function applyInRounds<Current>(
         }
         written.push({ ...decision.doc, _rev: result.rev });
         added.push(...decision.added);
+        retired.push(...(decision.retire ?? []));
       }
       for (const message of messages) {
         const outcome = decision.outcomes.get(message.index);
@@ -95,7 +99,7 @@ export async function applyInRounds<Current>(
     pending = nextRound;
   }
   retry(pending, `409 conflicts persisted for ${plan.maxRounds} rounds`);
-  return { written, added };
+  return { written, added, retired };
 }
 
 /** A retried message names the earliest time to try again: wait for it when the deadline leaves room. */
@@ -137,14 +141,14 @@ export async function runUnitBatch<Current>(
   const ledger = new BatchLedger(step, limits, io.now);
 
   const byUnit = new Map<string, EventMessage[]>();
-  for (const message of classify(records, { ...step, entityOf: units.of })) {
+  for (const message of classify(records, { ...step, entityOf: units.of, maxAttempts: limits.retryAttempts })) {
     if (message.kind === "dead-letter") ledger.deadLetter(message, message.reason, message.message);
     else if (message.kind === "ignored") ledger.ignore(message);
     else byUnit.set(message.entityId, [...(byUnit.get(message.entityId) ?? []), message]);
   }
   await waitForRetryDelay([...byUnit.values()].flat(), io, limits.deadlineReserveMs);
 
-  const { written, added } = await applyInRounds(
+  const { written, added, retired } = await applyInRounds(
     {
       database: step.database,
       units: byUnit,
@@ -165,5 +169,7 @@ export async function runUnitBatch<Current>(
     deadline,
     storeCall,
   );
+  // Best effort: a head left behind only costs a query a few more documents, and its next reader retires it.
+  await storeCall(() => retireHeads(io.cloudant, step.database, retired)).catch(() => undefined);
   return summarize(step.name, [...ledger.reports.values()], published, pending);
 }

@@ -3,6 +3,7 @@
 // settle the claims that met an existing record, run the handlers, complete with one bulk write, publish, clear.
 import type { DecodedRecord } from "../feed/decode.ts";
 import { decide, hashPayload } from "../idempotency/decide.ts";
+import { failureReason } from "./attempt.ts";
 import type { BatchIO } from "./batch-io.ts";
 import { classify } from "./classify.ts";
 import { type IdempotencyDoc, idempotencyDocId, type StepDoc } from "./documents.ts";
@@ -43,7 +44,7 @@ export async function runKeyedBatch<R>(
 
   // 1. One claim per distinct key; a key repeated within the batch is a duplicate (or a mismatch) of its first.
   const claims = new Map<string, Claim>();
-  for (const message of classify(records, step)) {
+  for (const message of classify(records, { ...step, maxAttempts: limits.retryAttempts })) {
     if (message.kind === "dead-letter") ledger.deadLetter(message, message.reason, message.message);
     else if (message.kind === "ignored") ledger.ignore(message);
     else {
@@ -120,8 +121,10 @@ export async function runKeyedBatch<R>(
       else retryAll([claim], "another activation took this key's lock first");
     }
   } catch (err) {
+    // Claims are copied into `held` with their revision: compare by document id.
+    const heldIds = new Set(held.map((claim) => claim.docId));
     retryAll(
-      [...claims.values()].filter((c) => !held.includes(c)),
+      [...claims.values()].filter((c) => !heldIds.has(c.docId)),
       `claiming keys in ${step.database} failed: ${describeError(err)}`,
     );
   }
@@ -163,7 +166,7 @@ export async function runKeyedBatch<R>(
       }
       // Release the lock so that a replay of the dead letter can claim the key again.
       released.push({ ...inProgress(claim), _deleted: true } as IdempotencyDoc);
-      ledger.deadLetter(claim.message, "handler-failed", describeError(failure), limits.handlerAttempts);
+      ledger.deadLetter(claim.message, failureReason(failure), describeError(failure), limits.handlerAttempts);
     }),
   );
 

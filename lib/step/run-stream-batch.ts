@@ -2,7 +2,7 @@
 // decisions, one bulk write of one new commit per stream (again after a 409), one producer send, a bulk clear.
 import type { CloudEvent } from "../events/envelope.ts";
 import type { DecodedRecord } from "../feed/decode.ts";
-import { attemptUpTo } from "./attempt.ts";
+import { attemptUpTo, failureReason } from "./attempt.ts";
 import type { BatchIO } from "./batch-io.ts";
 import { commitDocId, type OutboxEntry, type StreamCommitDoc, type StreamEntry } from "./documents.ts";
 import { outboxEntriesFor } from "./emit.ts";
@@ -10,7 +10,7 @@ import { keyDigest } from "./fold.ts";
 import type { EventMessage } from "./ledger.ts";
 import type { BatchReport } from "./report.ts";
 import { runUnitBatch, type UnitOutcome } from "./rounds.ts";
-import type { StepLimits, StreamStepSpec } from "./spec.ts";
+import { DEFAULT_RETENTION, type StepLimits, type StreamStepSpec } from "./spec.ts";
 import { readStreams } from "./store-io.ts";
 import { describeError } from "./transient.ts";
 
@@ -38,7 +38,12 @@ export function decideCommit<S>(
   commits: StreamCommitDoc[],
   inputs: EventMessage[],
   options: { now: number; limits: StepLimits; config?: Readonly<Record<string, unknown>> },
-): { commit?: StreamCommitDoc; added: OutboxEntry[]; outcomes: Map<number, UnitOutcome> } {
+): {
+  commit?: StreamCommitDoc;
+  added: OutboxEntry[];
+  outcomes: Map<number, UnitOutcome>;
+  supersedes?: StreamCommitDoc;
+} {
   let { state, applied, seq } = replay(step.evolve, commits);
   const entries: StreamEntry[] = [];
   const digests: string[] = [];
@@ -56,13 +61,14 @@ export function decideCommit<S>(
         step: step.name,
         entityId: stream,
         config: options.config ?? {},
+        retention: DEFAULT_RETENTION,
       }),
     );
     if (!decided.ok) {
       const text = describeError(decided.error);
       outcomes.set(message.index, {
         status: "dead-letter",
-        reason: "handler-failed",
+        reason: failureReason(decided.error),
         message: text,
         attempts: decided.attempts,
       });
@@ -102,8 +108,9 @@ export function decideCommit<S>(
     ...(added.length > 0 ? { outboxSince: options.now } : {}),
     committedAt: options.now,
     ...(step.project && state !== undefined ? { view: step.project(state) } : {}),
+    head: true,
   };
-  return { commit, added, outcomes };
+  return { commit, added, outcomes, supersedes: commits.at(-1) };
 }
 
 export function runStreamBatch<S>(
@@ -120,7 +127,12 @@ export function runStreamBatch<S>(
         limits,
         config: io.config,
       });
-      return { doc: decision.commit, added: decision.added, outcomes: decision.outcomes };
+      return {
+        doc: decision.commit,
+        added: decision.added,
+        outcomes: decision.outcomes,
+        ...(decision.supersedes ? { retire: [decision.supersedes] } : {}),
+      };
     },
   });
 }

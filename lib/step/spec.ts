@@ -41,6 +41,8 @@ export interface HandlerContext {
   entityId: string;
   /** Non-secret parameters bound to the action at deploy time. */
   config: Readonly<Record<string, unknown>>;
+  /** How long, and how many, applied keys the entity remembers: what a handler remembers should not outlive it. */
+  retention: Retention;
 }
 
 export interface Decision<S> {

@@ -16,7 +16,7 @@ function rethrowMissing(db: string, err: unknown): never {
 }
 
 /** One round trip: the current documents with these ids; ids without a live document are absent from the map. */
-export async function readDocs<D extends StepDoc>(
+export async function readDocs<D extends { _id: string; _rev?: string } = StepDoc>(
   client: Cloudant,
   db: string,
   ids: string[],
@@ -55,25 +55,97 @@ export async function writeDocs(client: Cloudant, db: string, docs: StepDoc[]): 
   return outcomes;
 }
 
-/** Every commit of these streams, in one query, grouped by stream and sorted by sequence. */
+/** A stream whose commits are not numbered 1..n without a hole: an index that has not caught up (Cloudant's `_find`). */
+export class StreamGap extends Error {
+  override name = "StreamGap";
+  constructor(
+    readonly stream: string,
+    readonly missing: number,
+  ) {
+    super(`stream ${stream}: commit ${missing} is missing from the query's answer (an index not caught up yet)`);
+  }
+}
+
+/** Most commits one stream may have: state is rebuilt by replaying them all, and snapshots are not implemented. */
+export const MAX_STREAM_COMMITS = 10_000;
+
+async function queryStreams(client: Cloudant, db: string, streams: string[]): Promise<Map<string, StreamCommitDoc[]>> {
+  const byStream = new Map<string, StreamCommitDoc[]>(streams.map((stream) => [stream, []]));
+  if (streams.length === 0) return byStream;
+  const response = await client
+    .postFind({ db, selector: { kind: "commit", stream: { $in: [...new Set(streams)] } }, limit: MAX_STREAM_COMMITS })
+    .catch((err) => rethrowMissing(db, err));
+  const docs = response.result.docs as unknown as StreamCommitDoc[];
+  if (docs.length >= MAX_STREAM_COMMITS)
+    throw new Error(`reading streams returned ${MAX_STREAM_COMMITS} commits or more; snapshots are not implemented`);
+  for (const doc of docs) byStream.get(doc.stream)?.push(doc);
+  for (const commits of byStream.values()) commits.sort((a, b) => a.seq - b.seq);
+  return byStream;
+}
+
+/** The first sequence number missing from 1..n, or undefined when the commits are contiguous. */
+export function firstGap(commits: StreamCommitDoc[]): number | undefined {
+  const hole = commits.findIndex((commit, i) => commit.seq !== i + 1);
+  return hole === -1 ? undefined : hole + 1;
+}
+
+/**
+ * Every commit of these streams, in one query, grouped by stream and sorted by sequence. On Cloudant `_find` is
+ * eventually consistent: a stream whose commits are not contiguous is read again (a few times, briefly), and if a
+ * hole remains StreamGap is thrown. Deciding on a history with a hole would decide the missing inputs again.
+ */
 export async function readStreams(
   client: Cloudant,
   db: string,
   streams: string[],
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 ): Promise<Map<string, StreamCommitDoc[]>> {
-  const byStream = new Map<string, StreamCommitDoc[]>(streams.map((stream) => [stream, []]));
-  if (streams.length === 0) return byStream;
-  const limit = 10_000;
+  const read = await queryStreams(client, db, streams);
+  for (let attempt = 1; ; attempt += 1) {
+    const gapped = [...read].flatMap(([stream, commits]) => {
+      const missing = firstGap(commits);
+      return missing === undefined ? [] : [{ stream, missing }];
+    });
+    if (gapped.length === 0) return read;
+    if (attempt > 3) throw new StreamGap(gapped[0]?.stream ?? "", gapped[0]?.missing ?? 0);
+    await sleep(50 * 2 ** attempt);
+    const again = await queryStreams(
+      client,
+      db,
+      gapped.map((g) => g.stream),
+    );
+    for (const [stream, commits] of again) read.set(stream, commits);
+  }
+}
+
+/**
+ * A stream's current commit is its head (`head: true`); a commit stops being the head once its successor is written.
+ * Queries over the heads see each stream once, however long its history: "open work orders past their deadline"
+ * costs what is open, not what ever was. A head left behind by a crash is retired by the next reader that sees it.
+ */
+export async function findStreamHeads(
+  client: Cloudant,
+  db: string,
+  selector: Record<string, unknown>,
+  limit: number,
+  skip = 0,
+): Promise<StreamCommitDoc[]> {
   const response = await client
-    .postFind({ db, selector: { kind: "commit", stream: { $in: [...new Set(streams)] } }, limit })
+    .postFind({ db, selector: { kind: "commit", head: true, ...selector }, limit, ...(skip > 0 ? { skip } : {}) })
     .catch((err) => rethrowMissing(db, err));
-  const docs = response.result.docs as unknown as StreamCommitDoc[];
-  // Streams here are short (a work order has a handful of commits); a longer history needs snapshots.
-  if (docs.length >= limit)
-    throw new Error(`reading streams returned ${limit} commits or more; snapshots are not implemented`);
-  for (const doc of docs) byStream.get(doc.stream)?.push(doc);
-  for (const commits of byStream.values()) commits.sort((a, b) => a.seq - b.seq);
-  return byStream;
+  return response.result.docs as unknown as StreamCommitDoc[];
+}
+
+/** Clears `head` on commits that have a successor. Best effort: a conflict means someone changed it; a reader retries. */
+export async function retireHeads(client: Cloudant, db: string, commits: StreamCommitDoc[]): Promise<number> {
+  const stale = commits.filter((commit) => commit.head);
+  if (stale.length === 0) return 0;
+  const results = await writeDocs(
+    client,
+    db,
+    stale.map(({ head: _, ...commit }) => commit),
+  );
+  return [...results.values()].filter((result) => result.ok).length;
 }
 
 /** Documents whose outbox has waited longer than the cutoff: left by an activation that died before publishing. */
@@ -101,6 +173,7 @@ export async function findExpiredRecords(client: Cloudant, db: string, now: numb
 const STEP_INDEXES: Record<string, string[]> = {
   "outbox-since": ["outboxSince"],
   "stream-commits": ["kind", "stream"],
+  "stream-heads": ["kind", "head"],
   "inbox-deadline": ["kind", "deadline"],
   "expires-at": ["kind", "expiresAt"],
 };

@@ -4,7 +4,7 @@
 import type { Kafka } from "kafkajs";
 import type { Pump } from "../../functions/assets/registry.ts";
 import type { Roster } from "../../functions/crews/roster.ts";
-import type { Stock } from "../../functions/parts/stock.ts";
+import { reservedCount, type Stock } from "../../functions/parts/stock.ts";
 import { DATABASE, TOPIC, TOPICS } from "../../functions/topology.ts";
 import { readStreams } from "../../lib/step/store-io.ts";
 import type { Cloudant } from "../../lib/store/client.ts";
@@ -78,17 +78,19 @@ export async function sagaReport(kafka: Kafka, cloudant: Cloudant, expectedDeadL
 
   const stocks = await entities<Stock>(cloudant, DATABASE.parts);
   const stockProblems = stocks.flatMap((s) => {
-    const reserved = Object.values(s.reservations).filter((r) => r === "reserved").length;
-    return s.available + reserved === s.atStart && s.available >= 0
+    const reserved = reservedCount(s);
+    return s.available + reserved + s.consumed === s.atStart + s.restocked && s.available >= 0
       ? []
-      : [`${s.partType}: ${s.available} available + ${reserved} reserved != ${s.atStart} at start`];
+      : [
+          `${s.partType}: ${s.available} available + ${reserved} reserved + ${s.consumed} consumed != ${s.atStart} at start + ${s.restocked} restocked`,
+        ];
   });
   const rosters = await entities<Roster>(cloudant, DATABASE.crews);
   const crewProblems = rosters.flatMap((roster) =>
     roster.technicians.flatMap((technician) =>
       Object.entries(roster.load[technician.crewId] ?? {}).flatMap(([day, load]) => {
-        const assigned = Object.values(roster.assignments).filter(
-          (a) => a.state === "assigned" && a.crewId === technician.crewId && a.day === day,
+        const assigned = Object.values(roster.assigned).filter(
+          (a) => a.crewId === technician.crewId && a.day === day,
         ).length;
         return load <= technician.capacityPerDay && load === assigned
           ? []
@@ -101,7 +103,7 @@ export async function sagaReport(kafka: Kafka, cloudant: Cloudant, expectedDeadL
   const pumps = await entities<Pump>(cloudant, DATABASE.assets);
   const invariants: Invariant[] = [
     {
-      name: "stock conserved",
+      name: "stock conserved (available + reserved + consumed = at start + restocked)",
       holds: stockProblems.length === 0,
       detail: stockProblems.join("; ") || `${stocks.length} part types`,
     },

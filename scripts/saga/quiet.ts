@@ -3,7 +3,7 @@
 import type { Admin } from "kafkajs";
 import { DATABASES, TOPICS } from "../../functions/topology.ts";
 import { openWorkOrders } from "../../functions/workorders/deadlines.ts";
-import { findAbandonedInboxes } from "../../lib/step/inbox.ts";
+import { findLandings } from "../../lib/step/inbox.ts";
 import { findStaleOutboxes } from "../../lib/step/store-io.ts";
 import type { Cloudant } from "../../lib/store/client.ts";
 import { isSagaFeedGroup } from "./reset.ts";
@@ -38,7 +38,7 @@ async function pendingOutboxes(cloudant: Cloudant): Promise<number> {
   const later = Date.now() + 3_600_000;
   for (const db of DATABASES) {
     pending += (await findStaleOutboxes(cloudant, db, later, 100)).length;
-    pending += (await findAbandonedInboxes(cloudant, db, later, 100)).length;
+    pending += (await findLandings(cloudant, db, later, 100)).length;
   }
   return pending;
 }

@@ -1,5 +1,6 @@
 // The pump fleet as a pure function of a seed: pumps with their registration, which of them go wrong, how and
-// when, and every reading they report. Same options, same events and ids (timestamps follow the start time given).
+// when, and every reading they report. Same options and start time, same events and ids. Ids include the start time:
+// an event's content carries its timestamp, and one id must always mean one content.
 import { catalog, PROBLEMS } from "../../functions/events.ts";
 import { rootEventId } from "../../lib/events/derived-id.ts";
 import { between, pick, randomFor, shuffle } from "./prng.ts";
@@ -184,7 +185,7 @@ export function readingAt(fleet: Fleet, k: number): PlannedReading {
 
 export function registrationEvent(fleet: Fleet, pump: Pump, atMs: number): PumpRegisteredEvent {
   return catalog.build("pump.registered", {
-    id: rootEventId(`${fleet.options.seed}:registered:${pump.assetId}`),
+    id: rootEventId(`${fleet.options.seed}:registered:${pump.assetId}@${atMs}`),
     source: SIMULATOR_SOURCE,
     subject: pump.assetId,
     time: new Date(atMs).toISOString(),
@@ -197,7 +198,7 @@ export function readingEvent(fleet: Fleet, k: number, startMs: number): PumpMetr
   const { pump, sequence, offset, reading } = readingAt(fleet, k);
   const timestamp = new Date(startMs + Math.round(offset * 1000)).toISOString();
   return catalog.build("pump.metric.reported", {
-    id: rootEventId(`${fleet.options.seed}:metric:${pump.assetId}:${sequence}`),
+    id: rootEventId(`${fleet.options.seed}:metric:${pump.assetId}:${sequence}@${startMs}`),
     source: SIMULATOR_SOURCE,
     subject: pump.assetId,
     time: timestamp,

@@ -30,6 +30,8 @@ async function runSimulation(t: { teardown(fn: () => unknown): void }, overrides
     seconds: 3,
     faulty: 0.5,
     seed: SEED,
+    // Ids follow the start time (one id, one content): fix it, so the ids expected below are the ids sent.
+    startAt: Date.parse("2026-06-01T00:00:00Z"),
     ...topics,
     ...overrides,
   };
@@ -39,8 +41,8 @@ async function runSimulation(t: { teardown(fn: () => unknown): void }, overrides
   const report = await simulate(options, { producer });
   const fleet = planFleet(options);
   const expected = {
-    assets: fleet.pumps.map((pump) => registrationEvent(fleet, pump, Date.now()).id),
-    metrics: Array.from({ length: fleet.totalReadings }, (_, k) => readingEvent(fleet, k, Date.now()).id),
+    assets: fleet.pumps.map((pump) => registrationEvent(fleet, pump, options.startAt ?? 0).id),
+    metrics: Array.from({ length: fleet.totalReadings }, (_, k) => readingEvent(fleet, k, options.startAt ?? 0).id),
   };
   return { options, report, expected };
 }

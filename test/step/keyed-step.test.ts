@@ -4,7 +4,9 @@ import { idempotencyKey } from "../../lib/events/envelope.ts";
 import { defineKeyedStep } from "../../lib/step/define.ts";
 import { idempotencyDocId } from "../../lib/step/documents.ts";
 import { keyDigest } from "../../lib/step/fold.ts";
-import { testCloudant } from "../support/services.ts";
+import { createCloudant } from "../../lib/store/client.ts";
+import { startStoreProxy } from "../../scripts/chaos/store-proxy.ts";
+import { storeSettings, testCloudant } from "../support/services.ts";
 import { catalog, feedParams, type StepWorld, stepWorld, tallyAdded } from "../support/step-fixture.ts";
 import { readTopic, values } from "../support/topic-reader.ts";
 
@@ -99,4 +101,31 @@ test("a handler that keeps failing is dead-lettered and its lock released, so a 
   const docId = idempotencyDocId(keyDigest(idempotencyKey(event)));
   const err = await t.throwsAsync(testCloudant().getDocument({ db: world.names.database, docId }));
   t.is((err as { status?: number }).status, 404);
+});
+
+test("when reading the existing records fails, only the keys this activation does not hold go to the retry topic", async (t) => {
+  const world = await stepWorld(t);
+  const effects: string[] = [];
+  const done = tallyAdded("d", 5);
+  await noteStep(world, effects).run(feedParams(world.names.in, [done]), world.io());
+  // The claim of `done` conflicts with its record; reading that record then fails for good (400).
+  const proxy = await startStoreProxy(storeSettings().url, {
+    intercept: (request) =>
+      request.url.includes("/_all_docs")
+        ? { status: 400, body: { error: "bad_request", reason: "injected" } }
+        : undefined,
+  });
+  t.teardown(() => proxy.close());
+  const fresh = tallyAdded("f", 6);
+  const answer = (await noteStep(world, effects).run(
+    feedParams(world.names.in, [fresh, done]),
+    world.io({ cloudant: createCloudant({ url: proxy.url, auth: { kind: "none" } }) }),
+  )) as Answer;
+  t.deepEqual(
+    answer.messages.map((m) => m.status),
+    ["applied", "sent-to-retry"],
+  );
+  const retried = values(await readTopic(world.names.retry, { atLeast: 1 }));
+  t.is(retried.length, 1, "the held key is not also sent to the retry topic");
+  t.deepEqual(effects, [done.id, fresh.id]);
 });

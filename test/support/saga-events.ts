@@ -2,7 +2,7 @@
 import { randomUUID } from "node:crypto";
 import { catalog, type EventType } from "../../functions/events.ts";
 import type { CloudEvent } from "../../lib/events/envelope.ts";
-import type { HandlerContext } from "../../lib/step/spec.ts";
+import { DEFAULT_RETENTION, type HandlerContext } from "../../lib/step/spec.ts";
 
 export function sagaEvent(
   type: EventType,
@@ -20,5 +20,5 @@ export function sagaEvent(
 }
 
 export function context(now: number, config: Record<string, unknown> = {}, entityId = "e"): HandlerContext {
-  return { now, step: "test", entityId, config };
+  return { now, step: "test", entityId, config, retention: DEFAULT_RETENTION };
 }

@@ -7,8 +7,8 @@ import { defineEventCatalog } from "../../lib/events/catalog.ts";
 import type { CloudEvent } from "../../lib/events/envelope.ts";
 import { createIdempotentProducer, ensureTopics } from "../../lib/kafka/client.ts";
 import type { BatchIO } from "../../lib/step/batch-io.ts";
-import { defineEntityStep } from "../../lib/step/define.ts";
-import type { EntityStepSpec } from "../../lib/step/spec.ts";
+import { defineEntityStep, defineStreamStep } from "../../lib/step/define.ts";
+import type { EntityStepSpec, StreamStepSpec } from "../../lib/step/spec.ts";
 import { ensureStepIndexes } from "../../lib/step/store-io.ts";
 import { ensureDatabase } from "../../lib/store/client.ts";
 import { testCloudant, testKafka, uniqueName } from "./services.ts";
@@ -137,3 +137,31 @@ export async function entityState(world: StepWorld, counter: string): Promise<Ta
 }
 
 export type Event = CloudEvent<string, unknown>;
+
+/** An event-sourced tally per counter (a stream): each input's amount is added and a tally.changed emitted. */
+export function tallyStreamStep(names: TestNames, overrides: Partial<StreamStepSpec<Tally>> = {}) {
+  return defineStreamStep<Tally>({
+    name: "tally.stream",
+    catalog,
+    handles: ["tally.added"],
+    database: names.database,
+    streamOf: (event) => event.subject,
+    evolve: (state, event) => {
+      if (event.type !== "tally.added") return state ?? { total: 0, count: 0 };
+      const { amount } = event.data as { amount: number };
+      return { total: (state?.total ?? 0) + amount, count: (state?.count ?? 0) + 1 };
+    },
+    decide: (event, state) => {
+      const { amount } = event.data as { amount: number };
+      return [{ type: "tally.changed", data: { total: (state?.total ?? 0) + amount, count: (state?.count ?? 0) + 1 } }];
+    },
+    routes: { "tally.changed": names.out },
+    topics: { retry: names.retry, deadLetter: names.deadLetter },
+    ...overrides,
+  });
+}
+
+/** A padded event: full-size feed batches (900 KB) without thousands of entities. */
+export function paddedTallyAdded(counter: string, amount: number, padBytes: number) {
+  return { ...tallyAdded(counter, amount), padding: "x".repeat(padBytes) };
+}

@@ -1,0 +1,72 @@
+// An event-sourced step on a store whose query index lags (IBM Cloudant's `_find` is eventually consistent): a
+// history with a hole is never decided on, so an input of the missing commit is never applied twice.
+import test from "ava";
+import { commitDocId, type StreamCommitDoc } from "../../lib/step/documents.ts";
+import { readStreams } from "../../lib/step/store-io.ts";
+import { createCloudant } from "../../lib/store/client.ts";
+import { startStoreProxy } from "../../scripts/chaos/store-proxy.ts";
+import { storeSettings, testCloudant } from "../support/services.ts";
+import { feedParams, stepWorld, tallyAdded, tallyStreamStep } from "../support/step-fixture.ts";
+
+type Answer = { counts: Record<string, number> };
+
+test("a stream whose first commit the query does not return yet is read again, not decided on", async (t) => {
+  const world = await stepWorld(t);
+  const step = tallyStreamStep(world.names);
+  const first = tallyAdded("s", 1);
+  const second = tallyAdded("s", 2);
+  await step.run(feedParams(world.names.in, [first]), world.io());
+  await step.run(feedParams(world.names.in, [second]), world.io());
+
+  // The index has not caught up with commit 1 for the next two queries.
+  let hidden = 0;
+  const proxy = await startStoreProxy(storeSettings().url, {
+    rewrite: (request, status, body) => {
+      if (!request.url.includes("/_find") || status !== 200 || hidden >= 2) return body;
+      const answer = JSON.parse(body.toString("utf8")) as { docs: { _id: string }[] };
+      const docs = answer.docs.filter((doc) => doc._id !== commitDocId("s", 1));
+      if (docs.length === answer.docs.length) return body;
+      hidden += 1;
+      return Buffer.from(JSON.stringify({ ...answer, docs }));
+    },
+  });
+  t.teardown(() => proxy.close());
+  const lagging = createCloudant({ url: proxy.url, auth: { kind: "none" } });
+  const third = tallyAdded("s", 4);
+  const answer = (await step.run(
+    feedParams(world.names.in, [first, third]),
+    world.io({ cloudant: lagging }),
+  )) as Answer;
+  t.is(hidden, 2, "the hole was seen");
+  t.like(answer.counts, { applied: 1, duplicate: 1 });
+
+  const commits = (await readStreams(testCloudant(), world.names.database, ["s"])).get("s") ?? [];
+  const inputs = commits.flatMap((commit: StreamCommitDoc) => commit.entries.map((entry) => entry.input.id));
+  t.deepEqual(inputs, [first.id, second.id, third.id], "each input in exactly one commit");
+  t.deepEqual(
+    commits.map((c) => Boolean(c.head)),
+    [false, false, true],
+    "only the latest commit is the stream's head",
+  );
+});
+
+test("a hole that does not close is an error the step retries later, never a decision", async (t) => {
+  const world = await stepWorld(t);
+  const step = tallyStreamStep(world.names);
+  const first = tallyAdded("h", 1);
+  await step.run(feedParams(world.names.in, [first]), world.io());
+  await step.run(feedParams(world.names.in, [tallyAdded("h", 2)]), world.io());
+  const proxy = await startStoreProxy(storeSettings().url, {
+    rewrite: (request, status, body) => {
+      if (!request.url.includes("/_find") || status !== 200) return body;
+      const answer = JSON.parse(body.toString("utf8")) as { docs: { _id: string }[] };
+      return Buffer.from(JSON.stringify({ ...answer, docs: answer.docs.filter((d) => d._id !== commitDocId("h", 1)) }));
+    },
+  });
+  t.teardown(() => proxy.close());
+  const answer = (await step.run(
+    feedParams(world.names.in, [first]),
+    world.io({ cloudant: createCloudant({ url: proxy.url, auth: { kind: "none" } }), deadline: Date.now() + 8_000 }),
+  )) as Answer;
+  t.like(answer.counts, { applied: 0, "sent-to-retry": 1 });
+});

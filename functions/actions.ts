@@ -9,6 +9,8 @@ export const ACTION_ENTRIES: Record<string, string> = {
   "workorders-view": "functions/workorders/view.ts",
   "parts-stock": "functions/parts/stock-step.ts",
   "parts-view": "functions/parts/view.ts",
+  "parts-deliveries": "functions/parts/deliveries.ts",
+  "parts-restock": "functions/parts/restock.ts",
   "crews-roster": "functions/crews/roster-step.ts",
   "crews-view": "functions/crews/view.ts",
   "saga-relay": "functions/relay.ts",

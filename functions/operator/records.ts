@@ -15,7 +15,7 @@ import { Unavailable, withTimeout } from "./http.ts";
 export interface CommandDoc {
   _id: string;
   _rev?: string;
-  kind: "operator-request" | "operator-cancel";
+  kind: "operator-request" | "operator-cancel" | "operator-restock";
   /** What the operator asked, as validated: a retry under the same id must ask the same. */
   request: Record<string, unknown>;
   recordedAt: string;

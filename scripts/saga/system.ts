@@ -24,6 +24,8 @@ export interface SystemOptions {
     crewsCapacityPerDay?: number;
     relayCron?: string;
     deadlineCron?: string;
+    restockQuantity?: number;
+    restockCron?: string;
     chaosExitAfterWrite?: number;
   };
   /** The feed's batch window; OpenWhisk's provider polls for about 2 s. */
@@ -84,6 +86,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       ...(policies.crewsCapacityPerDay ? { CREWS_CAPACITY_PER_DAY: String(policies.crewsCapacityPerDay) } : {}),
       ...(policies.relayCron ? { RELAY_CRON: policies.relayCron } : {}),
       ...(policies.deadlineCron ? { DEADLINE_CRON: policies.deadlineCron } : {}),
+      ...(policies.restockQuantity !== undefined ? { RESTOCK_QUANTITY: String(policies.restockQuantity) } : {}),
+      ...(policies.restockCron ? { RESTOCK_CRON: policies.restockCron } : {}),
       ...(policies.chaosExitAfterWrite ? { CHAOS_EXIT_AFTER_WRITE: String(policies.chaosExitAfterWrite) } : {}),
     };
     await serverless("deploy", { apiHost: ow.apiHost, auth: ow.auth }, settings, log);

@@ -14,6 +14,8 @@ export interface SimulateOptions {
   topicMetrics: string;
   /** Produce every record twice (at-least-once tests). */
   duplicate: boolean;
+  /** Produce each record 1 to maxCopies times, at random from the seed (overrides duplicate when above 1). */
+  maxCopies?: number;
   /** Epoch ms of the metric stream's first reading; defaults to when streaming starts. Fixes the timestamps. */
   startAt?: number;
 }
@@ -30,7 +32,7 @@ export const DEFAULTS: SimulateOptions = {
 };
 
 export const USAGE = `usage: npm run simulate -- [--pumps N] [--rate R] [--seconds S] [--faulty SHARE] [--seed X]
-                        [--topic-assets T] [--topic-metrics T] [--duplicate]
+                        [--topic-assets T] [--topic-metrics T] [--duplicate | --copies MAX]
   --pumps N          pumps in the fleet (default ${DEFAULTS.pumps})
   --rate R           readings per second across the fleet (default ${DEFAULTS.rate})
   --seconds S        how long readings stream (default ${DEFAULTS.seconds})
@@ -38,7 +40,8 @@ export const USAGE = `usage: npm run simulate -- [--pumps N] [--rate R] [--secon
   --seed X           same seed, same fleet, faults and event ids (default ${DEFAULTS.seed})
   --topic-assets T   where pump.registered goes (default ${DEFAULTS.topicAssets})
   --topic-metrics T  where pump.metric.reported goes (default ${DEFAULTS.topicMetrics})
-  --duplicate        produce every record twice, as an at-least-once broker may deliver it`;
+  --duplicate        produce every record twice, as an at-least-once broker may deliver it
+  --copies MAX       produce each record 1 to MAX times, drawn from the seed`;
 
 /** The one line the commands print when there is no broker to talk to. */
 export const NO_BROKERS = "KAFKA_BROKERS is not set: start the stack (npm run stack -- up) or point it at a broker";
@@ -73,6 +76,7 @@ export function parseSimulateArgs(argv: string[]): SimulateOptions | undefined {
         "topic-assets": { type: "string" },
         "topic-metrics": { type: "string" },
         duplicate: { type: "boolean" },
+        copies: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -101,5 +105,16 @@ export function parseSimulateArgs(argv: string[]): SimulateOptions | undefined {
     topicAssets: text("topic-assets", DEFAULTS.topicAssets),
     topicMetrics: text("topic-metrics", DEFAULTS.topicMetrics),
     duplicate: values.duplicate === true,
+    ...(values.copies !== undefined
+      ? {
+          maxCopies: number(
+            "copies",
+            values.copies as string,
+            1,
+            (n) => Number.isInteger(n) && n >= 1 && n <= 100,
+            "an integer from 1 to 100",
+          ),
+        }
+      : {}),
   };
 }

@@ -4,13 +4,18 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Message, Producer } from "kafkajs";
 import { TOPIC, TOPICS } from "../../functions/topology.ts";
 import type { TopicSpec } from "../../lib/kafka/client.ts";
+import { describeError, isTransientKafkaError } from "../../lib/step/transient.ts";
 import { type FaultTruth, fleetSummary, planFleet, readingEvent, registrationEvent } from "./fleet.ts";
 import type { SimulateOptions } from "./options.ts";
+import { randomFor } from "./prng.ts";
 import type { Progress } from "./progress.ts";
 import type { Problem } from "./signatures.ts";
 
 export interface SimulateDeps {
   producer: Pick<Producer, "send">;
+  /** How long a send keeps trying while Kafka does not answer (a broker restarting), before the run fails. */
+  outageBudgetMs?: number;
+  sleep?: (ms: number) => Promise<void>;
   log?: (line: string) => void;
   /** Called at most every PROGRESS_MS and once at the end. */
   progress?: (progress: Progress) => void;
@@ -34,7 +39,7 @@ export interface SimulationReport {
   /** Readings sent (distinct events) and planned. */
   readings: number;
   totalReadings: number;
-  /** Kafka records sent: registrations + readings, twice each with `duplicate`. */
+  /** Kafka records sent: registrations + readings, each as many times as `duplicate` or `maxCopies` says. */
   records: number;
   duplicate: boolean;
   interrupted: boolean;
@@ -49,6 +54,38 @@ export interface SimulationReport {
 }
 
 const MAX_BATCH = 500;
+/** A broker restart takes seconds; one minute without an answer is an outage to report, not to sit out. */
+export const DEFAULT_OUTAGE_BUDGET_MS = 60_000;
+
+/**
+ * Wraps a send so that it rides out Kafka being away (a broker restarting): failures KafkaJS calls retriable, or
+ * connection failures, are tried again with backoff until the budget is spent, saying once that Kafka is away and
+ * once that it is back. Records sent twice by a retried send are duplicates, which the steps absorb.
+ */
+export function kafkaPatience<A extends unknown[]>(
+  send: (...args: A) => Promise<unknown>,
+  budgetMs: number,
+  log: (line: string) => void,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    const since = Date.now();
+    let delay = 250;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await send(...args);
+        if (attempt > 1) log(`Kafka answers again after ${((Date.now() - since) / 1000).toFixed(1)} s; sending on`);
+        return;
+      } catch (err) {
+        if (!isTransientKafkaError(err) || Date.now() - since + delay > budgetMs) throw err;
+        if (attempt === 1)
+          log(`Kafka does not answer (${describeError(err)}); retrying for up to ${budgetMs / 1000} s`);
+        await sleep(delay);
+        delay = Math.min(delay * 2, 4_000);
+      }
+    }
+  };
+}
 const PROGRESS_MS = 200;
 const MAX_SLEEP_MS = 100;
 
@@ -87,19 +124,30 @@ export async function simulate(options: SimulateOptions, deps: SimulateDeps): Pr
       elapsedMs: now() - began,
     });
   };
-  const send = async (topic: string, events: { subject: string }[]) => {
+  const copiesOf = (event: { id: string }) =>
+    options.maxCopies && options.maxCopies > 1
+      ? 1 + Math.floor(randomFor(`${options.seed}:copies:${event.id}`)() * options.maxCopies)
+      : copies;
+  const sendOnce = kafkaPatience(
+    (topic: string, messages: Message[]) => producer.send({ topic, messages }),
+    deps.outageBudgetMs ?? DEFAULT_OUTAGE_BUDGET_MS,
+    log,
+    deps.sleep,
+  );
+  const send = async (topic: string, events: { subject: string; id: string }[]) => {
     const messages: Message[] = events.flatMap((event) => {
       const message = { key: event.subject, value: JSON.stringify(event) };
-      return copies === 2 ? [message, { ...message }] : [message];
+      return Array.from({ length: copiesOf(event) }, () => ({ ...message }));
     });
-    await producer.send({ topic, messages });
+    await sendOnce(topic, messages);
     records += messages.length;
   };
 
   log(
     `simulating ${fleet.pumps.length} pumps (seed ${options.seed}, ${Math.round(options.pumps * options.faulty)} faulty), ` +
       `${fleet.totalReadings} readings at ${options.rate}/s for ${options.seconds} s` +
-      `${options.duplicate ? ", every record twice" : ""} -> ${options.topicAssets}, ${options.topicMetrics}`,
+      `${options.maxCopies && options.maxCopies > 1 ? `, each record 1 to ${options.maxCopies} times` : options.duplicate ? ", every record twice" : ""}` +
+      ` -> ${options.topicAssets}, ${options.topicMetrics}`,
   );
   progress(true);
   const registeredAt = options.startAt ?? now();

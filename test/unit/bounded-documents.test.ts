@@ -205,7 +205,7 @@ test("a pump's documents stay small however many readings it reports", (t) => {
     monitoring.apply(readings, now);
     assets.apply(readings, now);
   }
-  t.is((monitoring.docs.get("pump-1")?.state as { readings: number }).readings, 6_000);
+  t.is((monitoring.docs.get("pump-1")?.state as { readings: number } | undefined)?.readings, 6_000);
   t.true(monitoring.largest <= LIMIT, `monitoring: ${monitoring.largest} bytes`);
   t.true(assets.largest <= LIMIT, `assets: ${assets.largest} bytes`);
 });

@@ -17,7 +17,7 @@ import { DEFAULTS, parseSimulateArgs, type SimulateOptions, UsageError } from ".
 import { mulberry32 } from "../../scripts/simulator/prng.ts";
 import { type Progress, progressPrinter } from "../../scripts/simulator/progress.ts";
 import { formatReport } from "../../scripts/simulator/report.ts";
-import { simulate } from "../../scripts/simulator/run.ts";
+import { kafkaPatience, simulate } from "../../scripts/simulator/run.ts";
 import { HEALTHY_BAND, type Problem, type Reading } from "../../scripts/simulator/signatures.ts";
 
 const START = Date.UTC(2026, 2, 1, 8, 0, 0);
@@ -383,4 +383,65 @@ test("the progress line is rewritten in place on a terminal and printed every fe
   for (clock = 0; clock <= 12_000; clock += 500) piped.update(p);
   t.is(lines.length, 2);
   t.true(lines.every((s) => !s.includes("\r") && s.endsWith("\n")));
+});
+
+const brokerAway = () =>
+  Object.assign(new Error("Connection error: connect ECONNREFUSED 127.0.0.1:9092"), { name: "KafkaJSConnectionError" });
+
+test("a send rides out Kafka being away for a while, says so once, and gives up past its budget", async (t) => {
+  const lines: string[] = [];
+  let calls = 0;
+  const flaky = kafkaPatience(
+    async () => {
+      calls += 1;
+      if (calls <= 3) throw brokerAway();
+    },
+    60_000,
+    (line) => lines.push(line),
+    async () => undefined,
+  );
+  await flaky();
+  t.is(calls, 4);
+  t.is(lines.length, 2);
+  t.regex(lines[0] ?? "", /Kafka does not answer .*ECONNREFUSED.*retrying for up to 60 s/);
+  t.regex(lines[1] ?? "", /Kafka answers again/);
+
+  const never = kafkaPatience(
+    async () => {
+      throw brokerAway();
+    },
+    300,
+    () => undefined,
+  );
+  await t.throwsAsync(never(), { message: /ECONNREFUSED/ });
+  const wrong = kafkaPatience(
+    async () => {
+      throw new Error("topic does not exist");
+    },
+    60_000,
+    () => undefined,
+  );
+  await t.throwsAsync(wrong(), { message: "topic does not exist" }, "a failure that will not pass is not retried");
+});
+
+test("--copies sends each record 1 to MAX times, the same way for the same seed", async (t) => {
+  const sent: Message[][] = [];
+  const producer = { send: async ({ messages }: { messages: Message[] }) => void sent.push(messages) } as never;
+  const options = { ...DEFAULTS, pumps: 4, rate: 200, seconds: 0.2, seed: "copies", maxCopies: 5, startAt: START };
+  const report = await simulate(options, { producer });
+  const byId = new Map<string, number>();
+  for (const message of sent.flat()) {
+    const id = JSON.parse(String(message.value)).id as string;
+    byId.set(id, (byId.get(id) ?? 0) + 1);
+  }
+  const counts = [...byId.values()];
+  t.is(byId.size, 4 + 40, "every registration and reading");
+  t.true(counts.every((n) => n >= 1 && n <= 5));
+  t.true(new Set(counts).size > 2, "the number of copies varies");
+  t.is(
+    report.records,
+    counts.reduce((a, b) => a + b, 0),
+  );
+  t.deepEqual(parseSimulateArgs(["--copies", "5"])?.maxCopies, 5);
+  t.throws(() => parseSimulateArgs(["--copies", "0"]), { instanceOf: UsageError });
 });

@@ -2,6 +2,7 @@
 // events on its own topic, keyed by the entity they are about; partition counts bound how many entities proceed
 // side by side.
 import type { TopicSpec } from "../lib/kafka/client.ts";
+import type { SweptStep } from "../lib/step/sweeper.ts";
 import type { EventType } from "./events.ts";
 
 export const SERVICES = ["assets", "monitoring", "workorders", "parts", "crews"] as const;
@@ -70,3 +71,21 @@ export const TOPICS: TopicSpec[] = [
   ...Object.keys(STEPS).map((step) => ({ topic: retryTopicOf(step), partitions: PARTITIONS })),
   { topic: TOPIC.deadLetter, partitions: 1 },
 ];
+
+/** The Kafka-feed trigger of a topic in serverless.yml: saga-<topic with dashes>. Its consumer group is /ns/<trigger>. */
+export const triggerOf = (topic: string) => `saga-${topic.replaceAll(".", "-")}`;
+
+/** The trigger of a step's retry topic in serverless.yml: saga-retry-<step with dashes>. */
+export const retryTriggerOf = (step: string) => `saga-retry-${step.replaceAll(".", "-")}`;
+
+/** Every step with the topics and triggers that feed it: what the relay's coverage audit checks. */
+export const SWEPT_STEPS: SweptStep[] = Object.entries(STEPS).map(([name, step]) => ({
+  name,
+  database: DATABASE[step.service],
+  retryTopic: retryTopicOf(name),
+  deadLetterTopic: TOPIC.deadLetter,
+  sources: [
+    ...step.consumes.map((topic) => ({ topic, trigger: triggerOf(topic) })),
+    { topic: retryTopicOf(name), trigger: retryTriggerOf(name) },
+  ],
+}));

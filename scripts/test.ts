@@ -1,5 +1,6 @@
 // npm test [-- ava args]: brings the local stack up when it is not running, runs every test against it, stops
-// what it started, and ends with the line CI reads: "N passed, N failed".
+// what it started, and ends with the line CI reads: "N passed, N failed". The tests in test/exclusive restart the
+// broker or load the whole machine: they run after the others, one file at a time, never beside another test.
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { clientEnv, readState, StackError, stackDown, stackStatus, stackUp } from "./stack/stack.ts";
@@ -48,9 +49,22 @@ async function main(): Promise<number> {
       KAFKAJS_NO_PARTITIONER_WARNING: "1",
       KAFKA_LOG_LEVEL: process.env.KAFKA_LOG_LEVEL ?? "nothing",
     };
-    const result = await runAva(process.argv.slice(2), env);
-    totals = result;
-    exitCode = result.failed > 0 || result.exitCode !== 0 ? 1 : 0;
+    const args = process.argv.slice(2);
+    // With arguments, ava runs exactly what they name; without, the shared tests first, then the exclusive ones.
+    const phases =
+      args.length > 0
+        ? [args]
+        : [
+            ["test/**/*.test.ts", "!test/exclusive/**"],
+            ["--serial", "test/exclusive/**/*.test.ts"],
+          ];
+    totals = { passed: 0, failed: 0 };
+    exitCode = 0;
+    for (const phase of phases) {
+      const result = await runAva(phase, env);
+      totals = { passed: totals.passed + result.passed, failed: totals.failed + result.failed };
+      if (result.failed > 0 || result.exitCode !== 0) exitCode = 1;
+    }
   } catch (err) {
     console.error(err instanceof StackError ? `stack: ${err.message}` : err);
   } finally {

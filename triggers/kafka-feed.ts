@@ -142,6 +142,14 @@ class TriggerFeed {
       retry: { retries: 5, restartOnFailure: async () => current() },
     });
     this.consumer = consumer;
+    // KafkaJS restarts a crashed consumer only when it deems the error retriable; after a broker restart it gives
+    // up on "Failed to find group coordinator" or "No broker available". The provider keeps its consumers alive:
+    // start a new one, from the committed offsets, while this feed is still wanted.
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart || !current()) return;
+      this.log(`consumer crashed (${payload.error.message}); starting a new one from the committed offsets`);
+      void this.replaceConsumer(consumer);
+    });
     const abandoned = async () => {
       if (current()) return false;
       await consumer.disconnect().catch(() => {});
@@ -181,6 +189,29 @@ class TriggerFeed {
       },
     });
     await abandoned();
+  }
+
+  /** A new consumer in place of one KafkaJS gave up on; tries again every few seconds until the broker answers. */
+  private async replaceConsumer(dead: Consumer): Promise<void> {
+    if (this.consumer !== dead) return;
+    this.consumer = undefined;
+    this.pending = [];
+    this.pendingSize = 0;
+    clearTimeout(this.timer);
+    await dead.disconnect().catch(() => {});
+    for (let attempt = 1; !this.stopped && this.status.active && this.consumer === undefined; attempt += 1) {
+      await sleep(Math.min(2_000 * attempt, 10_000) * this.options.feeds.kafkaRetryScale);
+      if (this.stopped || this.consumer !== undefined) return;
+      try {
+        await this.start();
+        return;
+      } catch (err) {
+        this.log(`restarting the consumer failed (${err}); trying again`);
+        const failed = this.consumer as Consumer | undefined;
+        this.consumer = undefined;
+        await failed?.disconnect().catch(() => {});
+      }
+    }
   }
 
   private async accept(topic: string, partition: number, message: KafkaMessage): Promise<void> {

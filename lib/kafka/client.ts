@@ -1,5 +1,14 @@
 // KafkaJS configured from KafkaSettings: client, idempotent producer, consumer and topic administration.
-import { type Admin, type Consumer, Kafka, logLevel, Partitioners, type Producer, type SASLOptions } from "kafkajs";
+import {
+  type Admin,
+  type Consumer,
+  Kafka,
+  type logCreator,
+  logLevel,
+  Partitioners,
+  type Producer,
+  type SASLOptions,
+} from "kafkajs";
 import type { KafkaSettings } from "./config.ts";
 
 const LOG_LEVELS: Record<string, logLevel> = {
@@ -10,10 +19,36 @@ const LOG_LEVELS: Record<string, logLevel> = {
   debug: logLevel.DEBUG,
 };
 
-/** KAFKA_LOG_LEVEL (nothing, error, warn, info, debug); KafkaJS logs retried broker hiccups at error level. */
+/** KAFKA_LOG_LEVEL (nothing, error, warn, info, debug; default warn). */
 function logLevelFromEnv(): logLevel {
-  return LOG_LEVELS[(process.env.KAFKA_LOG_LEVEL ?? "error").toLowerCase()] ?? logLevel.ERROR;
+  return LOG_LEVELS[(process.env.KAFKA_LOG_LEVEL ?? "warn").toLowerCase()] ?? logLevel.WARN;
 }
+
+/** Log lines of the same kind (numbers aside) printed at most once in this many ms; the rest are counted. */
+const LOG_EVERY_MS = 30_000;
+const lastLogged = new Map<string, { at: number; held: number }>();
+
+/**
+ * KafkaJS logs every retry of a passing broker hiccup at error level: a broker restart printed hundreds of lines.
+ * One JSON line per kind of message every 30 s, on stderr, says the same with how many were held back.
+ */
+const rateLimitedLog: logCreator =
+  () =>
+  ({ namespace, label, log }) => {
+    const { message, timestamp: _, logger: __, stack: ___, ...detail } = log as Record<string, unknown>;
+    const key = `${namespace}:${String(message).replace(/\d+/g, "#")}`;
+    const now = Date.now();
+    const seen = lastLogged.get(key);
+    if (seen && now - seen.at < LOG_EVERY_MS) {
+      seen.held += 1;
+      return;
+    }
+    lastLogged.set(key, { at: now, held: 0 });
+    const held = seen?.held ? { heldBack: seen.held } : {};
+    console.error(
+      JSON.stringify({ level: label.toLowerCase(), logger: `kafkajs.${namespace}`, message, ...detail, ...held }),
+    );
+  };
 
 export function createKafka(settings: KafkaSettings, level: logLevel = logLevelFromEnv()): Kafka {
   return new Kafka({
@@ -22,6 +57,7 @@ export function createKafka(settings: KafkaSettings, level: logLevel = logLevelF
     ssl: settings.ssl,
     ...(settings.sasl ? { sasl: settings.sasl as SASLOptions } : {}),
     logLevel: level,
+    logCreator: rateLimitedLog,
     connectionTimeout: 5_000,
     retry: { retries: 5, initialRetryTime: 200 },
   });

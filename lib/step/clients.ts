@@ -1,6 +1,6 @@
 // Kafka and Cloudant clients for an action, built from its bound parameters (or the environment) and kept for the
 // life of the container, so warm activations reuse connections.
-import type { Producer } from "kafkajs";
+import type { Kafka, Producer } from "kafkajs";
 import { createIdempotentProducer, createKafka } from "../kafka/client.ts";
 import { kafkaSettingsFromEnv, kafkaSettingsFromParams, requireKafkaSettings } from "../kafka/config.ts";
 import { type Cloudant, createCloudant } from "../store/client.ts";
@@ -8,6 +8,7 @@ import { requireStoreSettings, storeSettingsFromEnv, storeSettingsFromParams } f
 
 export interface StepClients {
   cloudant: Cloudant;
+  kafka: Kafka;
   /** Connected on first use. */
   producer: () => Promise<Producer>;
 }
@@ -28,10 +29,12 @@ export function clientsFor(params: Record<string, unknown>, clientId: string): S
   const cacheKey = JSON.stringify([kafka, store]);
   const cached = cache.get(cacheKey);
   if (cached) return cached;
-  const producer = createIdempotentProducer(createKafka(kafka));
+  const kafkaClient = createKafka(kafka);
+  const producer = createIdempotentProducer(kafkaClient);
   let connected: Promise<Producer> | undefined;
   const clients: StepClients = {
     cloudant: createCloudant(store),
+    kafka: kafkaClient,
     producer: () => {
       connected ??= producer.connect().then(
         () => {

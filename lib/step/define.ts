@@ -8,7 +8,7 @@ import { deadlineFromEnv } from "../idempotency/decide.ts";
 import { answerFor, malformedAnswer, type StepAnswer } from "./answer.ts";
 import type { BatchIO } from "./batch-io.ts";
 import { clientsFor } from "./clients.ts";
-import { clearLanding, inboxDocs, type Landing, parkedDocs, writeAll } from "./inbox.ts";
+import { inboxDocs, type Landing, parkedDocs, retireLanding, seenDoc, writeAll } from "./inbox.ts";
 import { DEFAULT_ACTIVATION_MS, STEP_PARAMETER_KEYS } from "./parameters.ts";
 import type { BatchReport } from "./report.ts";
 import { runEntityBatch } from "./run-entity-batch.ts";
@@ -81,13 +81,14 @@ function configOf(params: ActionParams): Record<string, unknown> {
 }
 
 /**
- * After the batch: the landing goes once every record has a home. Records Kafka did not take are parked (kept as
- * the exact records to send) before the landing is cleared; if even that fails, the landing stays and the relay
+ * After the batch: the landing is retired once every record has a home. Records Kafka did not take are parked (kept
+ * as the exact records to send) before the landing is retired; if even that fails, the landing stays and the relay
  * re-sends the whole batch after the deadline (the step absorbs what it already applied as duplicates).
  */
 async function settleLanding(
   spec: CommonSpec,
   io: BatchIO,
+  records: DecodedRecord[],
   landing: Landing | undefined,
   report: BatchReport,
   storeCall: <T>(fn: () => Promise<T>) => Promise<T>,
@@ -110,7 +111,14 @@ async function settleLanding(
       return landing ? { ...report, landingKept: true } : report;
     }
   }
-  if (landing) await clearLanding(io.cloudant, spec.database, landing, storeCall).catch(() => undefined);
+  const done = io.now();
+  if (landing)
+    await retireLanding(io.cloudant, spec.database, spec.name, landing, done, storeCall).catch(() => undefined);
+  else {
+    // Sent on without a landing: record the coverage if the store answers now; if not, the coverage audit finds
+    // the offsets uncovered later and sends them again (duplicates, absorbed).
+    await writeAll(io.cloudant, spec.database, [seenDoc(spec.name, records, done)], storeCall).catch(() => undefined);
+  }
   return report;
 }
 
@@ -146,7 +154,7 @@ function stepAction(
     let report = landing
       ? await runBatch(decoded.records, io)
       : await sendAllToRetry(spec, decoded.records, io, `the batch could not be landed: ${landed.failure}`);
-    report = await settleLanding(spec, io, landing, report, storeCall);
+    report = await settleLanding(spec, io, decoded.records, landing, report, storeCall);
     log(
       JSON.stringify({
         step: spec.name,

@@ -5,12 +5,15 @@
 // step applies what the dead activation did not (and absorbs, as duplicates, what it did).
 //
 // A batch is landed in parts: the feed fills a fire up to about 900 KB, and a store document may hold at most 1 MB
-// (IBM Cloudant), so one document cannot hold a full batch. Records that could be sent neither to the retry nor
-// the dead-letter topic (Kafka unreachable) are parked: kept as the exact records to send, for the relay.
+// (IBM Cloudant), so one document cannot hold a full batch. Each part says which offsets it covers; once its
+// records have a home, the part is rewritten as a small `seen` record of that coverage, which the relay's coverage
+// audit folds away (lib/step/sweeper.ts). Records that could be sent neither to the retry nor the dead-letter topic
+// (Kafka unreachable) are parked: kept as the exact records to send, for the relay.
 import { randomUUID } from "node:crypto";
 import type { DecodedRecord } from "../feed/decode.ts";
 import type { Cloudant } from "../store/client.ts";
 import { originOf } from "./classify.ts";
+import { type Ranges, rangesOf } from "./coverage.ts";
 import type { RecordOrigin } from "./failures.ts";
 import type { OutgoingRecord } from "./outgoing.ts";
 import { readDocs, writeDocs } from "./store-io.ts";
@@ -34,7 +37,18 @@ interface LandingDoc {
 export interface InboxDoc extends LandingDoc {
   kind: "inbox";
   retryTopic: string;
+  covers: Ranges;
   records: LandedRecord[];
+}
+
+/** A landing whose records have a home: only the offsets it covered are kept, until the coverage audit folds it. */
+export interface SeenDoc {
+  _id: string;
+  _rev?: string;
+  kind: "seen";
+  step: string;
+  covers: Ranges;
+  at: number;
 }
 
 export interface ParkedDoc extends LandingDoc {
@@ -42,9 +56,9 @@ export interface ParkedDoc extends LandingDoc {
   records: OutgoingRecord[];
 }
 
-/** What one activation landed: the parts' ids and revisions, to clear them when the work is done. */
+/** What one activation landed: the parts' ids, revisions and coverage, to retire them when the work is done. */
 export interface Landing {
-  docs: { _id: string; _rev: string }[];
+  docs: { _id: string; _rev: string; covers: Ranges }[];
 }
 
 /**
@@ -94,8 +108,14 @@ export function inboxDocs(
     deadline,
     part: index,
     parts: runs.length,
+    covers: rangesOf(run.map((record) => record.origin)),
     records: run,
   }));
+}
+
+/** The coverage of records that found a home without a landing (sent to the retry topic when landing failed). */
+export function seenDoc(step: string, records: DecodedRecord[], now: number, activation = activationId()): SeenDoc {
+  return { _id: `seen:${step}:${activation}`, kind: "seen", step, covers: rangesOf(records.map(originOf)), at: now };
 }
 
 /** Records to send as they are, kept until Kafka takes them (pure). The relay sends them at its next run. */
@@ -122,9 +142,10 @@ export type StoreCall = <T>(fn: () => Promise<T>) => Promise<T>;
 export async function writeAll(
   cloudant: Cloudant,
   db: string,
-  docs: (InboxDoc | ParkedDoc)[],
+  docs: (InboxDoc | ParkedDoc | SeenDoc)[],
   storeCall: StoreCall,
 ): Promise<Landing> {
+  const coverOf = (id: string) => (docs.find((doc) => doc._id === id) as { covers?: Ranges } | undefined)?.covers ?? {};
   const written: Landing["docs"] = [];
   const alreadyThere: string[] = [];
   let pending = docs;
@@ -134,7 +155,7 @@ export async function writeAll(
     pending = [];
     for (const doc of batch) {
       const result = results.get(doc._id);
-      if (result?.ok) written.push({ _id: doc._id, _rev: result.rev });
+      if (result?.ok) written.push({ _id: doc._id, _rev: result.rev, covers: coverOf(doc._id) });
       else if (result?.conflict) alreadyThere.push(doc._id);
       else if (round >= 3) {
         const why = result && !result.ok ? result.reason : "no answer for it";
@@ -147,20 +168,30 @@ export async function writeAll(
     for (const id of alreadyThere) {
       const rev = found.get(id)?._rev;
       if (!rev) throw new Error(`landing ${id} in ${db} failed: a conflict, then no document`);
-      written.push({ _id: id, _rev: rev });
+      written.push({ _id: id, _rev: rev, covers: coverOf(id) });
     }
   }
   return { docs: written };
 }
 
-/** Deletes the landed parts; what cannot be deleted is left to the relay, which then only sends duplicates. */
-export async function clearLanding(cloudant: Cloudant, db: string, landing: Landing, storeCall: StoreCall) {
+/**
+ * Rewrites the landed parts as `seen` records of what they covered: the records have a home. What cannot be
+ * rewritten is left to the relay, which then only sends duplicates.
+ */
+export async function retireLanding(
+  cloudant: Cloudant,
+  db: string,
+  step: string,
+  landing: Landing,
+  now: number,
+  storeCall: StoreCall,
+) {
   if (landing.docs.length === 0) return;
   await storeCall(() =>
     writeDocs(
       cloudant,
       db,
-      landing.docs.map((doc) => ({ ...doc, _deleted: true }) as never),
+      landing.docs.map((doc) => ({ ...doc, kind: "seen", step, at: now }) as never),
     ),
   );
 }
@@ -176,6 +207,25 @@ export async function findLandings(
   for (const kind of ["parked", "inbox"] as const) {
     const response = await cloudant.postFind({ db, selector: { kind, deadline: { $lt: now } }, limit });
     found.push(...(response.result.docs as unknown as (InboxDoc | ParkedDoc)[]));
+  }
+  return found;
+}
+
+/** The coverage of a step: its landings still at work or abandoned, and its `seen` records (no records loaded). */
+export async function findCoverage(
+  cloudant: Cloudant,
+  db: string,
+  step: string,
+): Promise<{ _id: string; _rev: string; kind: "inbox" | "seen"; covers: Ranges }[]> {
+  const found: { _id: string; _rev: string; kind: "inbox" | "seen"; covers: Ranges }[] = [];
+  for (const kind of ["inbox", "seen"] as const) {
+    const response = await cloudant.postFind({
+      db,
+      selector: { kind, step },
+      fields: ["_id", "_rev", "kind", "covers"],
+      limit: 100_000,
+    });
+    found.push(...(response.result.docs as unknown as typeof found));
   }
   return found;
 }

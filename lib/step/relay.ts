@@ -1,18 +1,18 @@
 // The outbox relay: an action an alarm trigger runs every minute. It publishes what an activation that died
-// between its write and its clear left in an outbox, and purges idempotency records past their retention window.
+// between its write and its clear left in an outbox, sends back the landed batches of activations that died and the
+// records they parked, audits each step's coverage (lib/step/sweeper.ts), and purges idempotency records past their
+// retention window.
 // An alarm rather than a `_changes` follower, because an action cannot hold a feed open between activations.
-import type { Producer } from "kafkajs";
-import { decodeValue } from "../feed/decode.ts";
+import type { Admin, Kafka, Producer } from "kafkajs";
 import { deadlineFromEnv } from "../idempotency/decide.ts";
 import type { Cloudant } from "../store/client.ts";
-import { unwrapRetries } from "./classify.ts";
 import { clientsFor } from "./clients.ts";
-import { retryRecord } from "./failures.ts";
-import { findLandings, type InboxDoc, type LandedRecord, type ParkedDoc } from "./inbox.ts";
+import { findLandings, type InboxDoc, type ParkedDoc } from "./inbox.ts";
 import { type OutgoingRecord, sendRecords } from "./outgoing.ts";
 import { DEFAULT_ACTIVATION_MS } from "./parameters.ts";
 import { clearOutboxes } from "./publish.ts";
 import { ensureStepIndexes, findExpiredRecords, findStaleOutboxes, writeDocs } from "./store-io.ts";
+import { resendRecord, type SweepReport, type SweptStep, sweepStep } from "./sweeper.ts";
 import {
   type Deadline,
   describeError,
@@ -28,11 +28,18 @@ export interface RelaySpec {
   graceMs?: number;
   /** Documents handled per database per run. */
   batchSize?: number;
+  /** Steps whose coverage the relay audits (each in one of `databases`). */
+  steps?: SweptStep[];
+  /** How long an uncovered range waits before it is sent again: longer than any activation takes to land a batch. */
+  gapGraceMs?: number;
 }
 
 export interface RelayIO {
   cloudant: Cloudant;
+  kafka: Kafka;
   producer: () => Promise<Producer>;
+  /** The namespace of the steps' triggers, whose consumer groups are `/namespace/trigger`. */
+  namespace: string;
   now: () => number;
   deadline: number;
   /** Identifies this run in the lease document. */
@@ -48,9 +55,14 @@ export interface RelayDatabaseReport {
   /** Parked records (Kafka was unreachable for the step) sent where they were going. */
   unparked: number;
   purged: number;
+  /** The coverage audit of each step in the database. */
+  coverage?: SweepReport[];
   skipped?: string;
   error?: string;
 }
+
+/** Two minutes: longer than an activation of the default limits takes to start and land its batch. */
+export const DEFAULT_GAP_GRACE_MS = 120_000;
 
 const LEASE_ID = "relay-lease";
 const indexed = new Set<string>();
@@ -81,22 +93,6 @@ async function takeLease(cloudant: Cloudant, db: string, io: RelayIO): Promise<s
   return results.get(LEASE_ID)?.ok ? undefined : "another relay took the lease first";
 }
 
-/**
- * A record of a batch whose activation died, back to its step's retry topic: one attempt more than it had, so that a
- * batch that kills every activation ends as dead letters instead of going round forever.
- */
-export function resendRecord(inbox: Pick<InboxDoc, "step" | "retryTopic">, record: LandedRecord): OutgoingRecord {
-  const decoded = decodeValue(record.value);
-  const inner = decoded.ok ? unwrapRetries(decoded.value) : { value: record.value, attempt: 1 };
-  return retryRecord(inbox.retryTopic, record.key, {
-    step: inbox.step,
-    attempt: inner.attempt + 1,
-    reason: "its activation ended before finishing the batch",
-    notBefore: 0,
-    value: inner.value,
-  });
-}
-
 async function send(io: RelayIO, records: OutgoingRecord[], deadline: Deadline): Promise<void> {
   if (records.length === 0) return;
   // A broker that restarts comes back within seconds: keep trying within the deadline rather than wait a tick.
@@ -107,7 +103,7 @@ async function send(io: RelayIO, records: OutgoingRecord[], deadline: Deadline):
   });
 }
 
-async function relayDatabase(spec: RelaySpec, db: string, io: RelayIO): Promise<RelayDatabaseReport> {
+async function relayDatabase(spec: RelaySpec, db: string, io: RelayIO, admin: () => Promise<Admin>) {
   const report: RelayDatabaseReport = {
     database: db,
     published: 0,
@@ -154,10 +150,21 @@ async function relayDatabase(spec: RelaySpec, db: string, io: RelayIO): Promise<
     await send(io, records, deadline);
     if (landing.kind === "parked") report.unparked += records.length;
     else report.resent += records.length;
-    const deleted = await storeCall(() =>
-      writeDocs(io.cloudant, db, [{ _id: landing._id, _rev: landing._rev, _deleted: true } as never]),
-    );
-    if (!deleted.get(landing._id)?.ok) report.stillPending += 1;
+    // A re-sent landing stays as a record of the offsets it covers (the coverage audit folds it); parked ones go.
+    const { records: _, ...rest } = landing as InboxDoc;
+    const after =
+      landing.kind === "parked"
+        ? { _id: landing._id, _rev: landing._rev, _deleted: true }
+        : { ...rest, kind: "seen", at: io.now() };
+    const written = await storeCall(() => writeDocs(io.cloudant, db, [after as never]));
+    if (!written.get(landing._id)?.ok) report.stillPending += 1;
+  }
+  const steps = (spec.steps ?? []).filter((step) => step.database === db);
+  if (steps.length > 0) {
+    const sweepIO = { ...io, admin: await admin() };
+    report.coverage = [];
+    for (const step of steps)
+      report.coverage.push(await sweepStep(step, sweepIO, spec.gapGraceMs ?? DEFAULT_GAP_GRACE_MS));
   }
   const expired = await storeCall(() => findExpiredRecords(io.cloudant, db, io.now(), limit));
   if (expired.length > 0) {
@@ -177,12 +184,22 @@ async function relayDatabase(spec: RelaySpec, db: string, io: RelayIO): Promise<
   return report;
 }
 
-export function defineOutboxRelay(spec: RelaySpec) {
+export function defineOutboxRelay(definition: RelaySpec) {
+  let spec = definition;
   const run = async (io: RelayIO) => {
     const databases: RelayDatabaseReport[] = [];
+    let connected: Admin | undefined;
+    const admin = async () => {
+      if (!connected) {
+        const client = io.kafka.admin();
+        await client.connect();
+        connected = client;
+      }
+      return connected;
+    };
     for (const db of spec.databases) {
       databases.push(
-        await relayDatabase(spec, db, io).catch((err: unknown) => ({
+        await relayDatabase(spec, db, io, admin).catch((err: unknown) => ({
           database: db,
           published: 0,
           stillPending: 0,
@@ -193,6 +210,7 @@ export function defineOutboxRelay(spec: RelaySpec) {
         })),
       );
     }
+    await connected?.disconnect().catch(() => undefined);
     const failed = databases.filter((d) => d.error);
     console.log(JSON.stringify({ relay: spec.name, activation: process.env.__OW_ACTIVATION_ID, databases }));
     return failed.length > 0
@@ -202,10 +220,14 @@ export function defineOutboxRelay(spec: RelaySpec) {
   const main = async (params: Record<string, unknown>) => {
     try {
       const clients = clientsFor(params, spec.name);
+      const grace = Number(params.relay_gap_grace_ms);
+      if (grace > 0) spec = { ...spec, gapGraceMs: grace };
       const now = Date.now;
       return await run({
         cloudant: clients.cloudant,
+        kafka: clients.kafka,
         producer: clients.producer,
+        namespace: process.env.__OW_NAMESPACE ?? "guest",
         now,
         deadline: deadlineFromEnv(process.env, now, DEFAULT_ACTIVATION_MS),
         holder: process.env.__OW_ACTIVATION_ID ?? `pid-${process.pid}`,

@@ -8,13 +8,27 @@ export function isTransientStoreError(err: unknown): boolean {
   return status === 429 || status === 408 || status >= 500;
 }
 
-/** KafkaJS marks errors it considers passing as retriable; a connection failure has no answer at all. */
+/**
+ * KafkaJS marks errors it considers passing as retriable; a connection failure has no answer at all. When its own
+ * retries run out it wraps the last failure (KafkaJSNonRetriableError, `cause`): a broker that is restarting is
+ * still passing, so the chain of causes is looked at.
+ */
 export function isTransientKafkaError(err: unknown): boolean {
-  const e = err as { retriable?: boolean; name?: string };
-  if (e.retriable === true) return true;
-  return /KafkaJSConnectionError|KafkaJSNumberOfRetriesExceeded|KafkaJSRequestTimeoutError|KafkaJSBrokerNotFound/.test(
-    e.name ?? "",
-  );
+  for (
+    let e = err as { retriable?: boolean; name?: string; cause?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    depth += 1
+  ) {
+    if (e.retriable === true) return true;
+    if (
+      /KafkaJSConnectionError|KafkaJSNumberOfRetriesExceeded|KafkaJSRequestTimeoutError|KafkaJSBrokerNotFound/.test(
+        e.name ?? "",
+      )
+    )
+      return true;
+    e = e.cause as typeof e;
+  }
+  return false;
 }
 
 export interface Deadline {

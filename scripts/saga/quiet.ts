@@ -1,14 +1,16 @@
 // When is the system quiet? Every trigger's consumer group has consumed its topics to the end, no topic grew
-// since the last look, and no outbox holds an unpublished event: then nothing is left to happen.
-import type { Admin } from "kafkajs";
-import { DATABASES, TOPICS } from "../../functions/topology.ts";
+// since the last look, no outbox holds an unpublished event, no batch is landed or parked, every offset the feeds
+// committed is covered by a step, and no work order is open: then nothing is left to happen.
+import type { Admin, Kafka } from "kafkajs";
+import { DATABASES, SWEPT_STEPS, TOPICS } from "../../functions/topology.ts";
 import { openWorkOrders } from "../../functions/workorders/deadlines.ts";
 import { findLandings } from "../../lib/step/inbox.ts";
 import { findStaleOutboxes } from "../../lib/step/store-io.ts";
+import { uncoveredOffsets } from "../../lib/step/sweeper.ts";
 import type { Cloudant } from "../../lib/store/client.ts";
 import { isSagaFeedGroup } from "./reset.ts";
 
-async function topicEnds(admin: Admin): Promise<Map<string, number>> {
+export async function topicEnds(admin: Admin): Promise<Map<string, number>> {
   const ends = new Map<string, number>();
   for (const { topic } of TOPICS) {
     for (const { partition, high } of await admin.fetchTopicOffsets(topic))
@@ -18,7 +20,7 @@ async function topicEnds(admin: Admin): Promise<Map<string, number>> {
 }
 
 /** Records the feeds' consumer groups (one per trigger, named /namespace/trigger) have not consumed yet. */
-async function feedLag(admin: Admin, ends: Map<string, number>): Promise<number> {
+export async function feedLag(admin: Admin, ends: Map<string, number>): Promise<number> {
   const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter(isSagaFeedGroup);
   let lag = 0;
   for (const groupId of groups) {
@@ -43,10 +45,26 @@ async function pendingOutboxes(cloudant: Cloudant): Promise<number> {
   return pending;
 }
 
+/** Offsets the feeds committed that no step covered yet: the coverage audit will send them on. */
+async function uncovered(kafka: Kafka, admin: Admin, cloudant: Cloudant, namespace: string): Promise<number> {
+  let total = 0;
+  const io = {
+    cloudant,
+    kafka,
+    admin,
+    producer: () => Promise.reject(new Error("read only")),
+    now: Date.now,
+    namespace,
+  };
+  for (const step of SWEPT_STEPS) total += await uncoveredOffsets(step, io);
+  return total;
+}
+
 export async function waitUntilQuiet(
+  kafka: Kafka,
   admin: Admin,
   cloudant: Cloudant,
-  options: { timeoutMs: number; settleMs?: number; log?: (line: string) => void },
+  options: { timeoutMs: number; settleMs?: number; namespace?: string; log?: (line: string) => void },
 ): Promise<void> {
   const until = Date.now() + options.timeoutMs;
   let previous = "";
@@ -57,9 +75,10 @@ export async function waitUntilQuiet(
     const lag = await feedLag(admin, ends);
     const outboxes = await pendingOutboxes(cloudant);
     const open = (await openWorkOrders(cloudant)).length;
+    const gaps = await uncovered(kafka, admin, cloudant, options.namespace ?? "guest");
     const snapshot = JSON.stringify([...ends]);
-    const calm = lag === 0 && outboxes === 0 && open === 0 && snapshot === previous;
-    const status = `${lag} records not yet consumed, ${outboxes} outboxes or batches pending, ${open} work orders open`;
+    const calm = lag === 0 && outboxes === 0 && open === 0 && gaps === 0 && snapshot === previous;
+    const status = `${lag} records not yet consumed, ${outboxes} outboxes or batches pending, ${gaps} offsets uncovered, ${open} work orders open`;
     if (status !== lastStatus) options.log?.(`  waiting for quiet: ${status}`);
     lastStatus = status;
     if (calm && calmSince === 0) calmSince = Date.now();

@@ -26,11 +26,14 @@ export interface SystemOptions {
     deadlineCron?: string;
     restockQuantity?: number;
     restockCron?: string;
+    relayGapGraceMs?: number;
     chaosExitAfterWrite?: number;
   };
   /** The feed's batch window; OpenWhisk's provider polls for about 2 s. */
   kafkaBatchMs?: number;
   log?: (line: string) => void;
+  /** Where the local OpenWhisk's own messages go (a disabled trigger, a skipped batch); default nowhere. */
+  platformLog?: (line: string) => void;
 }
 
 /**
@@ -71,7 +74,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       feeds: options.kafkaBatchMs
         ? { kafkaBatchMs: options.kafkaBatchMs, kafkaPollMs: Math.min(1000, options.kafkaBatchMs) }
         : {},
-      log: () => undefined,
+      log: options.platformLog ?? (() => undefined),
     },
     defaultProviders(),
   );
@@ -88,6 +91,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       ...(policies.deadlineCron ? { DEADLINE_CRON: policies.deadlineCron } : {}),
       ...(policies.restockQuantity !== undefined ? { RESTOCK_QUANTITY: String(policies.restockQuantity) } : {}),
       ...(policies.restockCron ? { RESTOCK_CRON: policies.restockCron } : {}),
+      ...(policies.relayGapGraceMs ? { RELAY_GAP_GRACE_MS: String(policies.relayGapGraceMs) } : {}),
       ...(policies.chaosExitAfterWrite ? { CHAOS_EXIT_AFTER_WRITE: String(policies.chaosExitAfterWrite) } : {}),
     };
     await serverless("deploy", { apiHost: ow.apiHost, auth: ow.auth }, settings, log);

@@ -174,6 +174,28 @@ export async function stackDown(log: (line: string) => void = console.log): Prom
   rmSync(stateFile, { force: true });
 }
 
+/**
+ * Stops the broker this stack started, keeps it down for `downMs`, and starts it again on the same ports and data:
+ * a broker restart, for fault tests. Refuses a broker the stack did not start.
+ */
+export async function restartKafka(downMs: number, log: (line: string) => void = console.log): Promise<number> {
+  const state = readState();
+  const server = state?.kafka.server;
+  if (!state || !server)
+    throw new StackError("restartKafka: this stack did not start the broker (KAFKA_BROKERS is external)");
+  const [port, controllerPort] = server.ports;
+  if (port === undefined || controllerPort === undefined)
+    throw new StackError("restartKafka: the stack state has no ports");
+  const stoppedAt = Date.now();
+  await stopGroup(server.pid);
+  log(`Kafka: stopped (pid ${server.pid}); down for ${downMs / 1000} s`);
+  await new Promise((resolve) => setTimeout(resolve, downMs));
+  const pid = await startKafkaBroker(port, controllerPort, log);
+  writeState({ ...state, kafka: { ...state.kafka, server: { ...server, pid } } });
+  log(`Kafka: started again (pid ${pid}) after ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s`);
+  return pid;
+}
+
 /** Where the clients should connect: the environment the tests and the demo run with. */
 export function clientEnv(state: StackState): Record<string, string> {
   return { KAFKA_BROKERS: state.kafka.brokers.join(","), CLOUDANT_URL: state.couch.url };

@@ -11,8 +11,7 @@ function relayFor(world: StepWorld) {
 
 /** Runs the relay, on a clock that may be set past an activation's deadline instead of waiting for it. */
 async function runRelay(world: StepWorld, at?: number) {
-  const io = world.io(at === undefined ? {} : { now: () => at, deadline: at + 60_000 });
-  return relayFor(world).run({ ...io, holder: "test" });
+  return relayFor(world).run(world.relayIO(at === undefined ? {} : { now: () => at, deadline: at + 60_000 }));
 }
 
 for (const point of ["beforeWrite", "afterWrite", "afterPublish"] as const) {
@@ -84,7 +83,7 @@ test("a crash after the write and no re-fire: the relay alone publishes the outb
 test("only one relay works a database at a time", async (t) => {
   const world = await stepWorld(t);
   const relay = relayFor(world);
-  const io = world.io({ deadline: Date.now() + 30_000 });
+  const io = world.relayIO({ deadline: Date.now() + 30_000 });
   const [a, b] = await Promise.all([relay.run({ ...io, holder: "one" }), relay.run({ ...io, holder: "two" })]);
   const skipped = [a, b].map((r) => (r as { databases: { skipped?: string }[] }).databases[0]?.skipped).filter(Boolean);
   t.is(skipped.length, 1);

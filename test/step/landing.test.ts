@@ -28,8 +28,7 @@ type Answer = {
 
 async function runRelay(world: StepWorld, at: number) {
   const relay = defineOutboxRelay({ name: "test-relay", databases: [world.names.database], graceMs: 0 });
-  const io = world.io({ now: () => at, deadline: at + 60_000 });
-  return (await relay.run({ ...io, holder: "test" })) as {
+  return (await relay.run(world.relayIO({ now: () => at, deadline: at + 60_000 }))) as {
     databases: { resent: number; unparked: number; published: number; error?: string }[];
   };
 }

@@ -88,7 +88,7 @@ test("a broker that is unreachable after the write leaves the outbox to the rela
   t.is(answer.published, 0);
   t.is(answer.outboxPending, 1);
   const relay = defineOutboxRelay({ name: "relay", databases: [world.names.database], graceMs: 0 });
-  const relayed = (await relay.run({ ...world.io(), holder: "t" })) as { databases: { published: number }[] };
+  const relayed = (await relay.run(world.relayIO())) as { databases: { published: number }[] };
   t.is(relayed.databases[0]?.published, 1);
   const out = values(await readTopic(world.names.out, { atLeast: 1 }));
   t.is(out.length, 1);

@@ -8,6 +8,7 @@ import type { CloudEvent } from "../../lib/events/envelope.ts";
 import { createIdempotentProducer, ensureTopics } from "../../lib/kafka/client.ts";
 import type { BatchIO } from "../../lib/step/batch-io.ts";
 import { defineEntityStep, defineStreamStep } from "../../lib/step/define.ts";
+import type { RelayIO } from "../../lib/step/relay.ts";
 import type { EntityStepSpec, StreamStepSpec } from "../../lib/step/spec.ts";
 import { ensureStepIndexes } from "../../lib/step/store-io.ts";
 import { ensureDatabase } from "../../lib/store/client.ts";
@@ -54,6 +55,8 @@ export interface TestNames {
 export interface StepWorld {
   names: TestNames;
   io: (overrides?: Partial<BatchIO>) => BatchIO;
+  /** What the relay runs with: the step's I/O, Kafka, the triggers' namespace and a lease holder. */
+  relayIO: (overrides?: Partial<RelayIO>) => RelayIO;
   producer: Producer;
 }
 
@@ -91,7 +94,14 @@ export async function stepWorld(t: ExecutionContext): Promise<StepWorld> {
     deadline: Date.now() + 60_000,
     ...overrides,
   });
-  return { names, io, producer };
+  const relayIO = (overrides: Partial<RelayIO> = {}): RelayIO => ({
+    ...io(),
+    kafka,
+    namespace: "test",
+    holder: "test",
+    ...overrides,
+  });
+  return { names, io, relayIO, producer };
 }
 
 let sequence = 0;

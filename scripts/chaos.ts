@@ -1,0 +1,79 @@
+// npm run chaos [-- --scenario soak|burst-kills] [--seconds S] [--seed X] [--rate R] [--pumps N]
+// Runs the saga under faults on the local stack (started here when it is not running) and reports whether anything
+// was lost or doubled. Exits 1 on any loss, any doubled effect or any broken invariant.
+import { parseArgs } from "node:util";
+import { printChaos } from "./chaos/print.ts";
+import { BURST_KILLS, type ChaosOptions, runChaos, SOAK } from "./chaos/run.ts";
+import { clientEnv, readState, StackError, stackDown, stackUp } from "./stack/stack.ts";
+
+const USAGE = `usage: npm run chaos -- [--scenario soak|burst-kills] [--seconds S] [--seed X] [--pumps N] [--rate R]
+  soak         (default) ${SOAK.seconds} s of load and every fault, then the drain and the report
+  burst-kills  ${BURST_KILLS.burstReadings} readings from ${BURST_KILLS.burstPumps} new pumps at once, a container killed every ${BURST_KILLS.killEveryMs} ms for ${BURST_KILLS.killWindowMs / 1000} s`;
+
+function options(argv: string[]): ChaosOptions | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      scenario: { type: "string" },
+      seconds: { type: "string" },
+      seed: { type: "string" },
+      pumps: { type: "string" },
+      rate: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return undefined;
+  const base = values.scenario === "burst-kills" ? BURST_KILLS : SOAK;
+  if (values.scenario !== undefined && values.scenario !== "soak" && values.scenario !== "burst-kills")
+    throw new Error(`--scenario must be soak or burst-kills, got "${values.scenario}"`);
+  const positive = (flag: string, raw: string | undefined, fallback: number) => {
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!(value > 0)) throw new Error(`--${flag} must be a number > 0, got "${raw}"`);
+    return value;
+  };
+  return {
+    ...base,
+    seconds: positive("seconds", values.seconds, base.seconds),
+    seed: values.seed ?? base.seed,
+    pumps: values.pumps === undefined ? base.pumps : Math.round(positive("pumps", values.pumps, 1)),
+    rate: positive("rate", values.rate, base.rate),
+  };
+}
+
+async function main(): Promise<number> {
+  let chosen: ChaosOptions | undefined;
+  try {
+    chosen = options(process.argv.slice(2));
+  } catch (err) {
+    console.error(`chaos: ${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (!chosen) {
+    console.log(USAGE);
+    return 0;
+  }
+  const wasUp = readState() !== undefined;
+  try {
+    const state = await stackUp({ log: (line) => console.log(line) });
+    if (state.kafka.external || state.couch.external)
+      throw new StackError(
+        "the chaos run restarts the broker and injects store faults: it runs on the local stack only",
+      );
+    const result = await runChaos(chosen, clientEnv(state), (line) => console.log(line));
+    console.log("");
+    printChaos(result);
+    return result.ok ? 0 : 1;
+  } finally {
+    if (!wasUp) await stackDown((line) => console.log(line)).catch(() => undefined);
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`chaos: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);

@@ -103,6 +103,64 @@ async function send(io: RelayIO, records: OutgoingRecord[], deadline: Deadline):
   });
 }
 
+type StoreCall = <T>(fn: () => Promise<T>) => Promise<T>;
+
+/** Gives the lease back, if it is still this run's: the next run need not wait for this one's deadline. */
+async function releaseLease(cloudant: Cloudant, db: string, io: RelayIO, storeCall: StoreCall): Promise<void> {
+  const lease = await storeCall(() => cloudant.getDocument({ db, docId: LEASE_ID }));
+  const held = lease.result as { holder?: string };
+  if (held.holder === io.holder) await storeCall(() => writeDocs(cloudant, db, [{ ...held, expiresAt: 0 } as never]));
+}
+
+/** Outbox entries older than the grace period: their activation died between its write and its publish. */
+async function publishStale(spec: RelaySpec, db: string, io: RelayIO, report: RelayDatabaseReport, call: StoreCall) {
+  const limit = spec.batchSize ?? 500;
+  const stale = await call(() => findStaleOutboxes(io.cloudant, db, io.now() - (spec.graceMs ?? 30_000), limit));
+  const entries = stale.flatMap((doc) => doc.outbox);
+  if (entries.length === 0) return;
+  await send(
+    io,
+    entries.map((entry) => ({ topic: entry.topic, key: entry.key, value: JSON.stringify(entry.event) })),
+    { at: io.deadline, reserveMs: 2_000 },
+  );
+  report.published = entries.length;
+  const ids = new Set(entries.map((entry) => entry.event.id));
+  report.stillPending = await clearOutboxes(io.cloudant, db, stale, ids, call);
+}
+
+/**
+ * Batches whose activation died before finishing go back to the step through its retry topic; parked records go
+ * where they were going. A re-sent landing stays as a `seen` record of the offsets it covers; parked ones go.
+ */
+async function sendLandings(spec: RelaySpec, db: string, io: RelayIO, report: RelayDatabaseReport, call: StoreCall) {
+  const limit = spec.batchSize ?? 500;
+  const landings = await call(() => findLandings(io.cloudant, db, io.now() - (spec.graceMs ?? 30_000), limit));
+  for (const landing of landings) {
+    const records =
+      landing.kind === "parked"
+        ? (landing as ParkedDoc).records
+        : (landing as InboxDoc).records.map((record) => resendRecord(landing as InboxDoc, record));
+    await send(io, records, { at: io.deadline, reserveMs: 2_000 });
+    if (landing.kind === "parked") report.unparked += records.length;
+    else report.resent += records.length;
+    const { records: _, ...rest } = landing as InboxDoc;
+    const after =
+      landing.kind === "parked"
+        ? { _id: landing._id, _rev: landing._rev, _deleted: true }
+        : { ...rest, kind: "seen", at: io.now() };
+    const written = await call(() => writeDocs(io.cloudant, db, [after as never]));
+    if (!written.get(landing._id)?.ok) report.stillPending += 1;
+  }
+}
+
+async function purgeExpired(spec: RelaySpec, db: string, io: RelayIO, report: RelayDatabaseReport, call: StoreCall) {
+  const expired = await call(() => findExpiredRecords(io.cloudant, db, io.now(), spec.batchSize ?? 500));
+  if (expired.length === 0) return;
+  const tombstones = expired.map((doc) => ({ _id: doc._id, _rev: doc._rev, _deleted: true }) as never);
+  const deleted = await call(() => writeDocs(io.cloudant, db, tombstones));
+  report.purged = [...deleted.values()].filter((result) => result.ok).length;
+}
+
 async function relayDatabase(spec: RelaySpec, db: string, io: RelayIO, admin: () => Promise<Admin>) {
   const report: RelayDatabaseReport = {
     database: db,
@@ -112,75 +170,32 @@ async function relayDatabase(spec: RelaySpec, db: string, io: RelayIO, admin: ()
     unparked: 0,
     purged: 0,
   };
-  const deadline = { at: io.deadline, reserveMs: 2_000 };
-  const storeCall = <T>(fn: () => Promise<T>) =>
-    retryWithinDeadline(fn, { deadline, now: io.now, isTransient: isTransientStoreError });
+  const storeCall: StoreCall = (fn) =>
+    retryWithinDeadline(fn, {
+      deadline: { at: io.deadline, reserveMs: 2_000 },
+      now: io.now,
+      isTransient: isTransientStoreError,
+    });
   if (!indexed.has(db)) {
     await storeCall(() => ensureStepIndexes(io.cloudant, db));
     indexed.add(db);
   }
   const skipped = await storeCall(() => takeLease(io.cloudant, db, io));
   if (skipped) return { ...report, skipped };
-  const limit = spec.batchSize ?? 500;
-  const stale = await storeCall(() => findStaleOutboxes(io.cloudant, db, io.now() - (spec.graceMs ?? 30_000), limit));
-  const entries = stale.flatMap((doc) => doc.outbox);
-  if (entries.length > 0) {
-    await send(
-      io,
-      entries.map((entry) => ({ topic: entry.topic, key: entry.key, value: JSON.stringify(entry.event) })),
-      deadline,
-    );
-    report.published = entries.length;
-    report.stillPending = await clearOutboxes(
-      io.cloudant,
-      db,
-      stale,
-      new Set(entries.map((entry) => entry.event.id)),
-      storeCall,
-    );
+  try {
+    await publishStale(spec, db, io, report, storeCall);
+    await sendLandings(spec, db, io, report, storeCall);
+    const steps = (spec.steps ?? []).filter((step) => step.database === db);
+    if (steps.length > 0) {
+      const sweepIO = { ...io, admin: await admin(), store: storeCall };
+      const grace = spec.gapGraceMs ?? DEFAULT_GAP_GRACE_MS;
+      report.coverage = [];
+      for (const step of steps) report.coverage.push(await sweepStep(step, sweepIO, grace, io.deadline));
+    }
+    await purgeExpired(spec, db, io, report, storeCall);
+  } finally {
+    await releaseLease(io.cloudant, db, io, storeCall).catch(() => undefined);
   }
-  // Batches whose activation died before finishing go back to the step through its retry topic; parked records
-  // go where they were going. Each landing is deleted once its records are sent.
-  const landings = await storeCall(() => findLandings(io.cloudant, db, io.now() - (spec.graceMs ?? 30_000), limit));
-  for (const landing of landings) {
-    const records =
-      landing.kind === "parked"
-        ? (landing as ParkedDoc).records
-        : (landing as InboxDoc).records.map((record) => resendRecord(landing as InboxDoc, record));
-    await send(io, records, deadline);
-    if (landing.kind === "parked") report.unparked += records.length;
-    else report.resent += records.length;
-    // A re-sent landing stays as a record of the offsets it covers (the coverage audit folds it); parked ones go.
-    const { records: _, ...rest } = landing as InboxDoc;
-    const after =
-      landing.kind === "parked"
-        ? { _id: landing._id, _rev: landing._rev, _deleted: true }
-        : { ...rest, kind: "seen", at: io.now() };
-    const written = await storeCall(() => writeDocs(io.cloudant, db, [after as never]));
-    if (!written.get(landing._id)?.ok) report.stillPending += 1;
-  }
-  const steps = (spec.steps ?? []).filter((step) => step.database === db);
-  if (steps.length > 0) {
-    const sweepIO = { ...io, admin: await admin() };
-    report.coverage = [];
-    for (const step of steps)
-      report.coverage.push(await sweepStep(step, sweepIO, spec.gapGraceMs ?? DEFAULT_GAP_GRACE_MS));
-  }
-  const expired = await storeCall(() => findExpiredRecords(io.cloudant, db, io.now(), limit));
-  if (expired.length > 0) {
-    const deleted = await storeCall(() =>
-      writeDocs(
-        io.cloudant,
-        db,
-        expired.map((doc) => ({ _id: doc._id, _rev: doc._rev, _deleted: true }) as never),
-      ),
-    );
-    report.purged = [...deleted.values()].filter((result) => result.ok).length;
-  }
-  await storeCall(() => io.cloudant.getDocument({ db, docId: LEASE_ID })).then(
-    (lease) => writeDocs(io.cloudant, db, [{ ...(lease.result as object), expiresAt: 0 } as never]),
-    () => undefined,
-  );
   return report;
 }
 

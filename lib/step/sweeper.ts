@@ -63,7 +63,11 @@ export interface SweepIO {
   now: () => number;
   /** The OpenWhisk namespace of the triggers (their consumer groups are `/namespace/trigger`). */
   namespace: string;
+  /** Store calls retried while the store answers 429 or 5xx or not at all. */
+  store?: <T>(fn: () => Promise<T>) => Promise<T>;
 }
+
+const direct = <T>(fn: () => Promise<T>) => fn();
 
 /** The feed's cap on a fire (the provider's PAYLOAD_LIMIT): a record larger than this is never fired. */
 export const FEED_PAYLOAD_LIMIT = 900_000;
@@ -93,7 +97,8 @@ async function readState(cloudant: Cloudant, db: string, step: string): Promise<
 
 /** Each partition's committed offset and what covers it, per "topic:partition". */
 async function observe(step: SweptStep, io: SweepIO) {
-  const coverage = await findCoverage(io.cloudant, step.database, step.name);
+  const store = io.store ?? direct;
+  const coverage = await store(() => findCoverage(io.cloudant, step.database, step.name));
   const runs = new Map<string, Runs>();
   for (const doc of coverage)
     for (const [key, list] of Object.entries(doc.covers ?? {})) runs.set(key, [...(runs.get(key) ?? []), ...list]);
@@ -112,7 +117,7 @@ const startOf = (state: PartitionState | undefined, runs: Runs, committed: numbe
 
 /** The uncovered offsets of a step right now, without acting on them (the quiet check of tests and demos). */
 export async function uncoveredOffsets(step: SweptStep, io: SweepIO): Promise<number> {
-  const state = await readState(io.cloudant, step.database, step.name);
+  const state = await (io.store ?? direct)(() => readState(io.cloudant, step.database, step.name));
   const { runs, committed } = await observe(step, io);
   let uncovered = 0;
   for (const [key, end] of committed) {
@@ -122,14 +127,20 @@ export async function uncoveredOffsets(step: SweptStep, io: SweepIO): Promise<nu
   return uncovered;
 }
 
-/** Reads an uncovered range back from Kafka and sends it on; returns what happened to its offsets. */
-async function sendOn(step: SweptStep, io: SweepIO, key: string, gap: Gap) {
+/**
+ * Reads the due ranges of one partition back from Kafka, with one read from the first to the last, and sends their
+ * records on; returns what happened to their offsets.
+ */
+async function sendOn(step: SweptStep, io: SweepIO, key: string, due: Gap[]) {
   const [topic, partitionText] = [key.slice(0, key.lastIndexOf(":")), key.slice(key.lastIndexOf(":") + 1)];
   const partition = Number(partitionText);
-  const { records, earliest } = await readRange(io.kafka, topic, partition, gap.from, gap.to);
+  const from = Math.min(...due.map((gap) => gap.from));
+  const to = Math.max(...due.map((gap) => gap.to));
+  const { records, earliest } = await readRange(io.kafka, topic, partition, from, to);
+  const wanted = records.filter((record) => due.some((gap) => record.offset >= gap.from && record.offset <= gap.to));
   const out: OutgoingRecord[] = [];
   let deadLettered = 0;
-  for (const record of records) {
+  for (const record of wanted) {
     const origin = { topic, partition, offset: String(record.offset), key: record.key?.toString("utf8") ?? null };
     const value = record.value?.toString("utf8") ?? null;
     if (value !== null && Buffer.byteLength(value) > FEED_PAYLOAD_LIMIT) {
@@ -147,15 +158,44 @@ async function sendOn(step: SweptStep, io: SweepIO, key: string, gap: Gap) {
       );
     } else out.push(resendRecord({ step: step.name, retryTopic: step.retryTopic }, { origin, key: origin.key, value }));
   }
-  if (out.length > 0) await sendRecords(await io.producer(), out, 10_000);
-  const gone = Math.max(0, Math.min(gap.to + 1, earliest) - gap.from);
+  // Sent in slices: a backlog of a whole topic would not fit in one producer request.
+  for (let i = 0; i < out.length; i += 500) await sendRecords(await io.producer(), out.slice(i, i + 500), 10_000);
+  const gone = due.reduce((sum, gap) => sum + Math.max(0, Math.min(gap.to + 1, earliest) - gap.from), 0);
   return { resent: out.length - deadLettered, deadLettered, gone };
 }
 
-/** One audit of one step: uncovered ranges past their grace are sent on, covered ones folded into the state. */
-export async function sweepStep(step: SweptStep, io: SweepIO, graceMs: number): Promise<SweepReport> {
+/** Time kept in hand at the end of the relay's activation: a partition not started by then waits for the next run. */
+const SWEEP_RESERVE_MS = 10_000;
+
+/**
+ * One audit of one step: uncovered ranges past their grace are sent on, covered ones folded into the state. The
+ * state is saved after each partition, so a relay that runs out of time (a large backlog) keeps what it did, and
+ * the next run goes on from there instead of sending the same ranges again.
+ */
+export async function sweepStep(
+  step: SweptStep,
+  io: SweepIO,
+  graceMs: number,
+  deadline = Number.POSITIVE_INFINITY,
+): Promise<SweepReport> {
   const report: SweepReport = { step: step.name, waiting: 0, resent: 0, deadLettered: 0, gone: 0, folded: 0 };
-  const state = await readState(io.cloudant, step.database, step.name);
+  const store = io.store ?? direct;
+  const state = await store(() => readState(io.cloudant, step.database, step.name));
+  const save = async () => {
+    for (let attempt = 1; attempt <= 3; attempt += 1) {
+      const results = await store(() => writeDocs(io.cloudant, step.database, [state as never]));
+      const saved = results.get(state._id);
+      if (saved?.ok) {
+        state._rev = saved.rev;
+        return;
+      }
+      // Only the lease holder writes this document: a conflict means our own write landed and its answer was lost.
+      if (!saved?.conflict)
+        throw new Error(`saving the coverage of ${step.name} failed: ${saved?.reason ?? "no answer"}`);
+      state._rev = (await store(() => readState(io.cloudant, step.database, step.name)))._rev;
+    }
+    throw new Error(`saving the coverage of ${step.name}: conflicts persisted`);
+  };
   const { coverage, runs, committed } = await observe(step, io);
   const now = io.now();
   for (const [key, end] of committed) {
@@ -163,23 +203,28 @@ export async function sweepStep(step: SweptStep, io: SweepIO, graceMs: number): 
     const previous = state.partitions[key];
     const start = startOf(previous, list, end);
     const open: TimedGap[] = [];
+    const due: TimedGap[] = [];
     for (const gap of gapsIn(start, end, list)) {
-      for (const piece of piecesOf(gap, previous?.gaps ?? [], now)) {
-        if (now - piece.since < graceMs) {
-          open.push(piece);
-          report.waiting += piece.to - piece.from + 1;
-          continue;
-        }
-        const sent = await sendOn(step, io, key, piece);
-        report.resent += sent.resent;
-        report.deadLettered += sent.deadLettered;
-        report.gone += sent.gone;
-      }
+      for (const piece of piecesOf(gap, previous?.gaps ?? [], now))
+        (now - piece.since < graceMs ? open : due).push(piece);
     }
+    if (due.length > 0) {
+      if (io.now() > deadline - SWEEP_RESERVE_MS) {
+        report.waiting += [...due, ...open].reduce((sum, gap) => sum + gap.to - gap.from + 1, 0);
+        continue;
+      }
+      const sent = await sendOn(step, io, key, due);
+      report.resent += sent.resent;
+      report.deadLettered += sent.deadLettered;
+      report.gone += sent.gone;
+    }
+    report.waiting += open.reduce((sum, gap) => sum + gap.to - gap.from + 1, 0);
     // Everything below the first range still waiting is covered or sent on.
     const first = open[0];
     state.partitions[key] = first ? { next: first.from, gaps: open } : { next: Math.max(start, end) };
+    if (due.length > 0) await save();
   }
+  await save();
   // A `seen` record below `next` on every audited partition it covers has been folded into the state.
   const folded = coverage.filter(
     (doc) =>
@@ -189,10 +234,8 @@ export async function sweepStep(step: SweptStep, io: SweepIO, graceMs: number): 
         return !audited || mergeRuns(list).every(([, to]) => to < audited.next);
       }),
   );
-  const results = await writeDocs(io.cloudant, step.database, [
-    state as never,
-    ...folded.map((doc) => ({ _id: doc._id, _rev: doc._rev, _deleted: true }) as never),
-  ]);
+  const tombstones = folded.map((doc) => ({ _id: doc._id, _rev: doc._rev, _deleted: true }) as never);
+  const results = await store(() => writeDocs(io.cloudant, step.database, tombstones));
   report.folded = folded.filter((doc) => results.get(doc._id)?.ok).length;
   return report;
 }

@@ -33,7 +33,9 @@ export function printChaos(result: ChaosResult, log: (line: string) => void = co
       `  ${row.step.padEnd(18)} ${row.what.padEnd(44)} ${n(row.produced).padStart(8)} / ${n(row.applied).padStart(8)}${verdict}`,
     );
   }
-  log(`Lost ${n(ledger.lost)}, doubled ${n(ledger.doubled)}`);
+  log(
+    `Lost ${n(ledger.lost)}, doubled ${n(ledger.doubled)}; the largest batch a step was given held ${n(result.largestBatch)} records`,
+  );
   printReport(result.report, (line) => log(`  ${line}`));
   log("Largest document per database:");
   for (const doc of ledger.largest)

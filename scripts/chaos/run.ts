@@ -95,6 +95,8 @@ export interface ChaosResult {
     store: { tooManyRequests: number; conflicts: number; lostAnswers: number; requests: number };
   };
   produced: { readings: number; records: number; pumps: number };
+  /** The most records one step activation was given. */
+  largestBatch: number;
   lag: LagSample[];
   memory: PeakMemory;
   /** From the end of the faults to a quiet system. */
@@ -104,8 +106,13 @@ export interface ChaosResult {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+type Activation = {
+  name: string;
+  response: { result?: { counts?: Record<string, number>; error?: { report?: { counts?: Record<string, number> } } } };
+};
+
 /** Every activation the platform kept, for a look afterwards at what each step did and which ones died. */
-async function saveActivations(apiHost: string, auth: string, file: string): Promise<void> {
+async function saveActivations(apiHost: string, auth: string, file: string): Promise<Activation[]> {
   const client = openwhisk({ apihost: apiHost, api_key: auth });
   const all: unknown[] = [];
   for (let skip = 0; ; skip += 200) {
@@ -114,6 +121,16 @@ async function saveActivations(apiHost: string, auth: string, file: string): Pro
     if (page.length < 200) break;
   }
   writeFileSync(file, JSON.stringify(all));
+  return all as Activation[];
+}
+
+/** The most records one step activation was given: how full the feed's batches got. */
+function largestBatch(activations: Activation[]): number {
+  const sizes = activations.map((a) => {
+    const counts = a.response.result?.counts ?? a.response.result?.error?.report?.counts ?? {};
+    return Object.values(counts).reduce((sum, n) => sum + n, 0);
+  });
+  return Math.max(0, ...sizes);
 }
 
 /** The saga's policies for a run with faults: deadlines that pass, scarce parts that are delivered again. */
@@ -225,7 +242,7 @@ export async function runChaos(
     lag.stop();
     memory.stop();
     say("quiet: reading every topic and database");
-    await saveActivations(system.ow.apiHost, system.ow.auth, join(logDir, "activations.json"));
+    const activations = await saveActivations(system.ow.apiHost, system.ow.auth, join(logDir, "activations.json"));
     const ledger = await computeLedger(kafka, cloudant);
     const report = await sagaReport(kafka, cloudant);
     const ok = ledger.lost === 0 && ledger.doubled === 0 && report.invariants.every((i) => i.holds);
@@ -240,6 +257,7 @@ export async function runChaos(
         store: store.counts,
       },
       produced,
+      largestBatch: largestBatch(activations),
       lag: lag.samples,
       memory: memory.peak,
       drainMs,

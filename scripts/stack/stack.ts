@@ -65,6 +65,10 @@ function running(server: StartedServer | undefined): server is StartedServer {
   return server !== undefined && isAlive(server.pid);
 }
 
+/** A server an earlier `up` started and that still runs: kept in the state, so that `down` still stops it. */
+const stillOurs = (previous: { server?: StartedServer } | undefined) =>
+  running(previous?.server) ? { server: previous.server } : {};
+
 async function upKafka(previous: StackState["kafka"] | undefined, ports: StackPorts, log: (line: string) => void) {
   const external = kafkaSettingsFromEnv();
   if (external) {
@@ -72,7 +76,7 @@ async function upKafka(previous: StackState["kafka"] | undefined, ports: StackPo
       throw new StackError(`KAFKA_BROKERS=${external.brokers.join(",")}: no broker answered within 15 s`);
     }
     log(`Kafka: using KAFKA_BROKERS=${external.brokers.join(",")}`);
-    return { brokers: external.brokers, external: true };
+    return { brokers: external.brokers, external: true, ...stillOurs(previous) };
   }
   if (running(previous?.server)) {
     log(`Kafka ${kafkaVersion}: already running on ${previous.brokers.join(",")}`);
@@ -102,7 +106,7 @@ async function upCouch(
     if (!(await storeAnswers(external, 15_000)))
       throw new StackError(`CLOUDANT_URL=${external.url}: no answer within 15 s`);
     log(`Store: using CLOUDANT_URL=${external.url}`);
-    return { url: external.url, external: true };
+    return { url: external.url, external: true, ...stillOurs(previous) };
   }
   if (running(previous?.server)) {
     log(`Store: already running on ${previous.url}`);

@@ -1,0 +1,33 @@
+// The chaos suite's short run, as CI runs it: the saga on the local OpenWhisk with a burst that fills 900 KB
+// batches, containers killed at random, one broker restart, one store outage, every record produced 1 to 5 times,
+// and 429s, conflicts and lost answers from the store. Nothing may be lost or doubled, and every fault must have
+// happened (a run in which the faults missed proves nothing).
+import test from "ava";
+import { printChaos } from "../../scripts/chaos/print.ts";
+import { runChaos, SOAK } from "../../scripts/chaos/run.ts";
+import { kafkaSettings, storeSettings } from "../support/services.ts";
+
+test("a short chaos run loses nothing and doubles nothing, and every invariant holds", async (t) => {
+  t.timeout(900_000);
+  const env = { KAFKA_BROKERS: kafkaSettings().brokers.join(","), CLOUDANT_URL: storeSettings().url };
+  const result = await runChaos(
+    { ...SOAK, seconds: 75, pumps: 40, rate: 20, bursts: 1, seed: "ci", quietTimeoutMs: 600_000 },
+    env,
+    (line) => t.log(line),
+  );
+  printChaos(result, (line) => t.log(line));
+  t.is(result.ledger.lost, 0);
+  t.is(result.ledger.doubled, 0);
+  t.deepEqual(
+    result.report.invariants.filter((i) => !i.holds).map((i) => `${i.name}: ${i.detail}`),
+    [],
+  );
+  t.true(result.faults.killed >= 10, `containers killed: ${result.faults.killed}`);
+  t.true(result.faults.brokerAwayMs >= 15_000, `broker away ${result.faults.brokerAwayMs} ms`);
+  t.true(
+    result.faults.store.tooManyRequests > 0 && result.faults.store.lostAnswers > 0,
+    JSON.stringify(result.faults.store),
+  );
+  t.true(result.largestBatch >= 1_000, `the burst filled full-size batches: largest ${result.largestBatch} records`);
+  t.true(result.produced.records > result.produced.readings, "records were produced more than once");
+});

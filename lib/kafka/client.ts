@@ -36,6 +36,9 @@ const rateLimitedLog: logCreator =
   () =>
   ({ namespace, label, log }) => {
     const { message, timestamp: _, logger: __, stack: ___, ...detail } = log as Record<string, unknown>;
+    // The kit retries sends itself and consumers deduplicate by id, so KafkaJS's caution about bounded retries on an
+    // idempotent producer tells a reader nothing they can act on.
+    if (String(message).startsWith("Limiting retries for the idempotent producer")) return;
     const key = `${namespace}:${String(message).replace(/\d+/g, "#")}`;
     const now = Date.now();
     const seen = lastLogged.get(key);

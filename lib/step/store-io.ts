@@ -169,12 +169,13 @@ export async function findExpiredRecords(client: Cloudant, db: string, now: numb
   return response.result.docs as unknown as StepDoc[];
 }
 
-/** The kit's queries and the fields they need indexed: the relay's, the streams', the inboxes'. */
+/** The kit's queries and the fields they need indexed: the relay's, the streams', the landings', the audit's. */
 const STEP_INDEXES: Record<string, string[]> = {
   "outbox-since": ["outboxSince"],
   "stream-commits": ["kind", "stream"],
   "stream-heads": ["kind", "head"],
   "inbox-deadline": ["kind", "deadline"],
+  "coverage-by-step": ["kind", "step"],
   "expires-at": ["kind", "expiresAt"],
 };
 

@@ -161,15 +161,17 @@ async function purgeExpired(spec: RelaySpec, db: string, io: RelayIO, report: Re
   report.purged = [...deleted.values()].filter((result) => result.ok).length;
 }
 
+const emptyReport = (database: string): RelayDatabaseReport => ({
+  database,
+  published: 0,
+  stillPending: 0,
+  resent: 0,
+  unparked: 0,
+  purged: 0,
+});
+
 async function relayDatabase(spec: RelaySpec, db: string, io: RelayIO, admin: () => Promise<Admin>) {
-  const report: RelayDatabaseReport = {
-    database: db,
-    published: 0,
-    stillPending: 0,
-    resent: 0,
-    unparked: 0,
-    purged: 0,
-  };
+  const report = emptyReport(db);
   const storeCall: StoreCall = (fn) =>
     retryWithinDeadline(fn, {
       deadline: { at: io.deadline, reserveMs: 2_000 },
@@ -215,12 +217,7 @@ export function defineOutboxRelay(definition: RelaySpec) {
     for (const db of spec.databases) {
       databases.push(
         await relayDatabase(spec, db, io, admin).catch((err: unknown) => ({
-          database: db,
-          published: 0,
-          stillPending: 0,
-          resent: 0,
-          unparked: 0,
-          purged: 0,
+          ...emptyReport(db),
           error: describeError(err),
         })),
       );

@@ -7,20 +7,12 @@ import { classify } from "./classify.ts";
 import { BatchLedger } from "./ledger.ts";
 import { publishAndClear } from "./publish.ts";
 import { type BatchReport, summarize } from "./report.ts";
-import { DEFAULT_LIMITS, type StepCatalog, type StepLimits } from "./spec.ts";
+import type { UnitStep } from "./rounds.ts";
+import { DEFAULT_LIMITS } from "./spec.ts";
 import { isTransientStoreError, retryWithinDeadline } from "./transient.ts";
 
-export interface RetryingStep {
-  name: string;
-  database: string;
-  catalog: StepCatalog;
-  handles: readonly string[];
-  topics: { retry: string; deadLetter: string };
-  limits?: Partial<StepLimits>;
-}
-
 export async function sendAllToRetry(
-  step: RetryingStep,
+  step: UnitStep,
   records: DecodedRecord[],
   io: BatchIO,
   reason: string,

@@ -16,7 +16,8 @@ export async function startCouchServer(port: number, inMemory: boolean): Promise
     what: `the CouchDB-compatible server on 127.0.0.1:${port}`,
     pid,
     logFile: couchLogFile,
-    timeoutMs: 30_000,
+    // A loaded 2-core machine (a test run, a JVM starting beside it) can take this long to start tsx and PouchDB.
+    timeoutMs: 90_000,
     ready: () => storeAnswers({ url: `http://127.0.0.1:${port}`, auth: { kind: "none" } }, 2_000),
   });
   return pid;

@@ -80,7 +80,8 @@ export function isListening(port: number, host = "127.0.0.1"): Promise<boolean> 
 
 /**
  * Polls `ready` until it resolves true, the process dies or the timeout passes.
- * On failure the message carries the end of the server's log, which usually says why.
+ * On failure the process group is stopped (nothing half-started stays behind) and the message carries the end of
+ * the server's log, which usually says why.
  */
 export async function waitUntilReady(opts: {
   what: string;
@@ -95,6 +96,7 @@ export async function waitUntilReady(opts: {
     if (await opts.ready().catch(() => false)) return;
     await sleep(250);
   }
+  await stopGroup(opts.pid);
   throw new StackError(`${opts.what} was not ready after ${opts.timeoutMs / 1000} s:\n${tail(opts.logFile)}`);
 }
 

@@ -5,7 +5,14 @@ import { readBoolean } from "../../lib/config/settings.ts";
 import { type KafkaSettings, kafkaSettingsFromEnv } from "../../lib/kafka/config.ts";
 import { type StoreSettings, storeSettingsFromEnv } from "../../lib/store/config.ts";
 import { couchLogFile, startCouchServer, storeAnswers } from "./couch.ts";
-import { kafkaAnswers, kafkaLogFile, kafkaVersion, startKafkaBroker } from "./kafka-broker.ts";
+import {
+  checkJdk,
+  ensureKafkaJars,
+  kafkaAnswers,
+  kafkaLogFile,
+  kafkaVersion,
+  startKafkaBroker,
+} from "./kafka-broker.ts";
 import { stackDir, stateFile } from "./paths.ts";
 import { isAlive, isPortFree, StackError, stopGroup } from "./processes.ts";
 
@@ -134,6 +141,11 @@ export async function stackUp(options: UpOptions = {}): Promise<StackState> {
   const inMemory = options.inMemory ?? readBoolean(process.env, "STACK_IN_MEMORY") ?? false;
   const previous = readState();
   const state: Partial<StackState> = {};
+  // Maven resolves the broker's jars synchronously: done first, so no readiness clock runs while it blocks.
+  if (!kafkaSettingsFromEnv() && !running(previous?.kafka.server)) {
+    checkJdk();
+    ensureKafkaJars(log);
+  }
   try {
     // Kafka and the store start side by side: the JVM's start-up dominates.
     const [kafka, couch] = await Promise.allSettled([

@@ -1,5 +1,6 @@
 // Settings of the local OpenWhisk. Every number can come from the options of startLocalOpenWhisk or from the
 // environment (LOCAL_OW_*), so tests and benchmarks can shorten the platform's waits and raise or lower its limits.
+import { readFileSync } from "node:fs";
 
 export interface LocalLimits {
   /** Action invocations per namespace and minute (standalone: 60). */
@@ -29,6 +30,8 @@ export interface FeedTiming {
   kafkaMaxRetries: number;
   /** Alarm feed: length of the interval feed's minute (60,000 ms), and its 30 s start delay is half of it. */
   alarmMinuteMs: number;
+  /** PEM certificates the Kafka feed trusts besides the system's (LOCAL_OW_KAFKA_CA_FILE): a local SASL_SSL broker. */
+  kafkaCa?: string;
 }
 
 export interface LocalOptions {
@@ -77,6 +80,9 @@ export function resolveOptions(input: LocalOptionsInput = {}): LocalOptions {
     kafkaRetryScale: envNumber("LOCAL_OW_KAFKA_RETRY_SCALE", 1),
     kafkaMaxRetries: envNumber("LOCAL_OW_KAFKA_MAX_RETRIES", 6),
     alarmMinuteMs: envNumber("LOCAL_OW_ALARM_MINUTE_MS", 60_000),
+    ...(process.env.LOCAL_OW_KAFKA_CA_FILE
+      ? { kafkaCa: readFileSync(process.env.LOCAL_OW_KAFKA_CA_FILE, "utf8") }
+      : {}),
     ...input.feeds,
   };
   return {

@@ -3,7 +3,7 @@
 // broker or load the whole machine: they run after the others, one file at a time, never beside another test.
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { clientEnv, readState, StackError, stackDown, stackStatus, stackUp } from "./stack/stack.ts";
+import { clientEnv, eventStreamsEnv, readState, StackError, stackDown, stackStatus, stackUp } from "./stack/stack.ts";
 
 interface Totals {
   passed: number;
@@ -43,9 +43,16 @@ async function main(): Promise<number> {
   try {
     const state = await stackUp({ inMemory: !wasUp, log: (line) => console.log(`# ${line}`) });
     // KafkaJS logs the broker's passing answers (a new topic's metadata not there yet) at error level: quiet in tests.
+    // The broker's Event Streams face (SASL_SSL, the admin API), for the tests of messageHubFeed.
+    const eventStreams = state.kafka.eventStreams
+      ? Object.fromEntries(
+          Object.entries(eventStreamsEnv(state)).map(([key, value]) => [`EVENT_STREAMS_${key}`, value]),
+        )
+      : {};
     const env = {
       ...process.env,
       ...clientEnv(state),
+      ...eventStreams,
       KAFKAJS_NO_PARTITIONER_WARNING: "1",
       KAFKA_LOG_LEVEL: process.env.KAFKA_LOG_LEVEL ?? "nothing",
     };

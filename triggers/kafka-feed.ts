@@ -1,15 +1,30 @@
-// /whisk.system/messaging/messageHubFeed on a real Kafka, behaving as apache/openwhisk-package-kafka's provider does:
+// /whisk.system/messaging/messageHubFeed and /whisk.system/messaging/kafkaFeed on a real Kafka, behaving as
+// apache/openwhisk-package-kafka's provider does: the same refusals (kafka-feed-rules.ts); messageHubFeed checks
+// its credentials with the Event Streams admin API and consumes over SASL_SSL, kafkaFeed consumes a plain Kafka;
 // consumer group = the trigger's "/ns/name", starting at the latest offset, batches of about 2 s capped at about
 // 900 KB of JSON, offsets committed once the fire is accepted (2xx, 204 included), 429/408/409/5xx/network errors
 // retried 6 times (2, 4, ... 64 s) then skipped and committed, any other 4xx disabling the trigger.
 import type { Consumer, Kafka, KafkaMessage } from "kafkajs";
 import { createKafka } from "../lib/kafka/client.ts";
-import { kafkaSettingsFromParams } from "../lib/kafka/config.ts";
+import type { KafkaSettings } from "../lib/kafka/config.ts";
+import { isTransientKafkaError, retryWithinDeadline } from "../lib/step/transient.ts";
 import type { LocalOptions } from "../local/config.ts";
 import type { BuiltinContext } from "../local/entities.ts";
 import type { Platform } from "../local/platform.ts";
 import type { BuiltinProvider } from "../local/server.ts";
-import { feedTriggerName, fireTrigger, flag, getTrigger, shouldDisable, sleep } from "./fire.ts";
+import { feedTriggerName, fireTrigger, getTrigger, shouldDisable, sleep } from "./fire.ts";
+import {
+  adminToken,
+  adminTopicsUrl,
+  type CreateRequest,
+  checkAdminAnswer,
+  type FeedKind,
+  FeedRefusal,
+  missingTrigger,
+  notAuthorized,
+  validateCreate,
+  validateUpdate,
+} from "./kafka-feed-rules.ts";
 import { pyBase64, pyJsonLength } from "./python.ts";
 
 export interface FeedMessage {
@@ -66,14 +81,14 @@ class TombstoneCrash extends Error {
 }
 
 interface FeedConfig extends Flags {
+  kind: FeedKind;
   triggerName: string;
   topic: string;
   brokers: string[];
   user?: string;
   password?: string;
-  kafka_admin_url?: string;
+  kafkaAdminUrl?: string;
   authKey: string;
-  raw: Record<string, unknown>;
 }
 
 interface Status {
@@ -99,11 +114,18 @@ class TriggerFeed {
     private readonly apiHost: string,
     private readonly options: LocalOptions,
   ) {
-    const settings = kafkaSettingsFromParams(
-      { ...config.raw, kafka_brokers_sasl: config.brokers },
-      `openwhisk-kafka-feed${config.triggerName.replaceAll("/", "-")}`,
-    );
-    if (!settings) throw new Error("You must supply a 'kafka_brokers_sasl' parameter.");
+    // messageHubFeed always speaks SASL_SSL with PLAIN (Event Streams); kafkaFeed a plain, unauthenticated Kafka.
+    const sasl =
+      config.kind === "messageHubFeed"
+        ? { mechanism: "plain" as const, username: config.user ?? "", password: config.password ?? "" }
+        : undefined;
+    const settings: KafkaSettings = {
+      brokers: config.brokers.map((broker) => broker.trim()),
+      ssl: sasl !== undefined,
+      ...(sasl ? { sasl } : {}),
+      ...(sasl && options.feeds.kafkaCa ? { ca: options.feeds.kafkaCa } : {}),
+      clientId: `openwhisk-kafka-feed${config.triggerName.replaceAll("/", "-")}`,
+    };
     this.kafka = createKafka(settings);
   }
 
@@ -111,11 +133,16 @@ class TriggerFeed {
     this.options.log(`[${this.config.triggerName}] ${line}`);
   }
 
-  /** A new group starts at the end of each partition as of now (auto.offset.reset=latest, pinned at creation). */
+  /**
+   * A group that never committed starts at the end of each partition as of now (auto.offset.reset=latest, pinned at
+   * creation); one that did (a trigger created again under its name) resumes from its committed offsets.
+   */
   async pinLatest(): Promise<void> {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
+      const committed = await admin.fetchOffsets({ groupId: this.config.triggerName, topics: [this.config.topic] });
+      if (committed.some((entry) => entry.partitions.some((p) => Number(p.offset) >= 0))) return;
       const offsets = await admin.fetchTopicOffsets(this.config.topic);
       await admin.setOffsets({
         groupId: this.config.triggerName,
@@ -349,6 +376,15 @@ class TriggerFeed {
 
   read(): Record<string, unknown> {
     const { config, status } = this;
+    const connection =
+      config.kind === "kafkaFeed"
+        ? { brokers: config.brokers }
+        : {
+            kafka_brokers_sasl: config.brokers,
+            kafka_admin_url: config.kafkaAdminUrl,
+            user: config.user,
+            password: config.password,
+          };
     return {
       config: {
         triggerName: config.triggerName,
@@ -356,10 +392,7 @@ class TriggerFeed {
         isJSONData: config.isJSONData,
         isBinaryValue: config.isBinaryValue,
         isBinaryKey: config.isBinaryKey,
-        kafka_brokers_sasl: config.brokers,
-        kafka_admin_url: config.kafka_admin_url,
-        user: config.user,
-        password: config.password,
+        ...connection,
       },
       status: {
         active: status.active,
@@ -371,11 +404,21 @@ class TriggerFeed {
   }
 }
 
-function brokersFrom(raw: unknown): string[] | undefined {
-  if (Array.isArray(raw) && raw.length > 0) return raw.map(String);
-  if (typeof raw === "string" && raw !== "") return raw.split(",");
-  return undefined;
+/** GET {kafka_admin_url}/admin/topics with the Event Streams token: the answer, or undefined when none came. */
+async function askAdmin(request: CreateRequest): Promise<{ status: number; body: string } | undefined> {
+  try {
+    const response = await fetch(adminTopicsUrl(request.kafkaAdminUrl ?? ""), {
+      headers: { "X-Auth-Token": adminToken(request.user ?? "", request.password ?? "") },
+      signal: AbortSignal.timeout(10_000),
+    });
+    return { status: response.status, body: await response.text() };
+  } catch {
+    return undefined;
+  }
 }
+
+const EVENTS = ["CREATE", "READ", "UPDATE", "DELETE"] as const;
+type LifecycleEvent = (typeof EVENTS)[number];
 
 export class KafkaFeedProvider implements BuiltinProvider {
   private readonly feeds = new Map<string, TriggerFeed>();
@@ -385,10 +428,16 @@ export class KafkaFeedProvider implements BuiltinProvider {
   register(platform: Platform, options: LocalOptions): void {
     this.platform = platform;
     this.options = options;
-    platform.registerBuiltin("messaging", "messageHubFeed", (params, ctx) => this.lifecycle(params, ctx), [
-      { key: "feed", value: true },
-      { key: "description", value: "Fire a trigger for the messages of a Kafka topic" },
-    ]);
+    const feeds: [FeedKind, string][] = [
+      ["messageHubFeed", "Fire a trigger for the messages of an IBM Event Streams (Message Hub) topic"],
+      ["kafkaFeed", "Fire a trigger for the messages of an Apache Kafka topic"],
+    ];
+    for (const [kind, description] of feeds) {
+      platform.registerBuiltin("messaging", kind, (params, ctx) => this.lifecycle(kind, params, ctx), [
+        { key: "feed", value: true },
+        { key: "description", value: description },
+      ]);
+    }
   }
 
   /** The feeds by trigger name, for tests and status pages. */
@@ -396,91 +445,93 @@ export class KafkaFeedProvider implements BuiltinProvider {
     return this.feeds.get(triggerName);
   }
 
-  private async lifecycle(params: Record<string, unknown>, ctx: BuiltinContext): Promise<Record<string, unknown>> {
-    const options = this.options!;
-    const apiHost = this.platform!.apiHost;
+  /** As upstream's feed action: a refusal is the result `{error: <what its web action answered>}`. */
+  private async lifecycle(
+    kind: FeedKind,
+    params: Record<string, unknown>,
+    ctx: BuiltinContext,
+  ): Promise<Record<string, unknown>> {
+    const event = params.lifecycleEvent;
+    if (!EVENTS.includes(event as LifecycleEvent)) return { error: "unsupported lifecycleEvent" };
+    try {
+      return await this.handle(kind, event as LifecycleEvent, params, ctx);
+    } catch (err) {
+      if (err instanceof FeedRefusal) return { error: err.message };
+      throw err;
+    }
+  }
+
+  private async handle(
+    kind: FeedKind,
+    event: LifecycleEvent,
+    params: Record<string, unknown>,
+    ctx: BuiltinContext,
+  ): Promise<Record<string, unknown>> {
+    const options = this.options as LocalOptions;
+    const apiHost = (this.platform as Platform).apiHost;
     const triggerName = feedTriggerName(params.triggerName, ctx.namespace);
     const authKey = String(params.authKey ?? "");
-    const event = params.lifecycleEvent;
-    const authorized = async (rejectNotFound: boolean) => {
-      const res = await getTrigger(apiHost, authKey, triggerName);
-      if (res.status >= 400 && (rejectNotFound || res.status !== 404)) {
-        throw new Error("You are not authorized for this trigger.");
-      }
+    const authorize = async () => {
+      const res = await getTrigger(apiHost, authKey, triggerName).catch(() => ({ status: 0 }));
+      // DELETE tolerates a trigger that is gone already; every other event needs to read it.
+      if (res.status >= 200 && res.status < 300) return;
+      if (event === "DELETE" && res.status === 404) return;
+      throw notAuthorized(event);
     };
     if (event === "CREATE") {
-      const topic = params.topic;
-      if (typeof topic !== "string" || topic === "") throw new Error("You must supply a 'topic' parameter.");
-      if (!params.triggerName) throw new Error("You must supply a 'triggerName' parameter.");
-      const flags: Flags = {
-        isJSONData: flag(params, "isJSONData"),
-        isBinaryValue: flag(params, "isBinaryValue"),
-        isBinaryKey: flag(params, "isBinaryKey"),
-      };
-      if (flags.isJSONData && flags.isBinaryValue)
-        throw new Error("isJSONData and isBinaryValue cannot both be enabled.");
-      const brokers = brokersFrom(params.kafka_brokers_sasl);
-      if (!brokers) throw new Error("You must supply a 'kafka_brokers_sasl' parameter.");
-      if (this.feeds.has(triggerName)) throw new Error(`${triggerName} already exists`);
-      await authorized(true);
+      const request = validateCreate(kind, params);
+      await authorize();
+      if (kind === "messageHubFeed") checkAdminAnswer(await askAdmin(request), request.topic);
+      // Upstream does not refuse a trigger it has already: it replaces its feed and answers a new uuid.
+      await this.feeds.get(triggerName)?.stop();
       const feed = new TriggerFeed(
         {
-          ...flags,
+          kind,
           triggerName,
-          topic,
-          brokers,
-          user: typeof params.user === "string" ? params.user : undefined,
-          password: typeof params.password === "string" ? params.password : undefined,
-          kafka_admin_url: typeof params.kafka_admin_url === "string" ? params.kafka_admin_url : undefined,
+          topic: request.topic,
+          brokers: request.brokers,
+          user: request.user,
+          password: request.password,
+          kafkaAdminUrl: request.kafkaAdminUrl,
+          isJSONData: request.isJSONData,
+          isBinaryValue: request.isBinaryValue,
+          isBinaryKey: request.isBinaryKey,
           authKey,
-          raw: params,
         },
         apiHost,
         options,
       );
       try {
-        await feed.pinLatest();
+        // A broker that has just started answers "coordinator is loading" or "not the correct coordinator" a while.
+        await retryWithinDeadline(() => feed.pinLatest(), {
+          deadline: { at: Date.now() + 30_000, reserveMs: 0 },
+          now: Date.now,
+          isTransient: isTransientKafkaError,
+        });
         await feed.start();
       } catch (err) {
         await feed.stop();
-        throw new Error(`Could not connect to Kafka: ${err instanceof Error ? err.message : err}`);
+        throw new FeedRefusal(500, `Could not connect to Kafka: ${err instanceof Error ? err.message : err}`);
       }
       this.feeds.set(triggerName, feed);
-      ctx.log(`created the feed of ${triggerName} on topic ${topic}`);
+      ctx.log(`created the ${kind} of ${triggerName} on topic ${request.topic}`);
       return { uuid: feed.uuid };
     }
-    if (event === "READ") {
-      await authorized(true);
-      const feed = this.feeds.get(triggerName);
-      if (!feed) throw new Error(`could not find trigger ${triggerName} in the database`);
-      return feed.read();
-    }
+    await authorize();
+    const feed = this.feeds.get(triggerName);
+    if (!feed || feed.config.kind !== kind) throw missingTrigger();
+    if (event === "READ") return feed.read();
     if (event === "UPDATE") {
-      await authorized(true);
-      const feed = this.feeds.get(triggerName);
-      if (!feed) throw new Error(`could not find trigger ${triggerName} in the database`);
-      if (!feed.status.active) throw new Error(`${triggerName} cannot be updated because it is disabled`);
-      const next = { ...feed.config };
-      for (const key of ["isJSONData", "isBinaryValue", "isBinaryKey"] as const) {
-        if (params[key] !== undefined) next[key] = flag(params, key);
-      }
-      if (next.isJSONData && next.isBinaryValue)
-        throw new Error("isJSONData and isBinaryValue cannot both be enabled.");
+      const flags = validateUpdate(triggerName, { ...feed.config, active: feed.status.active }, params);
       // The provider restarts the consumer; it resumes from the committed offsets.
       await feed.stop();
-      feed.config = next;
+      feed.config = { ...feed.config, ...flags };
       await feed.start();
-      return { status: "updated trigger" };
-    }
-    if (event === "DELETE") {
-      await authorized(false);
-      const feed = this.feeds.get(triggerName);
-      if (!feed) throw new Error(`could not find trigger ${triggerName} in the database`);
-      this.feeds.delete(triggerName);
-      await feed.stop();
       return {};
     }
-    return { error: "unsupported lifecycleEvent" };
+    this.feeds.delete(triggerName);
+    await feed.stop();
+    return {};
   }
 
   async stop(): Promise<void> {

@@ -57,7 +57,7 @@ export function createKafka(settings: KafkaSettings, level: logLevel = logLevelF
   return new Kafka({
     clientId: settings.clientId,
     brokers: settings.brokers,
-    ssl: settings.ssl,
+    ssl: settings.ssl && settings.ca ? { ca: [settings.ca] } : settings.ssl,
     ...(settings.sasl ? { sasl: settings.sasl as SASLOptions } : {}),
     logLevel: level,
     logCreator: rateLimitedLog,

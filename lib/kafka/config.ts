@@ -6,6 +6,8 @@ export type SaslMechanism = "plain" | "scram-sha-256" | "scram-sha-512";
 export interface KafkaSettings {
   brokers: string[];
   ssl: boolean;
+  /** PEM certificates to trust for TLS besides the system's (a broker with a certificate of its own). */
+  ca?: string;
   sasl?: { mechanism: SaslMechanism; username: string; password: string };
   clientId: string;
 }
@@ -30,7 +32,7 @@ export function parseBrokerList(setting: string, raw: unknown): string[] {
 
 function settingsFrom(
   source: SettingsSource,
-  names: { brokers: string; user: string; password: string; mechanism: string; tls: string },
+  names: { brokers: string; user: string; password: string; mechanism: string; tls: string; ca: string },
   clientId: string,
 ): KafkaSettings | undefined {
   const rawBrokers = source[names.brokers];
@@ -52,10 +54,13 @@ function settingsFrom(
       : undefined;
   // IBM Event Streams only speaks SASL over TLS, so TLS follows SASL unless told otherwise.
   const ssl = readBoolean(source, names.tls) ?? sasl !== undefined;
-  return { brokers, ssl, sasl, clientId };
+  const ca = readString(source, names.ca);
+  if (ca !== undefined && !ca.includes("-----BEGIN CERTIFICATE-----"))
+    throw new ConfigError(names.ca, "expected PEM certificates (-----BEGIN CERTIFICATE----- ...)");
+  return { brokers, ssl, sasl, clientId, ...(ca ? { ca } : {}) };
 }
 
-/** KAFKA_BROKERS, KAFKA_SASL_USER, KAFKA_SASL_PASSWORD, KAFKA_SASL_MECHANISM, KAFKA_TLS. Undefined when KAFKA_BROKERS is unset. */
+/** KAFKA_BROKERS, KAFKA_SASL_USER, KAFKA_SASL_PASSWORD, KAFKA_SASL_MECHANISM, KAFKA_TLS, KAFKA_CA. Undefined without KAFKA_BROKERS. */
 export function kafkaSettingsFromEnv(
   env: SettingsSource = process.env,
   clientId = "ow-saga",
@@ -68,12 +73,13 @@ export function kafkaSettingsFromEnv(
       password: "KAFKA_SASL_PASSWORD",
       mechanism: "KAFKA_SASL_MECHANISM",
       tls: "KAFKA_TLS",
+      ca: "KAFKA_CA",
     },
     clientId,
   );
 }
 
-/** The parameter names of OpenWhisk's Kafka feed and IBM Event Streams: kafka_brokers_sasl, user, password (+ kafka_sasl_mechanism, kafka_tls). */
+/** The parameter names of OpenWhisk's Kafka feed and IBM Event Streams: kafka_brokers_sasl, user, password (+ kafka_sasl_mechanism, kafka_tls, kafka_ca). */
 export function kafkaSettingsFromParams(params: SettingsSource, clientId: string): KafkaSettings | undefined {
   return settingsFrom(
     params,
@@ -83,6 +89,7 @@ export function kafkaSettingsFromParams(params: SettingsSource, clientId: string
       password: "password",
       mechanism: "kafka_sasl_mechanism",
       tls: "kafka_tls",
+      ca: "kafka_ca",
     },
     clientId,
   );

@@ -5,6 +5,7 @@ export const STEP_PARAMETER_KEYS: ReadonlySet<string> = new Set([
   "password",
   "kafka_sasl_mechanism",
   "kafka_tls",
+  "kafka_ca",
   "cloudant_url",
   "cloudant_apikey",
   "cloudant_username",

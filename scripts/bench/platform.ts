@@ -1,6 +1,6 @@
 // npm run bench -- platform: the local OpenWhisk measured through the `openwhisk` npm client, in one run, against a
 // direct in-process call of the same `main` (the ceiling): blocking invoke latency of fresh actions (cold) and of a
-// warm one, invocations/s with 1 and 8 callers, Kafka-record-to-action-start latency through a messageHubFeed
+// warm one, invocations/s with 1 and 8 callers, Kafka-record-to-action-start latency through a kafkaFeed
 // trigger on the real Kafka (with the provider's 2 s batch window, and with a 50 ms one), and peak RSS of this
 // process (which hosts the platform) plus its action containers. Counts and durations are bounded: about 1 minute.
 import { readdirSync, readFileSync } from "node:fs";
@@ -192,17 +192,13 @@ async function kafkaFigures(settings: KafkaSettings, label: string, feeds: Local
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, replicationFactor: -1 }] });
     const client = openwhisk({ apihost: ow.apiHost, api_key: ow.auth });
     await client.actions.create({ name: "bench", action: ACTION });
-    const feed = "/whisk.system/messaging/messageHubFeed";
+    const feed = "/whisk.system/messaging/kafkaFeed";
     await client.triggers.create({ name: "records", trigger: { annotations: [{ key: "feed", value: feed }] } });
     const feeds = client.feeds as unknown as { create(o: Record<string, unknown>): Promise<unknown> };
     await feeds.create({
       feedName: feed,
       trigger: "records",
-      params: {
-        topic,
-        kafka_brokers_sasl: settings.brokers.join(","),
-        ...(settings.sasl ? { user: settings.sasl.username, password: settings.sasl.password } : {}),
-      },
+      params: { topic, brokers: settings.brokers.join(",") },
     });
     await client.rules.create({ name: "records-bench", trigger: "records", action: "bench" });
 

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from "node:path";
 import { createKafka } from "../../lib/kafka/client.ts";
 import type { KafkaSettings } from "../../lib/kafka/config.ts";
+import { eventStreamsSecrets, saslListenerProperties } from "./event-streams.ts";
 import { repoRoot, stackDir } from "./paths.ts";
 import { StackError, startDetached, waitUntilReady } from "./processes.ts";
 
@@ -56,16 +57,26 @@ export function ensureKafkaJars(log: (line: string) => void): void {
   }
 }
 
-function writeBrokerConfig(port: number, controllerPort: number): string {
+export interface BrokerPorts {
+  /** PLAINTEXT, as a self-hosted Kafka. */
+  plain: number;
+  controller: number;
+  /** SASL_SSL, as IBM Event Streams. */
+  sasl: number;
+}
+
+function writeBrokerConfig(ports: BrokerPorts): string {
   const file = join(kafkaDir, "server.properties");
+  const { plain, controller, sasl } = ports;
   const properties = {
     "process.roles": "broker,controller",
     "node.id": "1",
-    "controller.quorum.voters": `1@127.0.0.1:${controllerPort}`,
-    listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    "advertised.listeners": `PLAINTEXT://127.0.0.1:${port}`,
+    "controller.quorum.voters": `1@127.0.0.1:${controller}`,
+    listeners: `PLAINTEXT://127.0.0.1:${plain},CONTROLLER://127.0.0.1:${controller},SASL_SSL://127.0.0.1:${sasl}`,
+    "advertised.listeners": `PLAINTEXT://127.0.0.1:${plain},SASL_SSL://127.0.0.1:${sasl}`,
     "controller.listener.names": "CONTROLLER",
-    "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+    "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL",
+    ...saslListenerProperties(eventStreamsSecrets()),
     "inter.broker.listener.name": "PLAINTEXT",
     "log.dirs": dataDir,
     "auto.create.topics.enable": "false",
@@ -82,6 +93,7 @@ function writeBrokerConfig(port: number, controllerPort: number): string {
     Object.entries(properties)
       .map(([key, value]) => `${key}=${value}`)
       .join("\n"),
+    { mode: 0o600 },
   );
   writeFileSync(
     join(kafkaDir, "log4j.properties"),
@@ -113,14 +125,11 @@ function formatStorageOnce(configFile: string): void {
     throw new StackError(`formatting the Kafka log directory failed: ${format.stderr || format.stdout}`);
 }
 
-export async function startKafkaBroker(
-  port: number,
-  controllerPort: number,
-  log: (line: string) => void,
-): Promise<number> {
+export async function startKafkaBroker(ports: BrokerPorts, log: (line: string) => void): Promise<number> {
   checkJdk();
   ensureKafkaJars(log);
-  const configFile = writeBrokerConfig(port, controllerPort);
+  const configFile = writeBrokerConfig(ports);
+  const port = ports.plain;
   formatStorageOnce(configFile);
   const pid = startDetached("java", ["-Xms128m", "-Xmx512m", ...java(["kafka.Kafka", configFile])], kafkaLogFile);
   const settings: KafkaSettings = { brokers: [`127.0.0.1:${port}`], ssl: false, clientId: "stack-readiness" };

@@ -6,6 +6,13 @@ import { type KafkaSettings, kafkaSettingsFromEnv } from "../../lib/kafka/config
 import { type StoreSettings, storeSettingsFromEnv } from "../../lib/store/config.ts";
 import { couchLogFile, startCouchServer, storeAnswers } from "./couch.ts";
 import {
+  EVENT_STREAMS_USER,
+  eventStreamsAdminLogFile,
+  eventStreamsCertificate,
+  eventStreamsSecrets,
+  startEventStreamsAdmin,
+} from "./event-streams.ts";
+import {
   checkJdk,
   ensureKafkaJars,
   kafkaAnswers,
@@ -22,15 +29,24 @@ interface StartedServer {
   logFile: string;
 }
 
+/** The local broker as IBM Event Streams: its SASL_SSL listener and its admin API (a process of its own). */
+interface EventStreamsState {
+  brokers: string[];
+  adminUrl: string;
+  adminServer: StartedServer;
+}
+
 /** What `up` started (only that is stopped by `down`) and where each service answers. */
 export interface StackState {
-  kafka: { brokers: string[]; external: boolean; server?: StartedServer };
+  kafka: { brokers: string[]; external: boolean; server?: StartedServer; eventStreams?: EventStreamsState };
   couch: { url: string; external: boolean; server?: StartedServer };
 }
 
 export interface StackPorts {
   kafka: number;
   kafkaController: number;
+  kafkaSasl: number;
+  kafkaAdmin: number;
   couch: number;
 }
 
@@ -46,6 +62,8 @@ export function portsFromEnv(env: NodeJS.ProcessEnv = process.env): StackPorts {
   return {
     kafka: port("STACK_KAFKA_PORT", 9092),
     kafkaController: port("STACK_KAFKA_CONTROLLER_PORT", 9093),
+    kafkaSasl: port("STACK_KAFKA_SASL_PORT", 9094),
+    kafkaAdmin: port("STACK_KAFKA_ADMIN_PORT", 9095),
     couch: port("STACK_COUCH_PORT", 5984),
   };
 }
@@ -91,15 +109,29 @@ async function upKafka(previous: StackState["kafka"] | undefined, ports: StackPo
   }
   await requireFreePort(ports.kafka, "STACK_KAFKA_PORT", "KAFKA_BROKERS");
   await requireFreePort(ports.kafkaController, "STACK_KAFKA_CONTROLLER_PORT", "KAFKA_BROKERS");
+  await requireFreePort(ports.kafkaSasl, "STACK_KAFKA_SASL_PORT", "KAFKA_BROKERS");
+  await requireFreePort(ports.kafkaAdmin, "STACK_KAFKA_ADMIN_PORT", "KAFKA_BROKERS");
   log(`Kafka ${kafkaVersion}: starting on 127.0.0.1:${ports.kafka}...`);
-  const pid = await startKafkaBroker(ports.kafka, ports.kafkaController, log);
+  const brokerPorts = { plain: ports.kafka, controller: ports.kafkaController, sasl: ports.kafkaSasl };
+  const pid = await startKafkaBroker(brokerPorts, log);
   const brokers = [`127.0.0.1:${ports.kafka}`];
+  const server = { pid, ports: [ports.kafka, ports.kafkaController, ports.kafkaSasl], logFile: kafkaLogFile };
   log(`Kafka ${kafkaVersion}: listening on ${brokers[0]} (pid ${pid}, log ${kafkaLogFile})`);
-  return {
-    brokers,
-    external: false,
-    server: { pid, ports: [ports.kafka, ports.kafkaController], logFile: kafkaLogFile },
-  };
+  try {
+    const adminServer = await startEventStreamsAdmin(ports.kafkaAdmin, brokers[0] ?? "");
+    const eventStreams = {
+      brokers: [`127.0.0.1:${ports.kafkaSasl}`],
+      adminUrl: `http://127.0.0.1:${ports.kafkaAdmin}`,
+      adminServer: { pid: adminServer, ports: [ports.kafkaAdmin], logFile: eventStreamsAdminLogFile },
+    };
+    log(
+      `Kafka as Event Streams: SASL_SSL on ${eventStreams.brokers[0]} (user ${EVENT_STREAMS_USER}), admin API ${eventStreams.adminUrl}`,
+    );
+    return { brokers, external: false, server, eventStreams };
+  } catch (err) {
+    await stopGroup(pid);
+    throw err;
+  }
 }
 
 async function upCouch(
@@ -177,6 +209,7 @@ export async function stackDown(log: (line: string) => void = console.log): Prom
     return;
   }
   for (const [name, part] of [
+    ["Event Streams admin API", { server: state.kafka.eventStreams?.adminServer }],
     ["Kafka", state.kafka],
     ["Store", state.couch],
   ] as const) {
@@ -199,14 +232,14 @@ export async function restartKafka(downMs: number, log: (line: string) => void =
   const server = state?.kafka.server;
   if (!state || !server)
     throw new StackError("restartKafka: this stack did not start the broker (KAFKA_BROKERS is external)");
-  const [port, controllerPort] = server.ports;
-  if (port === undefined || controllerPort === undefined)
+  const [plain, controller, sasl] = server.ports;
+  if (plain === undefined || controller === undefined || sasl === undefined)
     throw new StackError("restartKafka: the stack state has no ports");
   const stoppedAt = Date.now();
   await stopGroup(server.pid);
   log(`Kafka: stopped (pid ${server.pid}); down for ${downMs / 1000} s`);
   await new Promise((resolve) => setTimeout(resolve, downMs));
-  const pid = await startKafkaBroker(port, controllerPort, log);
+  const pid = await startKafkaBroker({ plain, controller, sasl }, log);
   writeState({ ...state, kafka: { ...state.kafka, server: { ...server, pid } } });
   log(`Kafka: started again (pid ${pid}) after ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s`);
   return pid;
@@ -215,6 +248,24 @@ export async function restartKafka(downMs: number, log: (line: string) => void =
 /** Where the clients should connect: the environment the tests and the demo run with. */
 export function clientEnv(state: StackState): Record<string, string> {
   return { KAFKA_BROKERS: state.kafka.brokers.join(","), CLOUDANT_URL: state.couch.url };
+}
+
+/**
+ * The same, through the broker's Event Streams face: SASL_SSL with user "token" and the stack's API key, its
+ * certificate to trust, the admin API, and messageHubFeed for the triggers.
+ */
+export function eventStreamsEnv(state: StackState): Record<string, string> {
+  const eventStreams = state.kafka.eventStreams;
+  if (!eventStreams) throw new StackError("this stack did not start the broker, so it has no Event Streams face");
+  return {
+    ...clientEnv(state),
+    KAFKA_BROKERS: eventStreams.brokers.join(","),
+    KAFKA_SASL_USER: EVENT_STREAMS_USER,
+    KAFKA_SASL_PASSWORD: eventStreamsSecrets().apiKey,
+    KAFKA_CA: eventStreamsCertificate(),
+    KAFKA_ADMIN_URL: eventStreams.adminUrl,
+    KAFKA_FEED: "messageHubFeed",
+  };
 }
 
 export async function stackStatus(): Promise<{ up: boolean; lines: string[] }> {

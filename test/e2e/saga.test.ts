@@ -9,7 +9,7 @@ import { resetSaga } from "../../scripts/saga/reset.ts";
 import { runSaga } from "../../scripts/saga/run.ts";
 import { type SystemOptions, startSystem } from "../../scripts/saga/system.ts";
 import { DEFAULTS } from "../../scripts/simulator/options.ts";
-import { kafkaSettings, storeSettings, testCloudant } from "../support/services.ts";
+import { eventStreamsEnv, kafkaSettings, storeSettings, testCloudant } from "../support/services.ts";
 
 function stackEnv(): Record<string, string> {
   return { KAFKA_BROKERS: kafkaSettings().brokers.join(","), CLOUDANT_URL: storeSettings().url };
@@ -19,8 +19,8 @@ async function freshRun(
   t: { log: (...values: unknown[]) => void; teardown: (fn: () => Promise<void>) => void },
   policies: SystemOptions["policies"],
   simulation: Partial<typeof DEFAULTS>,
+  env: Record<string, string> = stackEnv(),
 ) {
-  const env = stackEnv();
   const admin = createKafka(kafkaSettings()).admin();
   await admin.connect();
   await resetSaga(admin, testCloudant(), kafkaSettings().brokers);
@@ -91,6 +91,25 @@ test.serial(
     );
     t.is(report.pumps, 12);
     t.is(report.readings, simulation.readings);
+  },
+);
+
+test.serial(
+  "deployed for IBM Event Streams (messageHubFeed, SASL_SSL, the admin API), the fleet ends as on a plain Kafka",
+  async (t) => {
+    t.timeout(600_000);
+    const env: Record<string, string> = { ...eventStreamsEnv(), CLOUDANT_URL: storeSettings().url };
+    t.is(env.KAFKA_FEED, "messageHubFeed");
+    const { report, simulation } = await freshRun(
+      t,
+      { workorderDeadlineMs: 600_000, stockDefault: 100, crewsCapacityPerDay: 100, relayCron: "*/5 * * * * *" },
+      { pumps: 8, rate: 30, seconds: 10, faulty: 0.5, seed: "e2e-event-streams" },
+      env,
+    );
+    t.deepEqual(holds(report), []);
+    t.is(report.pumps, 8);
+    t.is(report.readings, simulation.readings);
+    t.true(report.incidents > 0, "incidents went through the whole saga");
   },
 );
 

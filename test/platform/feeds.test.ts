@@ -51,14 +51,14 @@ test("kafka feed: the action sees the feed's exact payload, value and key encodi
   const s = await startOw(t, { feeds: FAST });
   await s.client.actions.create({ name: "json", action: "function main(p) { return { messages: p.messages }; }" });
   await s.client.actions.create({ name: "binary", action: "function main(p) { return { messages: p.messages }; }" });
-  await feedTrigger(s, "json-t", "/whisk.system/messaging/messageHubFeed", {
+  await feedTrigger(s, "json-t", "/whisk.system/messaging/kafkaFeed", {
     topic,
-    kafka_brokers_sasl: brokers(),
+    brokers: brokers(),
     isJSONData: true,
   });
-  await feedTrigger(s, "bin-t", "/whisk.system/messaging/messageHubFeed", {
+  await feedTrigger(s, "bin-t", "/whisk.system/messaging/kafkaFeed", {
     topic,
-    kafka_brokers_sasl: brokers().split(","),
+    brokers: brokers().split(","),
     isBinaryKey: true,
     isBinaryValue: true,
   });
@@ -98,16 +98,16 @@ test("kafka feed: the action sees the feed's exact payload, value and key encodi
     { value: Buffer.from("not json").toString("base64"), topic, partition: 0, offset: 1, key: null },
     { value: `${b64.slice(0, 76)}\n${b64.slice(76)}`, topic, partition: 0, offset: 2, key: "/wA=" },
   ]);
-  const read = (await s.feeds.get({ feedName: "/whisk.system/messaging/messageHubFeed", trigger: "json-t" })) as {
+  const read = (await s.feeds.get({ feedName: "/whisk.system/messaging/kafkaFeed", trigger: "json-t" })) as {
     response: { result: { config: Record<string, unknown>; status: { active: boolean } } };
   };
   t.is(read.response.result.config.topic, topic);
   t.is(read.response.result.status.active, true);
   const refused = await s.feeds
     .create({
-      feedName: "/whisk.system/messaging/messageHubFeed",
+      feedName: "/whisk.system/messaging/kafkaFeed",
       trigger: "json-t",
-      params: { topic, kafka_brokers_sasl: brokers(), isJSONData: true, isBinaryValue: true },
+      params: { topic, brokers: brokers(), isJSONData: true, isBinaryValue: true },
     })
     .then(
       () => undefined,
@@ -124,7 +124,7 @@ test("kafka feed: offsets are committed when the fire is accepted, so a failing 
     name: "fails",
     action: "function main(p) { return { error: 'cannot handle', offsets: p.messages.map((m) => m.offset) }; }",
   });
-  await feedTrigger(s, "t", "/whisk.system/messaging/messageHubFeed", { topic, kafka_brokers_sasl: brokers() });
+  await feedTrigger(s, "t", "/whisk.system/messaging/kafkaFeed", { topic, brokers: brokers() });
   await s.client.rules.create({ name: "r", trigger: "t", action: "fails" });
   await producer.send({ topic, messages: [{ value: "a" }, { value: "b" }] });
   const first = await eventually(async () => {
@@ -141,7 +141,7 @@ test("kafka feed: offsets are committed when the fire is accepted, so a failing 
   t.is(committed, "2");
   // The provider restarts its consumer on UPDATE: it resumes from the committed offset.
   await s.feeds.update({
-    feedName: "/whisk.system/messaging/messageHubFeed",
+    feedName: "/whisk.system/messaging/kafkaFeed",
     trigger: "t",
     params: { isJSONData: false },
   });
@@ -159,13 +159,13 @@ test("kafka feed: offsets are committed when the fire is accepted, so a failing 
 test("kafka feed: a fire refused with 429 is retried, then skipped and committed; a 413 disables the trigger", async (t) => {
   const { topic, producer, admin } = await withKafka(t);
   const s = await startOw(t, { feeds: FAST, limits: { firesPerMinute: 0 } });
-  await feedTrigger(s, "throttled", "/whisk.system/messaging/messageHubFeed", { topic, kafka_brokers_sasl: brokers() });
+  await feedTrigger(s, "throttled", "/whisk.system/messaging/kafkaFeed", { topic, brokers: brokers() });
   await producer.send({ topic, messages: [{ value: "x" }] });
   await eventually(async () => {
     const [group] = await admin.fetchOffsets({ groupId: "/guest/throttled", topics: [topic] });
     return group?.partitions[0]?.offset === "1" ? true : undefined;
   });
-  const read = await s.feeds.get({ feedName: "/whisk.system/messaging/messageHubFeed", trigger: "throttled" });
+  const read = await s.feeds.get({ feedName: "/whisk.system/messaging/kafkaFeed", trigger: "throttled" });
   t.true((read.response.result.status as { active: boolean }).active, "throttling does not disable the trigger");
 
   // Any other 4xx disables the trigger: a fire body over the controller's limit gets 413.
@@ -174,7 +174,7 @@ test("kafka feed: a fire refused with 429 is retried, then skipped and committed
   await producer.send({ topic, messages: [{ value: "y".repeat(100) }] });
   await eventually(async () => (s.kafkaFeed.get("/guest/throttled")?.status.active === false ? true : undefined));
   s.ow.platform.options.limits.payloadBytes = 1_048_576;
-  const read2 = await s.feeds.get({ feedName: "/whisk.system/messaging/messageHubFeed", trigger: "throttled" });
+  const read2 = await s.feeds.get({ feedName: "/whisk.system/messaging/kafkaFeed", trigger: "throttled" });
   const status = (read2.response.result as { status: { active: boolean; reason?: { statusCode: number } } }).status;
   t.false(status.active);
   t.is(status.reason?.statusCode, 413);
@@ -189,14 +189,14 @@ test("kafka feed: a null value with isJSONData=true stalls that trigger for good
   const echo = "function main(p) { return { messages: p.messages }; }";
   await s.client.actions.create({ name: "as-json", action: echo });
   await s.client.actions.create({ name: "as-text", action: echo });
-  await feedTrigger(s, "tomb-json-t", "/whisk.system/messaging/messageHubFeed", {
+  await feedTrigger(s, "tomb-json-t", "/whisk.system/messaging/kafkaFeed", {
     topic,
-    kafka_brokers_sasl: brokers(),
+    brokers: brokers(),
     isJSONData: true,
   });
-  await feedTrigger(s, "tomb-text-t", "/whisk.system/messaging/messageHubFeed", {
+  await feedTrigger(s, "tomb-text-t", "/whisk.system/messaging/kafkaFeed", {
     topic,
-    kafka_brokers_sasl: brokers(),
+    brokers: brokers(),
   });
   await s.client.rules.create({ name: "tomb-json-r", trigger: "tomb-json-t", action: "as-json" });
   await s.client.rules.create({ name: "tomb-text-r", trigger: "tomb-text-t", action: "as-text" });
@@ -232,7 +232,7 @@ test("kafka feed: a null value with isJSONData=true stalls that trigger for good
   await new Promise((r) => setTimeout(r, 2_000));
   t.is((await activationsOf(s, "as-json")).length, 1, "nothing after the tombstone reaches the JSON trigger");
   t.is(await committed("/guest/tomb-json-t"), "1");
-  const read = await s.feeds.get({ feedName: "/whisk.system/messaging/messageHubFeed", trigger: "tomb-json-t" });
+  const read = await s.feeds.get({ feedName: "/whisk.system/messaging/kafkaFeed", trigger: "tomb-json-t" });
   t.true((read.response.result.status as { active: boolean }).active);
 });
 

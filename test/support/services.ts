@@ -27,3 +27,19 @@ export const testCloudant = () => createCloudant(storeSettings());
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
 }
+
+/**
+ * The stack's broker as IBM Event Streams (SASL_SSL, user "token", the admin API), in the environment a deploy
+ * uses: KAFKA_BROKERS, KAFKA_SASL_USER, KAFKA_SASL_PASSWORD, KAFKA_CA, KAFKA_ADMIN_URL and KAFKA_FEED=messageHubFeed.
+ */
+export function eventStreamsEnv(): Record<string, string> {
+  const prefix = "EVENT_STREAMS_";
+  const env = Object.fromEntries(
+    Object.entries(process.env)
+      .filter(([key, value]) => key.startsWith(prefix) && value !== undefined)
+      .map(([key, value]) => [key.slice(prefix.length), value as string]),
+  );
+  if (!env.KAFKA_BROKERS)
+    throw new Error(`EVENT_STREAMS_KAFKA_BROKERS is not set: ${HOW} (one whose broker npm test started)`);
+  return env;
+}

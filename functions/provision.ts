@@ -1,29 +1,34 @@
-// Creates what the system needs before its actions run: topics, databases and their indexes. Idempotent.
+// What the pump maintenance system needs before its actions run (lib/provision.ts does it): its topics, with their
+// partitions and retention; a database per service with the step kit's indexes and the deadline alarm's; and where
+// each step's coverage audit starts.
 import type { Admin } from "kafkajs";
-import { ensureTopics } from "../lib/kafka/client.ts";
-import { ensureStepIndexes } from "../lib/step/store-io.ts";
-import { startCoverage } from "../lib/step/sweeper.ts";
-import { type Cloudant, ensureDatabase } from "../lib/store/client.ts";
+import { type Change, type ProvisionOptions, type ProvisionPlan, provision } from "../lib/provision.ts";
+import { STEP_INDEXES } from "../lib/step/store-io.ts";
+import type { Cloudant } from "../lib/store/client.ts";
 import { DATABASE, DATABASES, SWEPT_STEPS, TOPICS } from "./topology.ts";
 
-export async function provision(admin: Admin, cloudant: Cloudant): Promise<void> {
-  await ensureTopics(admin, TOPICS);
-  for (const db of DATABASES) {
-    await ensureDatabase(cloudant, db);
-    await ensureStepIndexes(cloudant, db);
-  }
-  await ensureWorkOrderIndexes(cloudant, DATABASE.workorders);
-  // The coverage audit starts at the topics' current ends: what is on them now is no step's business.
-  for (const step of SWEPT_STEPS) await startCoverage(step, cloudant, admin);
+/** The deadline alarm's query: the streams' heads that are open, by deadline. */
+export const WORKORDER_INDEX = {
+  ddoc: "workorders",
+  name: "open-heads-by-deadline",
+  fields: ["kind", "head", "view.open", "view.deadline"],
+};
+
+export const SAGA_PLAN: ProvisionPlan = {
+  topics: TOPICS,
+  databases: DATABASES.map((name) => ({
+    name,
+    indexes: [...STEP_INDEXES, ...(name === DATABASE.workorders ? [WORKORDER_INDEX] : [])],
+  })),
+  coverage: SWEPT_STEPS,
+};
+
+export function provisionSaga(admin: Admin, cloudant: Cloudant, options: ProvisionOptions = {}): Promise<Change[]> {
+  return provision(SAGA_PLAN, { admin, cloudant }, options);
 }
 
-/** The deadline alarm's query: the streams' heads that are open, by deadline. */
+/** The deadline alarm's index in a database of one's own (tests). */
 export async function ensureWorkOrderIndexes(cloudant: Cloudant, db: string): Promise<void> {
-  await cloudant.postIndex({
-    db,
-    ddoc: "workorders",
-    name: "open-heads-by-deadline",
-    index: { fields: [{ kind: "asc" }, { head: "asc" }, { "view.open": "asc" }, { "view.deadline": "asc" }] as never },
-    type: "json",
-  });
+  const index = { fields: WORKORDER_INDEX.fields.map((field) => ({ [field]: "asc" })) } as never;
+  await cloudant.postIndex({ db, ddoc: WORKORDER_INDEX.ddoc, name: WORKORDER_INDEX.name, index, type: "json" });
 }

@@ -1,7 +1,7 @@
 // The topics and databases of the pump maintenance system. Each service owns its database and publishes its
 // events on its own topic, keyed by the entity they are about; partition counts bound how many entities proceed
 // side by side.
-import type { TopicSpec } from "../lib/kafka/client.ts";
+import type { TopicPlan } from "../lib/provision.ts";
 import type { SweptStep } from "../lib/step/sweeper.ts";
 import type { EventType } from "./events.ts";
 
@@ -64,12 +64,22 @@ export const STEPS = {
   "crews.roster": { service: "crews", consumes: [TOPIC.parts, TOPIC.workorders] },
 } as const satisfies Record<string, { service: Service; consumes: string[] }>;
 
-export const TOPICS: TopicSpec[] = [
+const DAY_MS = 86_400_000;
+/** Events and retries are kept a week: far longer than the coverage audit needs to read a lost batch back. */
+const RETENTION_MS = 7 * DAY_MS;
+/** Dead letters wait for a person: kept 30 days (IBM Event Streams' longest on its Standard plan). */
+const DEAD_LETTER_RETENTION_MS = 30 * DAY_MS;
+
+export const TOPICS: TopicPlan[] = [
   ...Object.values(TOPIC)
     .filter((topic) => topic !== TOPIC.deadLetter)
-    .map((topic) => ({ topic, partitions: PARTITIONS })),
-  ...Object.keys(STEPS).map((step) => ({ topic: retryTopicOf(step), partitions: PARTITIONS })),
-  { topic: TOPIC.deadLetter, partitions: 1 },
+    .map((topic) => ({ topic, partitions: PARTITIONS, retentionMs: RETENTION_MS })),
+  ...Object.keys(STEPS).map((step) => ({
+    topic: retryTopicOf(step),
+    partitions: PARTITIONS,
+    retentionMs: RETENTION_MS,
+  })),
+  { topic: TOPIC.deadLetter, partitions: 1, retentionMs: DEAD_LETTER_RETENTION_MS },
 ];
 
 /** The Kafka-feed trigger of a topic in serverless.yml: saga-<topic with dashes>. Its consumer group is /ns/<trigger>. */

@@ -1,4 +1,4 @@
-// npm start [-- simulator flags] [--once]: the whole system on the local stack. The stack; an empty saga (topics,
+// npm start [-- simulator flags] [--once] [--event-streams]: the whole system on the local stack. The stack; an empty saga (topics,
 // databases, feed groups); the actions built; the local OpenWhisk on 127.0.0.1:3233 (credentials in .stack/wskprops);
 // the real `serverless deploy` and the Composer compositions; a simulated pump fleet; then, once the system is quiet,
 // the report and its invariants. The system keeps running for a look around until Ctrl-C, which stops everything
@@ -14,12 +14,14 @@ import { runSaga } from "./saga/run.ts";
 import { type RunningSystem, startSystem } from "./saga/system.ts";
 import { parseSimulateArgs, USAGE } from "./simulator/options.ts";
 import { stackDir } from "./stack/paths.ts";
-import { clientEnv, readState, StackError, stackDown, stackUp } from "./stack/stack.ts";
+import { clientEnv, eventStreamsEnv, readState, StackError, stackDown, stackUp } from "./stack/stack.ts";
 
 const once = process.argv.includes("--once");
+// --event-streams: the triggers use messageHubFeed, and everything speaks SASL_SSL to the broker's Event Streams face.
+const viaEventStreams = process.argv.includes("--event-streams");
 let simulation: ReturnType<typeof parseSimulateArgs>;
 try {
-  simulation = parseSimulateArgs(process.argv.slice(2).filter((arg) => arg !== "--once"));
+  simulation = parseSimulateArgs(process.argv.slice(2).filter((arg) => arg !== "--once" && arg !== "--event-streams"));
 } catch (err) {
   console.error(`start: ${err instanceof Error ? err.message : err}`);
   process.exit(2);
@@ -51,7 +53,10 @@ process.on("SIGTERM", () => void stop(0));
 
 async function main(): Promise<void> {
   stackWasUp = readState() !== undefined;
-  const env = clientEnv(await stackUp({ log }));
+  const state = await stackUp({ log });
+  const env = viaEventStreams ? eventStreamsEnv(state) : clientEnv(state);
+  if (viaEventStreams)
+    log(`Triggers use messageHubFeed over SASL_SSL on ${env.KAFKA_BROKERS}, admin API ${env.KAFKA_ADMIN_URL}`);
   const kafkaSettings = requireKafkaSettings(kafkaSettingsFromEnv(env, "start"));
   const admin = createKafka(kafkaSettings).admin();
   await admin.connect();

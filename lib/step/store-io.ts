@@ -170,19 +170,19 @@ export async function findExpiredRecords(client: Cloudant, db: string, now: numb
 }
 
 /** The kit's queries and the fields they need indexed: the relay's, the streams', the landings', the audit's. */
-const STEP_INDEXES: Record<string, string[]> = {
-  "outbox-since": ["outboxSince"],
-  "stream-commits": ["kind", "stream"],
-  "stream-heads": ["kind", "head"],
-  "inbox-deadline": ["kind", "deadline"],
-  "coverage-by-step": ["kind", "step"],
-  "expires-at": ["kind", "expiresAt"],
-};
+export const STEP_INDEXES: { ddoc: string; name: string; fields: string[] }[] = [
+  { ddoc: "step-kit", name: "outbox-since", fields: ["outboxSince"] },
+  { ddoc: "step-kit", name: "stream-commits", fields: ["kind", "stream"] },
+  { ddoc: "step-kit", name: "stream-heads", fields: ["kind", "head"] },
+  { ddoc: "step-kit", name: "inbox-deadline", fields: ["kind", "deadline"] },
+  { ddoc: "step-kit", name: "coverage-by-step", fields: ["kind", "step"] },
+  { ddoc: "step-kit", name: "expires-at", fields: ["kind", "expiresAt"] },
+];
 
 /** Creates the kit's indexes; creating an existing index is a no-op. */
 export async function ensureStepIndexes(client: Cloudant, db: string): Promise<void> {
-  for (const [name, fields] of Object.entries(STEP_INDEXES)) {
+  for (const { ddoc, name, fields } of STEP_INDEXES) {
     const index = { fields: fields.map((field) => ({ [field]: "asc" })) } as never;
-    await client.postIndex({ db, ddoc: "step-kit", name, index, type: "json" });
+    await client.postIndex({ db, ddoc, name, index, type: "json" });
   }
 }

@@ -57,9 +57,19 @@ export class GaveUp extends Error {
   }
 }
 
+/** How long an answer asked to be left alone (Retry-After: seconds or an HTTP date), in ms; undefined when it did not. */
+export function retryAfterMs(err: unknown, now = Date.now()): number | undefined {
+  const raw = (err as { headers?: Record<string, unknown> } | null)?.headers?.["retry-after"];
+  if (raw === undefined || raw === null || raw === "") return undefined;
+  const seconds = Number(raw);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const at = Date.parse(String(raw));
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
 /**
  * Calls fn until it succeeds, a non-transient error occurs (rethrown as is), or the next wait would run into the
- * deadline's reserve (GaveUp). Delays double from firstDelayMs up to maxDelayMs.
+ * deadline's reserve (GaveUp). Delays double from firstDelayMs up to maxDelayMs; an answer's Retry-After is honoured.
  */
 export async function retryWithinDeadline<T>(fn: () => Promise<T>, options: BackoffOptions): Promise<T> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
@@ -69,9 +79,10 @@ export async function retryWithinDeadline<T>(fn: () => Promise<T>, options: Back
       return await fn();
     } catch (err) {
       if (!options.isTransient(err)) throw err;
+      const wait = retryAfterMs(err, options.now()) ?? delay;
       const budget = options.deadline.at - options.deadline.reserveMs - options.now();
-      if (budget < delay) throw new GaveUp(attempt, err);
-      await sleep(delay);
+      if (budget < wait) throw new GaveUp(attempt, err);
+      await sleep(wait);
       delay = Math.min(delay * 2, options.maxDelayMs ?? 2_000);
     }
   }

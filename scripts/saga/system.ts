@@ -1,7 +1,7 @@
 // The whole system on the local stack: build the actions, create topics, databases and indexes, start the local
 // OpenWhisk, deploy serverless.yml (the Composer compositions included) to it. Used by `npm start`, the end-to-end tests and the saga benchmark.
 
-import { provision } from "../../functions/provision.ts";
+import { provisionSaga } from "../../functions/provision.ts";
 import { createKafka } from "../../lib/kafka/client.ts";
 import { kafkaSettingsFromEnv, requireKafkaSettings } from "../../lib/kafka/config.ts";
 import { createCloudant } from "../../lib/store/client.ts";
@@ -61,7 +61,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await provision(admin, createCloudant(requireStoreSettings(storeSettingsFromEnv(options.env))));
+    await provisionSaga(admin, createCloudant(requireStoreSettings(storeSettingsFromEnv(options.env))));
   } finally {
     await admin.disconnect();
   }

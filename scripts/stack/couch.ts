@@ -1,9 +1,10 @@
 // The embedded CouchDB-compatible server, run as its own process (couch-server.ts).
 import { join } from "node:path";
-import { createCloudant } from "../../lib/store/client.ts";
+import { isTransientStoreError, retryWithinDeadline } from "../../lib/step/transient.ts";
+import { createCloudant, statusOf } from "../../lib/store/client.ts";
 import type { StoreSettings } from "../../lib/store/config.ts";
 import { repoRoot, stackDir } from "./paths.ts";
-import { startDetached, waitUntilReady } from "./processes.ts";
+import { StackError, startDetached, waitUntilReady } from "./processes.ts";
 
 const couchDir = join(stackDir, "couch");
 export const couchLogFile = join(couchDir, "server.log");
@@ -23,13 +24,39 @@ export async function startCouchServer(port: number, inMemory: boolean): Promise
   return pid;
 }
 
-/** True when the server answers GET / (server information) through the Cloudant SDK within timeoutMs. */
+/**
+ * True when the server answers GET / (server information) through the Cloudant SDK within timeoutMs. A 429, a 5xx
+ * or no answer is tried again (Retry-After honoured) until the time is up; refused credentials are said at once.
+ */
 export async function storeAnswers(settings: StoreSettings, timeoutMs: number): Promise<boolean> {
   const client = createCloudant(settings);
-  const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
-  const probe = client
-    .getServerInformation()
-    .then((response) => response.status === 200)
-    .catch(() => false);
-  return Promise.race([probe, timeout]);
+  const probe = async () => {
+    const response = await client.getServerInformation();
+    if (response.status !== 200) throw Object.assign(new Error(`HTTP ${response.status}`), { status: response.status });
+  };
+  try {
+    await retryWithinDeadline(() => withTimeout(probe(), Math.min(timeoutMs, 5_000)), {
+      deadline: { at: Date.now() + timeoutMs, reserveMs: 0 },
+      now: Date.now,
+      isTransient: isTransientStoreError,
+    });
+    return true;
+  } catch (err) {
+    const status = statusOf(err);
+    if (status === 401 || status === 403)
+      throw new StackError(
+        `${settings.url} refused the credentials (${status}): check CLOUDANT_APIKEY or CLOUDANT_USERNAME/PASSWORD`,
+      );
+    return false;
+  }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    work,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }

@@ -143,19 +143,25 @@ export async function startKafkaBroker(ports: BrokerPorts, log: (line: string) =
   return pid;
 }
 
-/** True when the cluster answers a metadata request through KafkaJS within timeoutMs. */
+/** True when the cluster answers a metadata request through KafkaJS within timeoutMs, tried again until then. */
 export async function kafkaAnswers(settings: KafkaSettings, timeoutMs: number): Promise<boolean> {
-  const kafka = createKafka({ ...settings, clientId: "stack-readiness" }, 0);
-  const admin = kafka.admin({ retry: { retries: 0 } });
-  const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
-  const probe = (async () => {
-    await admin.connect();
-    const cluster = await admin.describeCluster();
-    return cluster.brokers.length > 0;
-  })().catch(() => false);
-  try {
-    return await Promise.race([probe, timeout]);
-  } finally {
-    await admin.disconnect().catch(() => undefined);
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const kafka = createKafka({ ...settings, clientId: "stack-readiness" }, 0);
+    const admin = kafka.admin({ retry: { retries: 0 } });
+    const left = Math.max(500, until - Date.now());
+    const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), Math.min(left, 5_000)).unref());
+    const probe = (async () => {
+      await admin.connect();
+      const cluster = await admin.describeCluster();
+      return cluster.brokers.length > 0;
+    })().catch(() => false);
+    try {
+      if (await Promise.race([probe, timeout])) return true;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    if (Date.now() + 250 >= until) return false;
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }

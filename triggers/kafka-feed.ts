@@ -154,8 +154,15 @@ class TriggerFeed {
     }
   }
 
-  async start(): Promise<void> {
+  /** Starts consuming again after stop() (UPDATE): the one place a stopped feed becomes wanted again. */
+  async restart(): Promise<void> {
     this.stopped = false;
+    await this.start();
+  }
+
+  /** Starts a consumer unless the feed was stopped meanwhile (a crash's or a replacement's restart races stop()). */
+  async start(): Promise<void> {
+    if (this.stopped) return;
     // A consumer this feed has let go of (stop, UPDATE, a crash) stays down: KafkaJS restarts a consumer after a
     // retriable error on its own, and stop() may come while connect() or subscribe() is still under way.
     const current = () => !this.stopped && this.consumer === consumer;
@@ -526,7 +533,7 @@ export class KafkaFeedProvider implements BuiltinProvider {
       // The provider restarts the consumer; it resumes from the committed offsets.
       await feed.stop();
       feed.config = { ...feed.config, ...flags };
-      await feed.start();
+      await feed.restart();
       return {};
     }
     this.feeds.delete(triggerName);

@@ -159,6 +159,7 @@ export async function runChaos(
   const kafka = createKafka(kafkaSettings);
   const cloudant = createCloudant(storeSettings);
   const admin = kafka.admin();
+  say("resetting the saga: its topics, databases and feed groups");
   await admin.connect();
   await resetSaga(admin, cloudant, kafkaSettings.brokers);
 

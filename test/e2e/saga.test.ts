@@ -1,6 +1,7 @@
 // End to end on the local OpenWhisk, the real Kafka and the store, deployed with the real `serverless deploy`:
 // a simulated fleet with every kind of anomaly, then the same fleet with every record produced twice and steps
 // killed right after their writes. When the system is quiet, every invariant holds and the outcomes match.
+import { randomBytes } from "node:crypto";
 import test from "ava";
 import openwhisk from "openwhisk";
 import { createKafka } from "../../lib/kafka/client.ts";
@@ -20,6 +21,8 @@ async function freshRun(
   policies: SystemOptions["policies"],
   simulation: Partial<typeof DEFAULTS>,
   env: Record<string, string> = stackEnv(),
+  /** Looks at the running system after the report, before it stops. */
+  probe?: (apiHost: string) => Promise<void>,
 ) {
   const admin = createKafka(kafkaSettings()).admin();
   await admin.connect();
@@ -30,6 +33,7 @@ async function freshRun(
   t.teardown(system.stop);
   const run = await runSaga(env, { ...DEFAULTS, ...simulation }, { log, quietTimeoutMs: 240_000 });
   const platform = await platformFacts(system.ow.apiHost, system.ow.auth);
+  await probe?.(system.ow.apiHost);
   await system.stop();
   printReport(run.report, log);
   log(
@@ -98,14 +102,32 @@ test.serial(
   "deployed for IBM Event Streams (messageHubFeed, SASL_SSL, the admin API), the fleet ends as on a plain Kafka",
   async (t) => {
     t.timeout(600_000);
-    const env: Record<string, string> = { ...eventStreamsEnv(), CLOUDANT_URL: storeSettings().url };
+    // Deployed as for production: the operator's web actions require OPERATOR_WEB_SECRET.
+    const secret = randomBytes(12).toString("hex");
+    const env: Record<string, string> = {
+      ...eventStreamsEnv(),
+      CLOUDANT_URL: storeSettings().url,
+      OPERATOR_WEB_SECRET: secret,
+    };
     t.is(env.KAFKA_FEED, "messageHubFeed");
+    const restock = (apiHost: string, headers: Record<string, string>) =>
+      fetch(`${apiHost}/api/v1/web/guest/saga/parts-restock`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify({ partType: "cooling-fan", quantity: 2, deliveryId: "e2e-po-1" }),
+      });
+    const statuses: number[] = [];
     const { report, simulation } = await freshRun(
       t,
       { workorderDeadlineMs: 600_000, stockDefault: 100, crewsCapacityPerDay: 100, relayCron: "*/5 * * * * *" },
       { pumps: 8, rate: 30, seconds: 10, faulty: 0.5, seed: "e2e-event-streams" },
       env,
+      async (apiHost) => {
+        statuses.push((await restock(apiHost, {})).status);
+        statuses.push((await restock(apiHost, { "X-Require-Whisk-Auth": secret })).status);
+      },
     );
+    t.deepEqual(statuses, [401, 202], "the operator's web action requires the secret bound at deploy");
     t.deepEqual(holds(report), []);
     t.is(report.pumps, 8);
     t.is(report.readings, simulation.readings);

@@ -10,10 +10,11 @@ import { kafkaSettings, storeSettings } from "../support/services.ts";
 test("a short chaos run loses nothing and doubles nothing, and every invariant holds", async (t) => {
   t.timeout(900_000);
   const env = { KAFKA_BROKERS: kafkaSettings().brokers.join(","), CLOUDANT_URL: storeSettings().url };
+  // Progress goes to the console as it happens (a CI log that is silent for minutes says nothing about a hang).
   const result = await runChaos(
     { ...SOAK, seconds: 75, pumps: 40, rate: 20, bursts: 1, seed: "ci", quietTimeoutMs: 600_000 },
     env,
-    (line) => t.log(line),
+    (line) => console.log(`# chaos: ${line}`),
   );
   printChaos(result, (line) => t.log(line));
   t.is(result.ledger.lost, 0);

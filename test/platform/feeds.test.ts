@@ -180,6 +180,14 @@ test("kafka feed: a fire refused with 429 is retried, then skipped and committed
   t.is(status.reason?.statusCode, 413);
   const [group] = await admin.fetchOffsets({ groupId: "/guest/throttled", topics: [topic] });
   t.is(group?.partitions[0]?.offset, "1", "the refused batch is not committed");
+  // Upstream refuses to update a disabled trigger, with this message.
+  const update = await s.feeds
+    .update({ feedName: "/whisk.system/messaging/kafkaFeed", trigger: "throttled", params: { isBinaryKey: true } })
+    .then(
+      () => undefined,
+      (err: { error: Activation }) => err.error.response.result.error,
+    );
+  t.is(update, "/guest/throttled cannot be updated because it is disabled");
 });
 
 test("kafka feed: a null value with isJSONData=true stalls that trigger for good; without isJSONData it arrives as null", async (t) => {

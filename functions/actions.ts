@@ -1,21 +1,20 @@
-// Every action of the system and the TypeScript module it is built from (scripts/build.ts bundles each into
-// dist/<name>.js, which serverless.yml deploys).
+// Every action of the system and what it is built from (scripts/build.ts bundles each into dist/<name>.js, which
+// serverless.yml deploys): the steps' actions come from their declaration in topology.ts.
+import { actionOf, STEP_NAMES, STEPS } from "./topology.ts";
+
+/** Actions bundled from a TypeScript module: name -> module. */
 export const ACTION_ENTRIES: Record<string, string> = {
-  "assets-registry": "functions/assets/registry-step.ts",
+  ...Object.fromEntries(STEP_NAMES.map((step) => [actionOf(step), STEPS[step].module])),
   "assets-view": "functions/assets/view.ts",
-  "monitoring-detect": "functions/monitoring/detect-step.ts",
-  "workorders-saga": "functions/workorders/saga-step.ts",
   "workorders-deadlines": "functions/workorders/deadlines.ts",
   "workorders-view": "functions/workorders/view.ts",
-  "parts-stock": "functions/parts/stock-step.ts",
   "parts-view": "functions/parts/view.ts",
   "parts-deliveries": "functions/parts/deliveries.ts",
   "parts-restock": "functions/parts/restock.ts",
-  "crews-roster": "functions/crews/roster-step.ts",
   "crews-view": "functions/crews/view.ts",
   "saga-relay": "functions/relay.ts",
-  // Components of the operator compositions (functions/operator/compositions, deployed by
-  // scripts/deploy-compositions.ts): request-maintenance (monitoring) and cancel-workorder (workorders).
+  // Components of the operator compositions (CONDUCTORS below): request-maintenance (monitoring) and
+  // cancel-workorder (workorders).
   "monitoring-request-validate": "functions/operator/request-validate.ts",
   "monitoring-request-record": "functions/operator/request-record.ts",
   "monitoring-request-emit": "functions/operator/request-emit.ts",
@@ -23,4 +22,10 @@ export const ACTION_ENTRIES: Record<string, string> = {
   "workorders-cancel-check": "functions/operator/cancel-check.ts",
   "workorders-cancel-record": "functions/operator/cancel-record.ts",
   "workorders-cancel-emit": "functions/operator/cancel-emit.ts",
+};
+
+/** Conductor actions (scripts/conductors.ts synthesizes them with Composer): name -> the composition's source. */
+export const CONDUCTORS: Record<string, string> = {
+  "request-maintenance": "functions/operator/compositions/request-maintenance.js",
+  "cancel-workorder": "functions/operator/compositions/cancel-workorder.js",
 };

@@ -1,6 +1,7 @@
 // Every event of the pump maintenance system, its schema and its topic: the one place they are listed.
 import { z } from "zod";
-import { defineEventCatalog } from "../lib/events/catalog.ts";
+import { defineEventCatalog, type EventOf } from "../lib/events/catalog.ts";
+import type { EmitOf } from "../lib/step/index.ts";
 
 const id = z.string().min(1);
 const reading = {
@@ -91,4 +92,9 @@ export type SagaCatalog = typeof catalog;
 export type Reading = z.infer<typeof readingSchema>;
 /** A pump's sensor values without a time: its nominal values, or one reading's. */
 export type SensorValues = Omit<Reading, "timestamp">;
-export type EventType = SagaCatalog["types"][number];
+export type SagaSchemas = SagaCatalog["schemas"];
+export type EventType = keyof SagaSchemas & string;
+/** A saga event of one of the types `T` (any type by default), its data typed by its schema. */
+export type SagaEvent<T extends EventType = EventType> = EventOf<SagaSchemas, T>;
+/** An event a saga step may emit, its data checked against its type's schema. */
+export type SagaEmit = EmitOf<SagaSchemas>;

@@ -1,13 +1,23 @@
-// What every step of this system shares: the catalog, the routes, its retry topic and the dead-letter topic.
+// What every step of this system shares: the catalog, the routes, its retry topic and the dead-letter topic, and
+// what topology.ts declares of it. A step's module adds only its handler.
 import { ConfigError } from "../lib/config/settings.ts";
-import { catalog } from "./events.ts";
-import { DATABASE, ROUTES, retryTopicOf, type Service, TOPIC } from "./topology.ts";
+import type { EntityStepSpec, StreamStepSpec } from "../lib/step/index.ts";
+import { catalog, type SagaEvent, type SagaSchemas } from "./events.ts";
+import { DATABASE, type HandledBy, ROUTES, retryTopicOf, STEPS, type StepName, TOPIC } from "./topology.ts";
 
-export function stepBasics(name: string, service: Service) {
+/** An event a step handles, its data typed. */
+export type StepEvent<N extends StepName> = SagaEvent<HandledBy<N>>;
+export type SagaEntityStep<N extends StepName, S> = EntityStepSpec<S, SagaSchemas, HandledBy<N>>;
+export type SagaStreamStep<N extends StepName, S> = StreamStepSpec<S, SagaSchemas, HandledBy<N>>;
+
+export function stepBasics<N extends StepName>(name: N) {
+  const { service, handles } = STEPS[name];
   return {
     name,
     source: `/ow-saga/${service}`,
     catalog,
+    // A tuple of HandledBy<N> by definition; the compiler cannot see through a generic N.
+    handles: handles as readonly HandledBy<N>[],
     database: DATABASE[service],
     routes: ROUTES,
     topics: { retry: retryTopicOf(name), deadLetter: TOPIC.deadLetter },

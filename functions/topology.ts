@@ -2,7 +2,7 @@
 // events on its own topic, keyed by the entity they are about; partition counts bound how many entities proceed
 // side by side.
 import type { TopicPlan } from "../lib/provision.ts";
-import type { SweptStep } from "../lib/step/sweeper.ts";
+import type { SweptStep } from "../lib/step/index.ts";
 import type { EventType } from "./events.ts";
 
 export const SERVICES = ["assets", "monitoring", "workorders", "parts", "crews"] as const;
@@ -55,14 +55,60 @@ export const DATABASE: Record<Service, string> = {
 
 export const DATABASES: string[] = Object.values(DATABASE);
 
-/** The steps (actions bound to Kafka feeds) and the topics each consumes, for triggers, retry topics and tests. */
+/**
+ * The steps (actions bound to Kafka feeds), the module each is built from and the event types each handles: the
+ * one declaration of the wiring.
+ * The topics a step consumes, its retry topic, its action, triggers and rules all derive from it; serverless.yml
+ * is checked against it (scripts/wiring.ts).
+ */
 export const STEPS = {
-  "assets.registry": { service: "assets", consumes: [TOPIC.assets, TOPIC.metrics] },
-  "monitoring.detect": { service: "monitoring", consumes: [TOPIC.assets, TOPIC.metrics] },
-  "workorders.saga": { service: "workorders", consumes: [TOPIC.monitoring, TOPIC.parts, TOPIC.crews, TOPIC.commands] },
-  "parts.stock": { service: "parts", consumes: [TOPIC.workorders, TOPIC.deliveries] },
-  "crews.roster": { service: "crews", consumes: [TOPIC.parts, TOPIC.workorders] },
-} as const satisfies Record<string, { service: Service; consumes: string[] }>;
+  "assets.registry": {
+    service: "assets",
+    module: "functions/assets/registry-step.ts",
+    handles: ["pump.registered", "pump.metric.reported"],
+  },
+  "monitoring.detect": {
+    service: "monitoring",
+    module: "functions/monitoring/detect-step.ts",
+    handles: ["pump.registered", "pump.metric.reported"],
+  },
+  "workorders.saga": {
+    service: "workorders",
+    module: "functions/workorders/saga-step.ts",
+    handles: [
+      "maintenance.requested",
+      "part.reserved",
+      "part.unavailable",
+      "crew.assigned",
+      "crew.unavailable",
+      "workorder.deadline.passed",
+      "workorder.cancel.requested",
+    ],
+  },
+  "parts.stock": {
+    service: "parts",
+    module: "functions/parts/stock-step.ts",
+    handles: ["workorder.opened", "workorder.cancelled", "workorder.scheduled", "parts.restocked"],
+  },
+  "crews.roster": {
+    service: "crews",
+    module: "functions/crews/roster-step.ts",
+    handles: ["part.reserved", "workorder.cancelled"],
+  },
+} as const satisfies Record<string, { service: Service; module: string; handles: readonly EventType[] }>;
+
+export type StepName = keyof typeof STEPS;
+/** The event types a step handles. */
+export type HandledBy<N extends StepName> = (typeof STEPS)[N]["handles"][number];
+export const STEP_NAMES = Object.keys(STEPS) as StepName[];
+
+/** The topics a step consumes: those its handled types are published on, in the order first met. */
+export const consumedTopics = (step: StepName): string[] => [
+  ...new Set(STEPS[step].handles.map((type: EventType) => ROUTES[type])),
+];
+
+/** A step's action in serverless.yml: its name with dashes. */
+export const actionOf = (step: StepName) => step.replaceAll(".", "-");
 
 const DAY_MS = 86_400_000;
 /** Events and retries are kept a week: far longer than the coverage audit needs to read a lost batch back. */
@@ -74,7 +120,7 @@ export const TOPICS: TopicPlan[] = [
   ...Object.values(TOPIC)
     .filter((topic) => topic !== TOPIC.deadLetter)
     .map((topic) => ({ topic, partitions: PARTITIONS, retentionMs: RETENTION_MS })),
-  ...Object.keys(STEPS).map((step) => ({
+  ...STEP_NAMES.map((step) => ({
     topic: retryTopicOf(step),
     partitions: PARTITIONS,
     retentionMs: RETENTION_MS,
@@ -88,14 +134,17 @@ export const triggerOf = (topic: string) => `saga-${topic.replaceAll(".", "-")}`
 /** The trigger of a step's retry topic in serverless.yml: saga-retry-<step with dashes>. */
 export const retryTriggerOf = (step: string) => `saga-retry-${step.replaceAll(".", "-")}`;
 
+/** The topics that feed a step, each with its trigger: those it consumes, then its retry topic. */
+export const stepSources = (step: StepName) => [
+  ...consumedTopics(step).map((topic) => ({ topic, trigger: triggerOf(topic) })),
+  { topic: retryTopicOf(step), trigger: retryTriggerOf(step) },
+];
+
 /** Every step with the topics and triggers that feed it: what the relay's coverage audit checks. */
-export const SWEPT_STEPS: SweptStep[] = Object.entries(STEPS).map(([name, step]) => ({
+export const SWEPT_STEPS: SweptStep[] = STEP_NAMES.map((name) => ({
   name,
-  database: DATABASE[step.service],
+  database: DATABASE[STEPS[name].service],
   retryTopic: retryTopicOf(name),
   deadLetterTopic: TOPIC.deadLetter,
-  sources: [
-    ...step.consumes.map((topic) => ({ topic, trigger: triggerOf(topic) })),
-    { topic: retryTopicOf(name), trigger: retryTriggerOf(name) },
-  ],
+  sources: stepSources(name),
 }));

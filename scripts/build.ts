@@ -7,8 +7,11 @@ import { build } from "esbuild";
 import { ACTION_ENTRIES } from "../functions/actions.ts";
 import { buildConductors } from "./conductors.ts";
 import { repoRoot } from "./stack/paths.ts";
+import { assertWiring } from "./wiring.ts";
 
 export async function buildActions(log: (line: string) => void = console.log): Promise<void> {
+  // A deploy of actions whose triggers and rules disagree with the steps would lose or misroute events.
+  assertWiring();
   // Built aside, then each file renamed into dist/ (atomic): a deploy packaging dist/ while another build runs
   // (tests run side by side) never reads a half-written bundle.
   const dist = join(repoRoot, "dist");

@@ -4,15 +4,10 @@
 import { writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import { CONDUCTORS } from "../functions/actions.ts";
 import { repoRoot } from "./stack/paths.ts";
 
 const require = createRequire(import.meta.url);
-
-/** Conductor action name in package `saga` -> its composition's source. */
-export const CONDUCTORS: Record<string, string> = {
-  "request-maintenance": "functions/operator/compositions/request-maintenance.js",
-  "cancel-workorder": "functions/operator/compositions/cancel-workorder.js",
-};
 
 interface SynthesizedAction {
   action: { exec: { code: string } };

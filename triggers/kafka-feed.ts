@@ -7,7 +7,7 @@
 import type { Consumer, Kafka, KafkaMessage } from "kafkajs";
 import { createKafka } from "../lib/kafka/client.ts";
 import type { KafkaSettings } from "../lib/kafka/config.ts";
-import { isTransientKafkaError, retryWithinDeadline } from "../lib/step/transient.ts";
+import { isTransientKafkaError, retryWithinDeadline } from "../lib/step/index.ts";
 import type { LocalOptions } from "../local/config.ts";
 import type { BuiltinContext } from "../local/entities.ts";
 import type { Platform } from "../local/platform.ts";

@@ -6,10 +6,9 @@
 // (`closed`), kept as long as the step remembers applied keys (7 days and the newest 1,000 by default): within that
 // window a late or repeated event for a closed order changes nothing, and a cancellation that overtakes the request
 // prevents the assignment.
-import type { CloudEvent } from "../../lib/events/envelope.ts";
-import { type Memory, remember, remembers } from "../../lib/step/retention.ts";
-import type { Emit, HandlerContext } from "../../lib/step/spec.ts";
-import { configCount } from "../steps.ts";
+import { type HandlerContext, type Memory, remember, remembers } from "../../lib/step/index.ts";
+import type { SagaEmit } from "../events.ts";
+import { configCount, type StepEvent } from "../steps.ts";
 
 export interface Technician {
   crewId: string;
@@ -80,12 +79,11 @@ function withLoad(roster: Roster, { crewId, day }: Assignment, change: 1 | -1): 
 }
 
 function decideRoster(
-  event: CloudEvent<string, unknown>,
+  event: StepEvent<"crews.roster">,
   roster: Roster,
   { now, retention }: HandlerContext,
-): { state: Roster; emit: Emit[] } {
-  const data = event.data as { workOrderId: string; site: string; skill: string; deadline: string };
-  const { workOrderId } = data;
+): { state: Roster; emit: SagaEmit[] } {
+  const { workOrderId } = event.data;
   const subject = workOrderId;
   const known = roster.assigned[workOrderId];
   const close = (next: Partial<Roster>): Roster => {
@@ -95,9 +93,10 @@ function decideRoster(
   if (!known && remembers(roster.closed, workOrderId)) return { state: roster, emit: [] };
   if (event.type === "part.reserved") {
     if (known) return { state: roster, emit: [] };
-    for (const day of daysBetween(now, Date.parse(data.deadline))) {
+    const { deadline, skill } = event.data;
+    for (const day of daysBetween(now, Date.parse(deadline))) {
       const technician = roster.technicians.find(
-        (t) => t.skills.includes(data.skill) && (roster.load[t.crewId]?.[day] ?? 0) < t.capacityPerDay,
+        (t) => t.skills.includes(skill) && (roster.load[t.crewId]?.[day] ?? 0) < t.capacityPerDay,
       );
       if (!technician) continue;
       const assignment = { crewId: technician.crewId, day };
@@ -113,7 +112,7 @@ function decideRoster(
     }
     return {
       state: close({ tally: { ...roster.tally, unavailable: roster.tally.unavailable + 1 } }),
-      emit: [{ type: "crew.unavailable", subject, data: { workOrderId, site: roster.site, skill: data.skill } }],
+      emit: [{ type: "crew.unavailable", subject, data: { workOrderId, site: roster.site, skill } }],
     };
   }
   // workorder.cancelled: the compensation.
@@ -130,10 +129,10 @@ function decideRoster(
 }
 
 export function applyToRoster(
-  event: CloudEvent<string, unknown>,
+  event: StepEvent<"crews.roster">,
   roster: Roster | undefined,
   context: HandlerContext,
-): { state: Roster; emit: Emit[] } {
-  const site = (event.data as { site: string }).site;
+): { state: Roster; emit: SagaEmit[] } {
+  const { site } = event.data;
   return decideRoster(event, withoutPastDays(roster ?? initialRoster(site, context), context), context);
 }

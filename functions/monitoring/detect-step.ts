@@ -1,12 +1,10 @@
 // Action: watches each pump's readings and raises one maintenance request per incident.
-import { defineEntityStep } from "../../lib/step/define.ts";
-import type { EntityStepSpec } from "../../lib/step/spec.ts";
-import { stepBasics } from "../steps.ts";
+import { defineEntityStep } from "../../lib/step/index.ts";
+import { type SagaEntityStep, stepBasics } from "../steps.ts";
 import { type Watch, watchPump } from "./detection.ts";
 
-export const detectSpec: EntityStepSpec<Watch> = {
-  ...stepBasics("monitoring.detect", "monitoring"),
-  handles: ["pump.registered", "pump.metric.reported"],
+export const detectSpec: SagaEntityStep<"monitoring.detect", Watch> = {
+  ...stepBasics("monitoring.detect"),
   handle: (event, watch) => watchPump(event, watch),
 };
 

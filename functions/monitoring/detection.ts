@@ -9,9 +9,8 @@
 //   stalled        rotation below 0.1 x nominal
 //   cavitation     pressure swinging: spread (max - min) over the whole window above 0.5 x nominal
 // An incident stays open until 5 readings in a row match no rule; only then can a new incident open.
-import type { CloudEvent } from "../../lib/events/envelope.ts";
-import type { Emit } from "../../lib/step/spec.ts";
-import type { PROBLEMS, Reading, SensorValues } from "../events.ts";
+import type { PROBLEMS, Reading, SagaEmit, SensorValues } from "../events.ts";
+import type { StepEvent } from "../steps.ts";
 
 export type Problem = (typeof PROBLEMS)[number];
 
@@ -61,15 +60,14 @@ function withReading(window: Reading[], reading: Reading): Reading[] {
 }
 
 export function watchPump(
-  event: CloudEvent<string, unknown>,
+  event: StepEvent<"monitoring.detect">,
   watch: Watch | undefined,
-): { state: Watch; emit: Emit[] } {
+): { state: Watch; emit: SagaEmit[] } {
   let state: Watch = watch ?? { assetId: event.subject, window: [], incidents: 0, readings: 0 };
   if (event.type === "pump.registered") {
-    const data = event.data as { site: string; nominal: SensorValues };
-    state = { ...state, site: data.site, nominal: data.nominal };
+    state = { ...state, site: event.data.site, nominal: event.data.nominal };
   } else {
-    const { assetId: _, ...reading } = event.data as Reading & { assetId: string };
+    const { assetId: _, ...reading } = event.data;
     state = { ...state, window: withReading(state.window, reading), readings: state.readings + 1 };
   }
   if (!state.nominal || !state.site) return { state, emit: [] }; // readings before the registration: wait for it

@@ -1,11 +1,10 @@
 // Component of cancel-workorder (workorders service): the work order must exist (404) and not be scheduled or
 // cancelled already (409). Reads the workorders database as functions/workorders/view.ts does: the event stream,
 // replayed.
-import { replay } from "../../lib/step/run-stream-batch.ts";
-import { readStreams } from "../../lib/step/store-io.ts";
+import { readStreams, replay } from "../../lib/step/index.ts";
 import { DATABASE } from "../topology.ts";
 import { storeFor } from "../web.ts";
-import { evolve, isTerminal, type WorkOrder } from "../workorders/saga.ts";
+import { evolve, isTerminal } from "../workorders/saga.ts";
 import { cancelSchema, parseInput, settingParam } from "./commands.ts";
 import { component, HttpFailure } from "./http.ts";
 import { storeCaller } from "./records.ts";
@@ -17,7 +16,7 @@ export const main = component("workorders-cancel-check", async (params) => {
   const db = settingParam(params, "operator_workorders_database", DATABASE.workorders);
   const streams = await store(() => readStreams(cloudant, db, [cancel.workOrderId]));
   const commits = streams.get(cancel.workOrderId) ?? [];
-  const order = replay<WorkOrder>(evolve, commits).state;
+  const order = replay(evolve, commits).state;
   if (!order) throw new HttpFailure(404, `no work order ${cancel.workOrderId}`, { field: "workOrderId" });
   if (isTerminal(order)) {
     throw new HttpFailure(409, `work order ${cancel.workOrderId} is already ${order.status}`, {

@@ -1,10 +1,10 @@
 // Component of cancel-workorder (workorders service): publishes the recorded workorder.cancel.requested (unless an
 // earlier call already did) and clears the record's outbox. The saga cancels the order unless it is terminal by then.
-import { clientsFor } from "../../lib/step/clients.ts";
+import { clientsFor, readRecorded } from "../../lib/step/index.ts";
 import { DATABASE } from "../topology.ts";
 import { settingParam } from "./commands.ts";
 import { component, HttpFailure } from "./http.ts";
-import { publishRecorded, readCommand, storeCaller } from "./records.ts";
+import { type CommandDoc, publishRecorded, storeCaller } from "./records.ts";
 
 export const main = component("workorders-cancel-emit", async (params) => {
   const commandId = typeof params.commandId === "string" ? params.commandId : "";
@@ -13,7 +13,7 @@ export const main = component("workorders-cancel-emit", async (params) => {
   const clients = clientsFor(params, "workorders.cancel-emit");
   const store = storeCaller();
   const db = settingParam(params, "operator_workorders_database", DATABASE.workorders);
-  const doc = await readCommand(clients.cloudant, db, commandId, store);
+  const doc = await readRecorded<CommandDoc>(clients.cloudant, db, commandId, store);
   if (!doc) throw new Error(`cancel ${commandId} is not recorded`);
   const workOrderId = String(doc.request.workOrderId);
   const published = await publishRecorded(

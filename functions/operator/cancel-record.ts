@@ -1,10 +1,10 @@
 // Component of cancel-workorder (workorders service): records the cancel once in the workorders database, with its
 // workorder.cancel.requested in the document's outbox (not a stream commit: the saga's streams are its own).
-import { clientsFor } from "../../lib/step/clients.ts";
+import { clientsFor, recordOnce } from "../../lib/step/index.ts";
 import { DATABASE, TOPIC } from "../topology.ts";
 import { cancelDoc, cancelSchema, parseInput, settingParam } from "./commands.ts";
 import { component } from "./http.ts";
-import { recordOnce, storeCaller } from "./records.ts";
+import { storeCaller } from "./records.ts";
 
 export const main = component("workorders-cancel-record", async (params) => {
   const cancel = parseInput(cancelSchema, params);

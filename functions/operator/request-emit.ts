@@ -1,17 +1,17 @@
 // Component of request-maintenance (monitoring service): publishes the recorded maintenance.requested (unless an
 // earlier call already did) and clears the record's outbox.
-import { clientsFor } from "../../lib/step/clients.ts";
+import { clientsFor, readRecorded } from "../../lib/step/index.ts";
 import { DATABASE } from "../topology.ts";
 import { maintenanceRequestSchema, parseInput, requestDocId, requestSummary, settingParam } from "./commands.ts";
 import { component } from "./http.ts";
-import { publishRecorded, readCommand, storeCaller } from "./records.ts";
+import { type CommandDoc, publishRecorded, storeCaller } from "./records.ts";
 
 export const main = component("monitoring-request-emit", async (params) => {
   const { requestId } = parseInput(maintenanceRequestSchema.pick({ requestId: true }).required(), params);
   const clients = clientsFor(params, "monitoring.request-emit");
   const store = storeCaller();
   const db = settingParam(params, "operator_requests_database", DATABASE.monitoring);
-  const doc = await readCommand(clients.cloudant, db, requestDocId(requestId), store);
+  const doc = await readRecorded<CommandDoc>(clients.cloudant, db, requestDocId(requestId), store);
   if (!doc) throw new Error(`request ${requestId} is not recorded`);
   const published = await publishRecorded(
     clients,

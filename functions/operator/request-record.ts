@@ -1,11 +1,11 @@
 // Component of request-maintenance (monitoring service): records the request once in monitoring's database, with
 // its maintenance.requested in the document's outbox. The same request id again finds the first record (202 with
 // the same work order); the same id for a different request is a 409.
-import { clientsFor } from "../../lib/step/clients.ts";
+import { clientsFor, recordOnce } from "../../lib/step/index.ts";
 import { DATABASE, TOPIC } from "../topology.ts";
 import { maintenanceRequest, requestContent, requestDoc, sameContent, settingParam } from "./commands.ts";
 import { component, HttpFailure } from "./http.ts";
-import { recordOnce, storeCaller } from "./records.ts";
+import { storeCaller } from "./records.ts";
 
 export const main = component("monitoring-request-record", async (params) => {
   const now = Date.now();

@@ -4,9 +4,7 @@
 // sends the same events and the stock grows once.
 import type { Producer } from "kafkajs";
 import { rootEventId } from "../../lib/events/derived-id.ts";
-import { clientsFor } from "../../lib/step/clients.ts";
-import { sendRecords } from "../../lib/step/outgoing.ts";
-import { describeError, isTransientKafkaError, retryWithinDeadline } from "../../lib/step/transient.ts";
+import { clientsFor, describeError, eventRecords, sendWithinDeadline } from "../../lib/step/index.ts";
 import type { Cloudant } from "../../lib/store/client.ts";
 import { catalog } from "../events.ts";
 import { configCount } from "../steps.ts";
@@ -41,12 +39,7 @@ export async function deliver(
   if (quantity === 0) return [];
   const partTypes = (await allEntities<Stock>(clients.cloudant, targets.database)).map((stock) => stock.partType);
   const events = deliveryEvents(partTypes, quantity, now);
-  const records = events.map((event) => ({ topic: targets.topic, key: event.subject, value: JSON.stringify(event) }));
-  await retryWithinDeadline(async () => sendRecords(await clients.producer(), records, 10_000), {
-    deadline: { at: deadline, reserveMs: 2_000 },
-    now: Date.now,
-    isTransient: isTransientKafkaError,
-  });
+  await sendWithinDeadline(clients.producer, eventRecords(targets.topic, events), { at: deadline, reserveMs: 2_000 });
   return partTypes;
 }
 

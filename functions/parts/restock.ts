@@ -4,11 +4,11 @@
 // event at most once more, and a different delivery under the same id is a 409.
 import { z } from "zod";
 import { rootEventId } from "../../lib/events/derived-id.ts";
-import { clientsFor } from "../../lib/step/clients.ts";
+import { clientsFor, recordOnce } from "../../lib/step/index.ts";
 import { catalog } from "../events.ts";
 import { parseInput, sameContent, settingParam } from "../operator/commands.ts";
 import { failureOf, HttpFailure, type Params, requirePost } from "../operator/http.ts";
-import { type CommandDoc, publishRecorded, recordOnce, storeCaller } from "../operator/records.ts";
+import { type CommandDoc, publishRecorded, storeCaller } from "../operator/records.ts";
 import { DATABASE, TOPIC } from "../topology.ts";
 
 export const restockSchema = z.object({

@@ -6,11 +6,9 @@
 // step remembers applied keys (7 days and the newest 1,000 by default): within that window a late or repeated event
 // for a closed order changes nothing, and a cancellation that overtakes its opening (batches run concurrently)
 // prevents the reservation.
-import type { CloudEvent } from "../../lib/events/envelope.ts";
-import { type Memory, remember, remembers } from "../../lib/step/retention.ts";
-import type { Emit, HandlerContext } from "../../lib/step/spec.ts";
-import type { EventType } from "../events.ts";
-import { configCount } from "../steps.ts";
+import { type HandlerContext, type Memory, remember, remembers } from "../../lib/step/index.ts";
+import type { SagaEmit } from "../events.ts";
+import { configCount, type StepEvent } from "../steps.ts";
 
 export interface Stock {
   partType: string;
@@ -30,13 +28,6 @@ export interface Stock {
 
 export const DEFAULT_STOCK = 3;
 
-export const STOCK_EVENTS = [
-  "workorder.opened",
-  "workorder.cancelled",
-  "workorder.scheduled",
-  "parts.restocked",
-] as const satisfies EventType[];
-
 /** The stock of a part type before any reservation: `stock_<partType>` bound to the action, else `stock_default`. */
 export function initialStock(partType: string, context: HandlerContext): Stock {
   const fallback = configCount(context.config, "stock_default", DEFAULT_STOCK);
@@ -46,20 +37,19 @@ export function initialStock(partType: string, context: HandlerContext): Stock {
 }
 
 function decideStock(
-  event: CloudEvent<string, unknown>,
+  event: StepEvent<"parts.stock">,
   stock: Stock,
   context: HandlerContext,
-): { state: Stock; emit: Emit[] } {
+): { state: Stock; emit: SagaEmit[] } {
   const { now, retention } = context;
   if (event.type === "parts.restocked") {
-    const { quantity } = event.data as { quantity: number };
+    const { quantity } = event.data;
     return {
       state: { ...stock, available: stock.available + quantity, restocked: stock.restocked + quantity },
       emit: [],
     };
   }
-  const data = event.data as { workOrderId: string; partType: string; site: string; skill: string; deadline: string };
-  const { workOrderId } = data;
+  const { workOrderId, partType } = event.data;
   const subject = workOrderId;
   const holds = stock.reserved[workOrderId] !== undefined;
   const close = (next: Partial<Stock>): Stock => {
@@ -72,10 +62,10 @@ function decideStock(
     if (stock.available === 0) {
       return {
         state: close({ tally: { ...stock.tally, unavailable: stock.tally.unavailable + 1 } }),
-        emit: [{ type: "part.unavailable", subject, data: { workOrderId, partType: data.partType } }],
+        emit: [{ type: "part.unavailable", subject, data: { workOrderId, partType } }],
       };
     }
-    const { partType, site, skill, deadline } = data;
+    const { site, skill, deadline } = event.data;
     return {
       state: { ...stock, available: stock.available - 1, reserved: { ...stock.reserved, [workOrderId]: now } },
       emit: [{ type: "part.reserved", subject, data: { workOrderId, partType, site, skill, deadline } }],
@@ -89,19 +79,18 @@ function decideStock(
   if (holds) {
     return {
       state: close({ available: stock.available + 1, tally: { ...stock.tally, released: stock.tally.released + 1 } }),
-      emit: [{ type: "part.released", subject, data: { workOrderId, partType: data.partType } }],
+      emit: [{ type: "part.released", subject, data: { workOrderId, partType } }],
     };
   }
   return { state: close({ tally: { ...stock.tally, cancelledFirst: stock.tally.cancelledFirst + 1 } }), emit: [] };
 }
 
 export function applyToStock(
-  event: CloudEvent<string, unknown>,
+  event: StepEvent<"parts.stock">,
   stock: Stock | undefined,
   context: HandlerContext,
-): { state: Stock; emit: Emit[] } {
-  const partType = (event.data as { partType: string }).partType;
-  return decideStock(event, stock ?? initialStock(partType, context), context);
+): { state: Stock; emit: SagaEmit[] } {
+  return decideStock(event, stock ?? initialStock(event.data.partType, context), context);
 }
 
 /** Reserved work orders, for the invariant: available + reserved + consumed = atStart + restocked. */

@@ -4,11 +4,16 @@
 // applies it once.
 import type { Producer } from "kafkajs";
 import { rootEventId } from "../../lib/events/derived-id.ts";
-import { clientsFor } from "../../lib/step/clients.ts";
-import type { StreamCommitDoc } from "../../lib/step/documents.ts";
-import { sendRecords } from "../../lib/step/outgoing.ts";
-import { findStreamHeads, readStreams, retireHeads } from "../../lib/step/store-io.ts";
-import { describeError, isTransientKafkaError, retryWithinDeadline } from "../../lib/step/transient.ts";
+import {
+  clientsFor,
+  describeError,
+  eventRecords,
+  findStreamHeads,
+  readStreams,
+  retireHeads,
+  type StreamCommitDoc,
+  sendWithinDeadline,
+} from "../../lib/step/index.ts";
 import type { Cloudant } from "../../lib/store/client.ts";
 import { catalog } from "../events.ts";
 import { DATABASE, TOPIC } from "../topology.ts";
@@ -91,12 +96,7 @@ export async function sendOverdue(
 ): Promise<string[]> {
   const overdue = await overdueWorkOrders(clients.cloudant, now, targets.database);
   const events = overdue.map(({ workOrderId, deadline: due }) => deadlinePassed(workOrderId, due));
-  const records = events.map((event) => ({ topic: targets.topic, key: event.subject, value: JSON.stringify(event) }));
-  await retryWithinDeadline(async () => sendRecords(await clients.producer(), records, 10_000), {
-    deadline: { at: deadline, reserveMs: 2_000 },
-    now: Date.now,
-    isTransient: isTransientKafkaError,
-  });
+  await sendWithinDeadline(clients.producer, eventRecords(targets.topic, events), { at: deadline, reserveMs: 2_000 });
   return overdue.map((o) => o.workOrderId);
 }
 

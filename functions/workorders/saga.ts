@@ -7,9 +7,9 @@
 //   workorder.deadline.passed  -> workorder.cancelled (deadline), unless already terminal
 //   workorder.cancel.requested -> workorder.cancelled (operator), unless already terminal
 // Parts and crews release what they reserved when they see workorder.cancelled (the compensation).
-import type { CloudEvent } from "../../lib/events/envelope.ts";
-import type { Emit, HandlerContext } from "../../lib/step/spec.ts";
-import { configCount } from "../steps.ts";
+import type { HandlerContext } from "../../lib/step/index.ts";
+import type { CANCEL_REASONS, SagaEmit, SagaEvent } from "../events.ts";
+import { configCount, type StepEvent } from "../steps.ts";
 
 export type WorkOrderStatus = "requested" | "open" | "part-reserved" | "scheduled" | "cancelled";
 
@@ -33,23 +33,23 @@ export const isTerminal = (order: WorkOrder | undefined) =>
   order?.status === "scheduled" || order?.status === "cancelled";
 
 /** The work order an event belongs to. */
-export function workOrderOf(event: CloudEvent<string, unknown>): string {
-  const data = event.data as { workOrderId?: string; incidentId?: string };
-  if (event.type === "maintenance.requested" && data.incidentId) return workOrderIdFor(data.incidentId);
-  return data.workOrderId ?? "";
+export function workOrderOf(event: SagaEvent): string {
+  if (event.type === "maintenance.requested") return workOrderIdFor(event.data.incidentId);
+  return "workOrderId" in event.data ? event.data.workOrderId : "";
 }
 
-export function evolve(order: WorkOrder | undefined, event: CloudEvent<string, unknown>): WorkOrder {
-  const data = event.data as Record<string, string>;
+/** Applies a stored event (an input of the saga or one it emitted) to the work order. */
+export function evolve(order: WorkOrder | undefined, event: SagaEvent): WorkOrder {
   if (event.type === "maintenance.requested") {
+    const { incidentId, assetId, site, partType, skill } = event.data;
     return (
       order ?? {
-        workOrderId: workOrderIdFor(data.incidentId ?? ""),
-        incidentId: data.incidentId ?? "",
-        assetId: data.assetId ?? "",
-        site: data.site ?? "",
-        partType: data.partType ?? "",
-        skill: data.skill ?? "",
+        workOrderId: workOrderIdFor(incidentId),
+        incidentId,
+        assetId,
+        site,
+        partType,
+        skill,
         status: "requested",
       }
     );
@@ -57,31 +57,30 @@ export function evolve(order: WorkOrder | undefined, event: CloudEvent<string, u
   if (!order) throw new Error(`${event.type} for work order ${workOrderOf(event)}, which was never requested`);
   switch (event.type) {
     case "workorder.opened":
-      return { ...order, status: "open", deadline: data.deadline };
+      return { ...order, status: "open", deadline: event.data.deadline };
     case "part.reserved":
       return isTerminal(order) ? order : { ...order, status: "part-reserved" };
     case "crew.assigned":
-      return isTerminal(order) ? order : { ...order, crewId: data.crewId, day: data.day };
+      return isTerminal(order) ? order : { ...order, crewId: event.data.crewId, day: event.data.day };
     case "workorder.scheduled":
-      return { ...order, status: "scheduled", crewId: data.crewId, day: data.day };
+      return { ...order, status: "scheduled", crewId: event.data.crewId, day: event.data.day };
     case "workorder.cancelled":
-      return { ...order, status: "cancelled", cancelReason: data.reason };
+      return { ...order, status: "cancelled", cancelReason: event.data.reason };
     default:
       return order;
   }
 }
 
-function cancel(order: WorkOrder, reason: string, detail: string): Emit[] {
+function cancel(order: WorkOrder, reason: (typeof CANCEL_REASONS)[number], detail: string): SagaEmit[] {
   const data = { workOrderId: order.workOrderId, site: order.site, partType: order.partType, reason, detail };
   return [{ type: "workorder.cancelled", subject: order.workOrderId, data }];
 }
 
 export function decide(
-  input: CloudEvent<string, unknown>,
+  input: StepEvent<"workorders.saga">,
   order: WorkOrder | undefined,
   context: HandlerContext,
-): Emit[] {
-  const data = input.data as Record<string, string>;
+): SagaEmit[] {
   if (input.type === "maintenance.requested") {
     if (order) return []; // the same incident requested again: one work order per incident
     const opened = evolve(undefined, input);
@@ -108,13 +107,18 @@ export function decide(
         {
           type: "workorder.scheduled",
           subject: order.workOrderId,
-          data: { workOrderId: order.workOrderId, partType: order.partType, crewId: data.crewId, day: data.day },
+          data: {
+            workOrderId: order.workOrderId,
+            partType: order.partType,
+            crewId: input.data.crewId,
+            day: input.data.day,
+          },
         },
       ];
     case "workorder.deadline.passed":
       return cancel(order, "deadline", `not scheduled by ${order.deadline}`);
     case "workorder.cancel.requested":
-      return cancel(order, "operator", `${data.requestedBy}: ${data.reason}`);
+      return cancel(order, "operator", `${input.data.requestedBy}: ${input.data.reason}`);
     default:
       return [];
   }

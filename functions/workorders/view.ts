@@ -1,10 +1,9 @@
 // Web action: GET ?id=wo-... -> the work order's state and its full event history, oldest first.
 
-import { replay } from "../../lib/step/run-stream-batch.ts";
-import { readStreams } from "../../lib/step/store-io.ts";
+import { readStreams, replay } from "../../lib/step/index.ts";
 import { DATABASE } from "../topology.ts";
 import { answering, json, storeFor } from "../web.ts";
-import { evolve, type WorkOrder } from "./saga.ts";
+import { evolve } from "./saga.ts";
 
 export async function main(params: Record<string, unknown>) {
   return answering(async () => {
@@ -23,6 +22,6 @@ export async function main(params: Record<string, unknown>) {
           data,
         })),
     );
-    return json(200, { workOrder: replay<WorkOrder>(evolve, commits).state, history });
+    return json(200, { workOrder: replay(evolve, commits).state, history });
   });
 }

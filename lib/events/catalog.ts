@@ -29,12 +29,19 @@ export interface BuildFields<TData> {
   causationid?: string;
 }
 
-type Schemas = Record<string, z.ZodType>;
+/** A catalog's event types, each with the schema of its data. */
+export type Schemas = Record<string, z.ZodType>;
 
-/** The union of the catalog's events, each with its typed (parsed) data. */
-export type EventOf<S extends Schemas> = { [T in keyof S & string]: CloudEvent<T, z.output<S[T]>> }[keyof S & string];
+/** The union of the catalog's events (or of those of the types `T`), each with its typed (parsed) data. */
+export type EventOf<S extends Schemas, T extends keyof S & string = keyof S & string> = {
+  [K in T]: CloudEvent<K, z.output<S[K]>>;
+}[T];
+
+/** The schemas behind a catalog, to name its event types' data. */
+export type SchemasOf<C> = C extends EventCatalog<infer S> ? S : never;
 
 export interface EventCatalog<S extends Schemas> {
+  schemas: S;
   types: (keyof S & string)[];
   parse(value: unknown): ParseResult<EventOf<S>>;
   build<T extends keyof S & string>(type: T, fields: BuildFields<z.input<S[T]>>): CloudEvent<T, z.output<S[T]>>;
@@ -114,5 +121,5 @@ export function defineEventCatalog<S extends Schemas>(schemas: S): EventCatalog<
     return parsed.event as CloudEvent<T, z.output<S[T]>>;
   };
 
-  return { types, parse, build };
+  return { schemas, types, parse, build };
 }

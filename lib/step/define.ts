@@ -2,6 +2,7 @@
 // what the Kafka feed fires (or one event passed directly, for `wsk action invoke`) and answers with the outcome of
 // every message. Nothing escapes as an unstructured crash.
 import { ConfigError } from "../config/settings.ts";
+import type { Schemas } from "../events/catalog.ts";
 import type { DecodedRecord } from "../feed/decode.ts";
 import { decodeFeedParams } from "../feed/decode.ts";
 import { deadlineFromEnv } from "../idempotency/decide.ts";
@@ -21,6 +22,7 @@ import {
   type StepCatalog,
   type StepLimits,
   type StreamStepSpec,
+  untyped,
 } from "./spec.ts";
 import { describeError, isTransientStoreError, retryWithinDeadline } from "./transient.ts";
 import { sendAllToRetry } from "./unlanded.ts";
@@ -197,16 +199,25 @@ function stepAction(
 }
 
 /** A step that changes one entity of its service per event (state, applied keys and outbox in one document). */
-export function defineEntityStep<S>(spec: EntityStepSpec<S>): StepAction {
+export function defineEntityStep<S, C extends Schemas, T extends keyof C & string>(
+  typed: EntityStepSpec<S, C, T>,
+): StepAction {
+  const spec = untyped(typed);
   return stepAction(spec, (records, io) => runEntityBatch(spec, records, io));
 }
 
 /** A step with no entity of its own: each event is claimed with an idempotency record before the handler runs. */
-export function defineKeyedStep<R>(spec: KeyedStepSpec<R>): StepAction {
+export function defineKeyedStep<R, C extends Schemas, T extends keyof C & string>(
+  typed: KeyedStepSpec<R, C, T>,
+): StepAction {
+  const spec = untyped(typed);
   return stepAction(spec, (records, io) => runKeyedBatch(spec, records, io));
 }
 
 /** An event-sourced step: its streams' commits are the source of truth; state is rebuilt by replaying them. */
-export function defineStreamStep<S>(spec: StreamStepSpec<S>): StepAction {
+export function defineStreamStep<S, C extends Schemas, T extends keyof C & string>(
+  typed: StreamStepSpec<S, C, T>,
+): StepAction {
+  const spec = untyped(typed);
   return stepAction(spec, (records, io) => runStreamBatch(spec, records, io));
 }

@@ -10,7 +10,8 @@ export interface OutboxEntry {
   event: CloudEvent<string, unknown>;
 }
 
-interface WithOutbox {
+/** A document that carries events to publish: every step document, and what actions outside steps record. */
+export interface OutboxDoc {
   _id: string;
   _rev?: string;
   outbox: OutboxEntry[];
@@ -18,7 +19,7 @@ interface WithOutbox {
   outboxSince?: number;
 }
 
-export interface EntityDoc<S> extends WithOutbox {
+export interface EntityDoc<S> extends OutboxDoc {
   kind: "entity";
   state: S;
   /** Number of events applied to this entity. */
@@ -30,7 +31,7 @@ export interface EntityDoc<S> extends WithOutbox {
 
 export type IdempotencyStatus = "INPROGRESS" | "COMPLETED";
 
-export interface IdempotencyDoc extends WithOutbox {
+export interface IdempotencyDoc extends OutboxDoc {
   kind: "idempotency";
   status: IdempotencyStatus;
   payloadHash: string;
@@ -47,7 +48,7 @@ export interface StreamEntry {
   emitted: CloudEvent<string, unknown>[];
 }
 
-export interface StreamCommitDoc extends WithOutbox {
+export interface StreamCommitDoc extends OutboxDoc {
   kind: "commit";
   stream: string;
   /** 1, 2, 3... The document id carries it, so two appends at one sequence number conflict. */
@@ -71,7 +72,7 @@ export const entityDocId = (entityId: string) => `entity:${entityId}`;
 export const idempotencyDocId = (keyDigest: string) => `idem:${keyDigest}`;
 
 /** The outbox fields after some entries were published: the others stay, with their original age. */
-export function withoutPublished<D extends WithOutbox>(doc: D, publishedIds: ReadonlySet<string>): D {
+export function withoutPublished<D extends OutboxDoc>(doc: D, publishedIds: ReadonlySet<string>): D {
   const outbox = doc.outbox.filter((entry) => !publishedIds.has(entry.event.id));
   const { outboxSince: _since, ...rest } = doc;
   return (outbox.length > 0 ? { ...rest, outbox, outboxSince: doc.outboxSince } : { ...rest, outbox }) as D;

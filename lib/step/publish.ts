@@ -1,12 +1,12 @@
 // After the write: one producer call for the outboxes, dead letters and retries, then the outboxes are cleared.
 import type { Producer } from "kafkajs";
 import type { Cloudant } from "../store/client.ts";
-import type { OutboxEntry, StepDoc } from "./documents.ts";
+import type { OutboxDoc, OutboxEntry, StepDoc } from "./documents.ts";
 import { withoutPublished } from "./documents.ts";
 import type { BatchLedger } from "./ledger.ts";
-import { sendRecords } from "./outgoing.ts";
+import { recordOf, sendWithinDeadline } from "./outgoing.ts";
 import { readDocs, writeDocs } from "./store-io.ts";
-import { type Deadline, describeError, isTransientKafkaError, retryWithinDeadline } from "./transient.ts";
+import { type Deadline, describeError } from "./transient.ts";
 
 export interface PublishIO {
   cloudant: Cloudant;
@@ -32,17 +32,9 @@ export async function publishAndClear(
   deadline: Deadline,
   storeCall: StoreCall,
 ): Promise<{ published: number; pending: number }> {
-  const records = [
-    ...outbox.map((entry) => ({ topic: entry.topic, key: entry.key, value: JSON.stringify(entry.event) })),
-    ...ledger.failures.map((failure) => failure.record),
-  ];
+  const records = [...outbox.map(recordOf), ...ledger.failures.map((failure) => failure.record)];
   try {
-    await retryWithinDeadline(async () => sendRecords(await io.producer(), records, 10_000), {
-      deadline,
-      now: io.now,
-      isTransient: isTransientKafkaError,
-      sleep: io.sleep,
-    });
+    await sendWithinDeadline(io.producer, records, deadline, io);
   } catch (err) {
     // The outbox stays for the relay; dead letters and retries have nowhere else to go: the answer carries them.
     ledger.markFailuresUnsent(`Kafka: ${describeError(err)}`);
@@ -61,15 +53,15 @@ export async function publishAndClear(
 }
 
 /** Removes published entries from the outboxes; returns how many published entries could not be cleared. */
-export async function clearOutboxes(
+export async function clearOutboxes<D extends OutboxDoc>(
   cloudant: Cloudant,
   database: string,
-  docs: StepDoc[],
+  docs: D[],
   publishedIds: ReadonlySet<string>,
   storeCall: StoreCall,
   rounds = 3,
 ): Promise<number> {
-  const stillListed = (doc: StepDoc) => doc.outbox.filter((entry) => publishedIds.has(entry.event.id)).length;
+  const stillListed = (doc: D) => doc.outbox.filter((entry) => publishedIds.has(entry.event.id)).length;
   let toClear = docs.filter((doc) => stillListed(doc) > 0);
   for (let round = 1; toClear.length > 0 && round <= rounds; round += 1) {
     const batch = toClear;
@@ -80,7 +72,7 @@ export async function clearOutboxes(
       if (conflicted.length === 0) return 0;
       // Changed meanwhile (another activation applied an event): clear the fresh version.
       const fresh = await storeCall(() =>
-        readDocs(
+        readDocs<D>(
           cloudant,
           database,
           conflicted.map((doc) => doc._id),

@@ -8,18 +8,12 @@ import { deadlineFromEnv } from "../idempotency/decide.ts";
 import type { Cloudant } from "../store/client.ts";
 import { clientsFor } from "./clients.ts";
 import { findLandings, type InboxDoc, type ParkedDoc } from "./inbox.ts";
-import { type OutgoingRecord, sendRecords } from "./outgoing.ts";
+import { type OutgoingRecord, recordOf, sendWithinDeadline } from "./outgoing.ts";
 import { DEFAULT_ACTIVATION_MS } from "./parameters.ts";
 import { clearOutboxes } from "./publish.ts";
 import { ensureStepIndexes, findExpiredRecords, findStaleOutboxes, writeDocs } from "./store-io.ts";
 import { resendRecord, type SweepReport, type SweptStep, sweepStep } from "./sweeper.ts";
-import {
-  type Deadline,
-  describeError,
-  isTransientKafkaError,
-  isTransientStoreError,
-  retryWithinDeadline,
-} from "./transient.ts";
+import { type Deadline, describeError, isTransientStoreError, retryWithinDeadline } from "./transient.ts";
 
 export interface RelaySpec {
   name: string;
@@ -94,13 +88,7 @@ async function takeLease(cloudant: Cloudant, db: string, io: RelayIO): Promise<s
 }
 
 async function send(io: RelayIO, records: OutgoingRecord[], deadline: Deadline): Promise<void> {
-  if (records.length === 0) return;
-  // A broker that restarts comes back within seconds: keep trying within the deadline rather than wait a tick.
-  await retryWithinDeadline(async () => sendRecords(await io.producer(), records, 10_000), {
-    deadline,
-    now: io.now,
-    isTransient: isTransientKafkaError,
-  });
+  await sendWithinDeadline(io.producer, records, deadline, { now: io.now });
 }
 
 type StoreCall = <T>(fn: () => Promise<T>) => Promise<T>;
@@ -118,11 +106,7 @@ async function publishStale(spec: RelaySpec, db: string, io: RelayIO, report: Re
   const stale = await call(() => findStaleOutboxes(io.cloudant, db, io.now() - (spec.graceMs ?? 30_000), limit));
   const entries = stale.flatMap((doc) => doc.outbox);
   if (entries.length === 0) return;
-  await send(
-    io,
-    entries.map((entry) => ({ topic: entry.topic, key: entry.key, value: JSON.stringify(entry.event) })),
-    { at: io.deadline, reserveMs: 2_000 },
-  );
+  await send(io, entries.map(recordOf), { at: io.deadline, reserveMs: 2_000 });
   report.published = entries.length;
   const ids = new Set(entries.map((entry) => entry.event.id));
   report.stillPending = await clearOutboxes(io.cloudant, db, stale, ids, call);

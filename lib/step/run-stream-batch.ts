@@ -14,9 +14,12 @@ import { DEFAULT_RETENTION, type StepLimits, type StreamStepSpec } from "./spec.
 import { readStreams } from "./store-io.ts";
 import { describeError } from "./transient.ts";
 
-/** Replays a stream: its state, the keys it has applied, its last sequence number. */
-export function replay<S>(
-  evolve: (state: S | undefined, event: CloudEvent<string, unknown>) => S,
+/**
+ * Replays a stream: its state, the keys it has applied, its last sequence number. A stream's commits hold only
+ * events its step's catalog parsed (inputs) or built (emits), so `evolve` may take the catalog's event type `E`.
+ */
+export function replay<S, E extends CloudEvent<string, unknown> = CloudEvent<string, unknown>>(
+  evolve: (state: S | undefined, event: E) => S,
   commits: StreamCommitDoc[],
 ): { state: S | undefined; applied: Set<string>; seq: number } {
   let state: S | undefined;
@@ -24,8 +27,7 @@ export function replay<S>(
   for (const commit of commits) {
     for (const digest of commit.applied) applied.add(digest);
     for (const entry of commit.entries) {
-      state = evolve(state, entry.input);
-      for (const event of entry.emitted) state = evolve(state, event);
+      for (const event of [entry.input, ...entry.emitted]) state = evolve(state, event as E);
     }
   }
   return { state, applied, seq: commits.at(-1)?.seq ?? 0 };

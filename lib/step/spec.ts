@@ -1,7 +1,12 @@
 // How a step is described: what it consumes, which entity each event is about, the pure decision, and where its
 // emitted events, retries and dead letters go.
+import type { z } from "zod";
+import type { EventOf, Schemas } from "../events/catalog.ts";
 import type { CloudEvent } from "../events/envelope.ts";
 import { DEFAULT_RETENTION_MS } from "../idempotency/decide.ts";
+
+/** Any event the catalog `C` allows a handler to emit, its data checked against the type's schema when compiled. */
+export type EmitOf<C extends Schemas> = { [K in keyof C & string]: Emit<K, z.input<C[K]>> }[keyof C & string];
 
 /** What the step needs of an event catalog (lib/events/catalog.ts): checking on consume, building on emit. */
 export interface StepCatalog {
@@ -24,10 +29,13 @@ export interface StepCatalog {
   ): CloudEvent<string, unknown>;
 }
 
+/** What a step needs of its catalog, with the schemas that type its handlers (`defineEventCatalog` makes one). */
+export type CatalogOf<C extends Schemas> = StepCatalog & { readonly schemas: C };
+
 /** An event the handler wants emitted; the kit gives it its id, source, time and correlation. */
-export interface Emit {
-  type: string;
-  data: unknown;
+export interface Emit<T extends string = string, D = unknown> {
+  type: T;
+  data: D;
   /** The entity the event is about (its Kafka key). Defaults to the entity the step just changed. */
   subject?: string;
   /** Starts a new saga; by default the emitted event continues the input event's saga. */
@@ -45,9 +53,9 @@ export interface HandlerContext {
   retention: Retention;
 }
 
-export interface Decision<S> {
+export interface Decision<S, E extends Emit = Emit> {
   state: S;
-  emit?: Emit[];
+  emit?: E[];
 }
 
 export interface StepLimits {
@@ -70,20 +78,24 @@ export interface Retention {
   maxKeysPerEntity: number;
 }
 
-export interface EntityStepSpec<S> {
+/**
+ * A step is generic over its catalog `C` and the event types `T` it handles: handlers receive typed data and their
+ * emits are checked against the schemas. The defaults (any catalog, any type) are what the kit sees inside.
+ */
+export interface EntityStepSpec<S, C extends Schemas = Schemas, T extends keyof C & string = keyof C & string> {
   /** Unique step name, e.g. "parts.reserve"; part of emitted event ids. */
   name: string;
   /** CloudEvents `source` of emitted events; default `/steps/<name>`. */
   source?: string;
-  catalog: StepCatalog;
+  catalog: CatalogOf<C>;
   /** Event types this step applies. Other known types on its topics are acknowledged as ignored. */
-  handles: readonly string[];
+  handles: readonly T[];
   /** The service's own database. */
   database: string;
   /** The entity an event changes; default: the event's subject. */
-  entityOf?: (event: CloudEvent<string, unknown>) => string;
+  entityOf?: (event: EventOf<C, T>) => string;
   /** The pure decision: no I/O. Throwing means the event cannot be applied. */
-  handle: (event: CloudEvent<string, unknown>, state: S | undefined, context: HandlerContext) => Decision<S>;
+  handle: (event: EventOf<C, T>, state: S | undefined, context: HandlerContext) => Decision<S, EmitOf<C>>;
   /** Topic of each emitted event type. */
   routes: Readonly<Record<string, string>>;
   topics: { retry: string; deadLetter: string };
@@ -102,25 +114,25 @@ export const DEFAULT_LIMITS: StepLimits = {
 };
 
 /** The result a keyed step's handler returns: stored with the idempotency record and replayed to duplicates. */
-export interface KeyedDecision<R> {
+export interface KeyedDecision<R, E extends Emit = Emit> {
   result: R;
-  emit?: Emit[];
+  emit?: E[];
 }
 
 /**
  * A step with no entity of its own (it calls something outside, or only translates events). Each event is claimed
  * with an idempotency record before the handler runs; the handler may be asynchronous and reach other systems.
  */
-export interface KeyedStepSpec<R> {
+export interface KeyedStepSpec<R, C extends Schemas = Schemas, T extends keyof C & string = keyof C & string> {
   name: string;
   source?: string;
-  catalog: StepCatalog;
-  handles: readonly string[];
+  catalog: CatalogOf<C>;
+  handles: readonly T[];
   database: string;
   handle: (
-    event: CloudEvent<string, unknown>,
+    event: EventOf<C, T>,
     context: { now: number; step: string; config: Readonly<Record<string, unknown>> },
-  ) => Promise<KeyedDecision<R>> | KeyedDecision<R>;
+  ) => Promise<KeyedDecision<R, EmitOf<C>>> | KeyedDecision<R, EmitOf<C>>;
   routes: Readonly<Record<string, string>>;
   topics: { retry: string; deadLetter: string };
   /** How long a completed record answers duplicates (default 7 days). */
@@ -133,21 +145,36 @@ export interface KeyedStepSpec<R> {
  * rebuilt by replaying them. Each activation appends at most one commit per stream, at the next sequence number,
  * so two activations appending to one stream conflict (409) and the loser replays and decides again.
  */
-export interface StreamStepSpec<S> {
+export interface StreamStepSpec<S, C extends Schemas = Schemas, T extends keyof C & string = keyof C & string> {
   name: string;
   source?: string;
-  catalog: StepCatalog;
-  handles: readonly string[];
+  catalog: CatalogOf<C>;
+  handles: readonly T[];
   database: string;
   /** The stream (aggregate) an event belongs to. */
-  streamOf: (event: CloudEvent<string, unknown>) => string;
-  /** Applies one stored event (received or emitted) to the state. Pure. */
-  evolve: (state: S | undefined, event: CloudEvent<string, unknown>) => S;
+  streamOf: (event: EventOf<C, T>) => string;
+  /** Applies one stored event (received or emitted: any of the catalog's) to the state. Pure. */
+  evolve: (state: S | undefined, event: EventOf<C>) => S;
   /** Fields of the state after a commit, stored on the commit for queries (for example a deadline). */
   project?: (state: S) => Record<string, unknown>;
   /** The events to emit for an input, given the state before it. Pure; throwing dead-letters the input. */
-  decide: (input: CloudEvent<string, unknown>, state: S | undefined, context: HandlerContext) => Emit[];
+  decide: (input: EventOf<C, T>, state: S | undefined, context: HandlerContext) => EmitOf<C>[];
   routes: Readonly<Record<string, string>>;
   topics: { retry: string; deadLetter: string };
   limits?: Partial<StepLimits>;
+}
+
+// The kit calls a step's functions only with events its catalog parsed and whose type the step handles (see
+// classify.ts), so it may see a typed spec as the catalog-agnostic one: the one place that widening is written.
+export function untyped<S, C extends Schemas, T extends keyof C & string>(
+  spec: EntityStepSpec<S, C, T>,
+): EntityStepSpec<S>;
+export function untyped<S, C extends Schemas, T extends keyof C & string>(
+  spec: StreamStepSpec<S, C, T>,
+): StreamStepSpec<S>;
+export function untyped<R, C extends Schemas, T extends keyof C & string>(
+  spec: KeyedStepSpec<R, C, T>,
+): KeyedStepSpec<R>;
+export function untyped(spec: unknown): unknown {
+  return spec;
 }

@@ -37,7 +37,11 @@ export type WriteOutcome =
   | { id: string; ok: false; conflict: boolean; reason: string };
 
 /** One round trip: writes every document; each succeeds or fails (409 conflict) on its own, as CouchDB does. */
-export async function writeDocs(client: Cloudant, db: string, docs: StepDoc[]): Promise<Map<string, WriteOutcome>> {
+export async function writeDocs<D extends { _id: string; _rev?: string } = StepDoc>(
+  client: Cloudant,
+  db: string,
+  docs: D[],
+): Promise<Map<string, WriteOutcome>> {
   const outcomes = new Map<string, WriteOutcome>();
   if (docs.length === 0) return outcomes;
   const response = await client

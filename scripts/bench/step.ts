@@ -9,8 +9,7 @@ import { rootEventId } from "../../lib/events/derived-id.ts";
 import { hashPayload } from "../../lib/idempotency/decide.ts";
 import { createConsumer, createIdempotentProducer, createKafka, ensureTopics } from "../../lib/kafka/client.ts";
 import { kafkaSettingsFromEnv, requireKafkaSettings } from "../../lib/kafka/config.ts";
-import { closeAllClients } from "../../lib/step/clients.ts";
-import { defineEntityStep } from "../../lib/step/define.ts";
+import { closeAllClients, defineEntityStep } from "../../lib/step/index.ts";
 import { type Cloudant, createCloudant, ensureDatabase, statusOf } from "../../lib/store/client.ts";
 import { requireStoreSettings, storeSettingsFromEnv } from "../../lib/store/config.ts";
 import { fixed, summarizeLatencies, withPeakMemory } from "./measure.ts";
@@ -121,13 +120,13 @@ async function main() {
   // The step: bulk read, fold, bulk write, one send, bulk clear.
   const stepDb = `${run}-step`;
   await ensureDatabase(cloudant, stepDb);
-  const step = defineEntityStep<{ total: number }>({
+  const step = defineEntityStep({
     name: "meter.total",
     catalog,
     handles: ["meter.read"],
     database: stepDb,
-    handle: (event, state) => {
-      const total = (state?.total ?? 0) + (event.data as { units: number }).units;
+    handle: (event, state: { total: number } | undefined) => {
+      const total = (state?.total ?? 0) + event.data.units;
       return { state: { total }, emit: [{ type: "meter.totalled", data: { total } }] };
     },
     routes: { "meter.totalled": topics.out },

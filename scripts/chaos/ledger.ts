@@ -7,7 +7,7 @@ import type { Watch } from "../../functions/monitoring/detection.ts";
 import type { Stock } from "../../functions/parts/stock.ts";
 import { DATABASE, DATABASES, TOPIC, TOPICS } from "../../functions/topology.ts";
 import { sagaSpec } from "../../functions/workorders/saga-step.ts";
-import type { StreamCommitDoc } from "../../lib/step/documents.ts";
+import type { StreamCommitDoc } from "../../lib/step/index.ts";
 import type { Cloudant } from "../../lib/store/client.ts";
 import { readTopicsToEnd } from "../report/topics.ts";
 

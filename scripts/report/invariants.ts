@@ -6,7 +6,7 @@ import type { Pump } from "../../functions/assets/registry.ts";
 import type { Roster } from "../../functions/crews/roster.ts";
 import { reservedCount, type Stock } from "../../functions/parts/stock.ts";
 import { DATABASE, TOPIC, TOPICS } from "../../functions/topology.ts";
-import { readStreams } from "../../lib/step/store-io.ts";
+import { readStreams } from "../../lib/step/index.ts";
 import type { Cloudant } from "../../lib/store/client.ts";
 import { readTopicsToEnd } from "./topics.ts";
 

@@ -4,9 +4,7 @@
 import type { Admin, Kafka } from "kafkajs";
 import { DATABASES, SWEPT_STEPS, TOPICS } from "../../functions/topology.ts";
 import { openWorkOrders } from "../../functions/workorders/deadlines.ts";
-import { findLandings } from "../../lib/step/inbox.ts";
-import { findStaleOutboxes } from "../../lib/step/store-io.ts";
-import { uncoveredOffsets } from "../../lib/step/sweeper.ts";
+import { findLandings, findStaleOutboxes, uncoveredOffsets } from "../../lib/step/index.ts";
 import type { Cloudant } from "../../lib/store/client.ts";
 import { isSagaFeedGroup } from "./reset.ts";
 

@@ -2,7 +2,7 @@
 // run only. Refuses anything but brokers on this machine: it deletes data.
 import type { Admin } from "kafkajs";
 import { DATABASES, TOPICS } from "../../functions/topology.ts";
-import { isTransientKafkaError, retryWithinDeadline } from "../../lib/step/transient.ts";
+import { isTransientKafkaError, retryWithinDeadline } from "../../lib/step/index.ts";
 import type { Cloudant } from "../../lib/store/client.ts";
 
 /** The feeds' consumer groups are their triggers' /namespace/name; the saga's triggers are named saga-*. */

@@ -1,6 +1,6 @@
 // The embedded CouchDB-compatible server, run as its own process (couch-server.ts).
 import { join } from "node:path";
-import { isTransientStoreError, retryWithinDeadline } from "../../lib/step/transient.ts";
+import { isTransientStoreError, retryWithinDeadline } from "../../lib/step/index.ts";
 import { createCloudant, statusOf } from "../../lib/store/client.ts";
 import type { StoreSettings } from "../../lib/store/config.ts";
 import { repoRoot, stackDir } from "./paths.ts";

@@ -13,14 +13,18 @@ import type { Admin } from "kafkajs";
 import openwhisk from "openwhisk";
 import { catalog } from "../../functions/events.ts";
 import { REMEDY } from "../../functions/monitoring/detection.ts";
-import { evolve, project, type WorkOrder } from "../../functions/workorders/saga.ts";
+import { evolve, project } from "../../functions/workorders/saga.ts";
 import { rootEventId } from "../../lib/events/derived-id.ts";
 import { type CloudEvent, idempotencyKey } from "../../lib/events/envelope.ts";
 import { ensureTopics } from "../../lib/kafka/client.ts";
-import { commitDocId, type StreamCommitDoc } from "../../lib/step/documents.ts";
-import { keyDigest } from "../../lib/step/fold.ts";
-import { replay } from "../../lib/step/run-stream-batch.ts";
-import { ensureStepIndexes, readDocs } from "../../lib/step/store-io.ts";
+import {
+  commitDocId,
+  ensureStepIndexes,
+  keyDigest,
+  readDocs,
+  replay,
+  type StreamCommitDoc,
+} from "../../lib/step/index.ts";
 import { type Cloudant, ensureDatabase } from "../../lib/store/client.ts";
 import { type LocalOpenWhisk, startLocalOpenWhisk } from "../../local/server.ts";
 import { buildActions } from "../../scripts/build.ts";
@@ -157,7 +161,7 @@ async function writeWorkOrder(cloudant: Cloudant, workOrderId: string, end: "ope
       outbox: [],
       committedAt: now.getTime(),
     };
-    const state = replay<WorkOrder>(evolve, [...commits, commit]).state;
+    const state = replay(evolve, [...commits, commit]).state;
     commits.push({ ...commit, ...(state ? { view: project(state) } : {}) });
   }
   await cloudant.postBulkDocs({ db: workordersDb, bulkDocs: { docs: commits as never[] } });

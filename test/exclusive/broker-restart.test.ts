@@ -2,7 +2,7 @@
 // budgets and lose nothing. (The operator's web actions answer 503 with the request recorded, and the relay
 // publishes it: test/e2e/operator.test.ts.) The broker is the stack's own, restarted for real.
 import test from "ava";
-import { defineOutboxRelay } from "../../lib/step/relay.ts";
+import { defineOutboxRelay } from "../../lib/step/index.ts";
 import { DEFAULTS } from "../../scripts/simulator/options.ts";
 import { simulate } from "../../scripts/simulator/run.ts";
 import { restartKafka } from "../../scripts/stack/stack.ts";

@@ -5,7 +5,7 @@ import { catalog } from "../../functions/events.ts";
 import { ensureWorkOrderIndexes } from "../../functions/provision.ts";
 import { overdueWorkOrders, sendOverdue } from "../../functions/workorders/deadlines.ts";
 import { sagaSpec } from "../../functions/workorders/saga-step.ts";
-import { defineStreamStep } from "../../lib/step/define.ts";
+import { defineStreamStep } from "../../lib/step/index.ts";
 import { sagaEvent } from "../support/saga-events.ts";
 import { testCloudant } from "../support/services.ts";
 import { feedParams, stepWorld } from "../support/step-fixture.ts";

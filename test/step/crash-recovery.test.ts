@@ -1,5 +1,5 @@
 import test from "ava";
-import { defineOutboxRelay } from "../../lib/step/relay.ts";
+import { defineOutboxRelay } from "../../lib/step/index.ts";
 import { entityState, feedParams, type StepWorld, stepWorld, tallyAdded, tallyStep } from "../support/step-fixture.ts";
 import { readTopic, values } from "../support/topic-reader.ts";
 

@@ -1,9 +1,7 @@
 import test from "ava";
 import type { CloudEvent } from "../../lib/events/envelope.ts";
 import { idempotencyKey } from "../../lib/events/envelope.ts";
-import { defineKeyedStep } from "../../lib/step/define.ts";
-import { idempotencyDocId } from "../../lib/step/documents.ts";
-import { keyDigest } from "../../lib/step/fold.ts";
+import { defineKeyedStep, idempotencyDocId, keyDigest } from "../../lib/step/index.ts";
 import { createCloudant } from "../../lib/store/client.ts";
 import { startStoreProxy } from "../../scripts/chaos/store-proxy.ts";
 import { storeSettings, testCloudant } from "../support/services.ts";

@@ -3,7 +3,7 @@
 // topic; records Kafka did not take keep a home (parked) until the relay sends them; a batch that kills every
 // activation ends as dead letters.
 import test from "ava";
-import { defineOutboxRelay } from "../../lib/step/relay.ts";
+import { defineOutboxRelay } from "../../lib/step/index.ts";
 import { createCloudant } from "../../lib/store/client.ts";
 import { startStoreProxy } from "../../scripts/chaos/store-proxy.ts";
 import { storeSettings, testCloudant } from "../support/services.ts";

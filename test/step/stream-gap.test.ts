@@ -1,8 +1,7 @@
 // An event-sourced step on a store whose query index lags (IBM Cloudant's `_find` is eventually consistent): a
 // history with a hole is never decided on, so an input of the missing commit is never applied twice.
 import test from "ava";
-import { commitDocId, type StreamCommitDoc } from "../../lib/step/documents.ts";
-import { readStreams } from "../../lib/step/store-io.ts";
+import { commitDocId, readStreams, type StreamCommitDoc } from "../../lib/step/index.ts";
 import { createCloudant } from "../../lib/store/client.ts";
 import { startStoreProxy } from "../../scripts/chaos/store-proxy.ts";
 import { storeSettings, testCloudant } from "../support/services.ts";

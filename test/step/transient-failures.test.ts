@@ -1,7 +1,7 @@
 import test from "ava";
 import { logLevel } from "kafkajs";
 import { createIdempotentProducer, createKafka } from "../../lib/kafka/client.ts";
-import { defineOutboxRelay } from "../../lib/step/relay.ts";
+import { defineOutboxRelay } from "../../lib/step/index.ts";
 import { createCloudant } from "../../lib/store/client.ts";
 import { flakyStoreProxy } from "../support/flaky-proxy.ts";
 import { storeSettings } from "../support/services.ts";

@@ -1,22 +1,16 @@
 // Building the system's events for tests, through the real catalog.
 import { randomUUID } from "node:crypto";
-import { catalog, type EventType } from "../../functions/events.ts";
-import type { CloudEvent } from "../../lib/events/envelope.ts";
-import { DEFAULT_RETENTION, type HandlerContext } from "../../lib/step/spec.ts";
+import type { z } from "zod";
+import { catalog, type EventType, type SagaEvent, type SagaSchemas } from "../../functions/events.ts";
+import { DEFAULT_RETENTION, type HandlerContext } from "../../lib/step/index.ts";
 
-export function sagaEvent(
-  type: EventType,
+export function sagaEvent<T extends EventType>(
+  type: T,
   subject: string,
-  data: Record<string, unknown>,
+  data: z.input<SagaSchemas[T]>,
   time = new Date(),
-): CloudEvent {
-  return catalog.build(type, {
-    id: randomUUID(),
-    source: "/test",
-    subject,
-    data: data as never,
-    time: time.toISOString(),
-  });
+): SagaEvent<T> {
+  return catalog.build(type, { id: randomUUID(), source: "/test", subject, data, time: time.toISOString() });
 }
 
 export function context(now: number, config: Record<string, unknown> = {}, entityId = "e"): HandlerContext {

@@ -6,11 +6,15 @@ import { z } from "zod";
 import { defineEventCatalog } from "../../lib/events/catalog.ts";
 import type { CloudEvent } from "../../lib/events/envelope.ts";
 import { createIdempotentProducer, ensureTopics } from "../../lib/kafka/client.ts";
-import type { BatchIO } from "../../lib/step/batch-io.ts";
-import { defineEntityStep, defineStreamStep } from "../../lib/step/define.ts";
-import type { RelayIO } from "../../lib/step/relay.ts";
-import type { EntityStepSpec, StreamStepSpec } from "../../lib/step/spec.ts";
-import { ensureStepIndexes } from "../../lib/step/store-io.ts";
+import {
+  type BatchIO,
+  defineEntityStep,
+  defineStreamStep,
+  type EntityStepSpec,
+  ensureStepIndexes,
+  type RelayIO,
+  type StreamStepSpec,
+} from "../../lib/step/index.ts";
 import { ensureDatabase } from "../../lib/store/client.ts";
 import { testCloudant, testKafka, uniqueName } from "./services.ts";
 
@@ -150,7 +154,7 @@ export type Event = CloudEvent<string, unknown>;
 
 /** An event-sourced tally per counter (a stream): each input's amount is added and a tally.changed emitted. */
 export function tallyStreamStep(names: TestNames, overrides: Partial<StreamStepSpec<Tally>> = {}) {
-  return defineStreamStep<Tally>({
+  const spec: StreamStepSpec<Tally> = {
     name: "tally.stream",
     catalog,
     handles: ["tally.added"],
@@ -168,7 +172,8 @@ export function tallyStreamStep(names: TestNames, overrides: Partial<StreamStepS
     routes: { "tally.changed": names.out },
     topics: { retry: names.retry, deadLetter: names.deadLetter },
     ...overrides,
-  });
+  };
+  return defineStreamStep(spec);
 }
 
 /** A padded event: full-size feed batches (900 KB) without thousands of entities. */

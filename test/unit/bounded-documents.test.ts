@@ -8,11 +8,18 @@ import { watchPump } from "../../functions/monitoring/detection.ts";
 import { stockSpec } from "../../functions/parts/stock-step.ts";
 import { sagaSpec } from "../../functions/workorders/saga-step.ts";
 import { type CloudEvent, idempotencyKey } from "../../lib/events/envelope.ts";
-import type { EntityDoc, StreamCommitDoc } from "../../lib/step/documents.ts";
-import { foldEntity, type PendingEvent } from "../../lib/step/fold.ts";
-import type { EventMessage } from "../../lib/step/ledger.ts";
-import { decideCommit } from "../../lib/step/run-stream-batch.ts";
-import { DEFAULT_LIMITS, DEFAULT_RETENTION, type EntityStepSpec } from "../../lib/step/spec.ts";
+import {
+  DEFAULT_LIMITS,
+  DEFAULT_RETENTION,
+  decideCommit,
+  type EntityDoc,
+  type EntityStepSpec,
+  type EventMessage,
+  foldEntity,
+  type PendingEvent,
+  type StreamCommitDoc,
+  untyped,
+} from "../../lib/step/index.ts";
 
 const LIMIT = 100 * 1024;
 const ORDERS = Number(process.env.ORDERS ?? 20_000);
@@ -75,17 +82,18 @@ class EntityStore<S> {
 
 test("20,000 work orders in a week: no document of any service exceeds 100 KB", (t) => {
   t.timeout(300_000);
-  const parts = new EntityStore(stockSpec);
-  const crews = new EntityStore(rosterSpec);
+  const parts = new EntityStore(untyped(stockSpec));
+  const crews = new EntityStore(untyped(rosterSpec));
+  const sagaStep = untyped(sagaSpec);
   const streams = new Map<string, StreamCommitDoc[]>();
   let largestCommit = 0;
   const saga = (inputs: CloudEvent[], now: number): CloudEvent[] => {
     const out: CloudEvent[] = [];
     for (const input of inputs) {
-      const stream = sagaSpec.streamOf(input);
+      const stream = sagaStep.streamOf(input);
       const commits = streams.get(stream) ?? [];
       const message = { index: 0, event: input, key: idempotencyKey(input), attempt: 1 } as unknown as EventMessage;
-      const decided = decideCommit(sagaSpec, stream, commits, [message], { now, limits: DEFAULT_LIMITS, config });
+      const decided = decideCommit(sagaStep, stream, commits, [message], { now, limits: DEFAULT_LIMITS, config });
       if (!decided.commit) continue;
       largestCommit = Math.max(largestCommit, bytes(decided.commit));
       streams.set(stream, [...commits, decided.commit]);

@@ -1,8 +1,6 @@
 import test from "ava";
 import { idempotencyKey } from "../../lib/events/envelope.ts";
-import type { EntityDoc } from "../../lib/step/documents.ts";
-import { foldEntity, keyDigest, type PendingEvent } from "../../lib/step/fold.ts";
-import { DEFAULT_LIMITS } from "../../lib/step/spec.ts";
+import { DEFAULT_LIMITS, type EntityDoc, foldEntity, keyDigest, type PendingEvent } from "../../lib/step/index.ts";
 import { type Tally, tallyAdded, tallySpec } from "../support/step-fixture.ts";
 
 const names = { database: "db", in: "in", out: "out", retry: "retry", deadLetter: "dlq" };

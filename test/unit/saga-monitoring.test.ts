@@ -1,6 +1,6 @@
 import test from "ava";
 import { diagnose, type Watch, watchPump } from "../../functions/monitoring/detection.ts";
-import type { CloudEvent } from "../../lib/events/envelope.ts";
+import type { StepEvent } from "../../functions/steps.ts";
 import { sagaEvent } from "../support/saga-events.ts";
 
 const nominal = { rotation: 1500, current: 40, pressure: 600, flowRate: 80, temperature: 70 };
@@ -26,7 +26,7 @@ const reading = (overrides: Partial<typeof nominal> = {}) =>
     timestamp: new Date(Date.parse("2026-11-23T09:00:00Z") + 1000 * ++second).toISOString(),
   });
 
-function watch(events: CloudEvent[]) {
+function watch(events: StepEvent<"monitoring.detect">[]) {
   let state: Watch | undefined;
   const requests: Record<string, unknown>[] = [];
   for (const event of events) {

@@ -1,6 +1,7 @@
 import test from "ava";
 import { applyToRoster, daysBetween, type Roster } from "../../functions/crews/roster.ts";
 import { applyToStock, reservedCount, type Stock } from "../../functions/parts/stock.ts";
+import type { StepEvent } from "../../functions/steps.ts";
 import { context, sagaEvent } from "../support/saga-events.ts";
 
 const now = Date.parse("2026-11-23T09:00:00Z");
@@ -36,7 +37,7 @@ const scheduled = (wo: string) =>
 const restocked = (quantity: number, deliveryId = "d1") =>
   sagaEvent("parts.restocked", "seal-kit", { partType: "seal-kit", quantity, deliveryId, deliveredBy: "schedule" });
 
-function stockAfter(events: ReturnType<typeof opened>[], config: Record<string, unknown> = { stock_default: 2 }) {
+function stockAfter(events: StepEvent<"parts.stock">[], config: Record<string, unknown> = { stock_default: 2 }) {
   let stock: Stock | undefined;
   const emitted: string[] = [];
   for (const event of events) {
@@ -106,7 +107,7 @@ test("the stock at start comes from stock_<partType>, else stock_default", (t) =
   t.is(stockAfter([opened("a")], { stock_default: 5, "stock_seal-kit": 1 } as never).stock?.atStart, 1);
 });
 
-function rosterAfter(events: ReturnType<typeof opened>[], capacity = 1, at = now, start?: Roster) {
+function rosterAfter(events: StepEvent<"crews.roster">[], capacity = 1, at = now, start?: Roster) {
   let roster: Roster | undefined = start;
   const emitted: string[] = [];
   for (const event of events) {

@@ -1,7 +1,7 @@
 import test from "ava";
+import type { SagaEmit } from "../../functions/events.ts";
+import type { StepEvent } from "../../functions/steps.ts";
 import { decide, evolve, isTerminal, type WorkOrder } from "../../functions/workorders/saga.ts";
-import type { CloudEvent } from "../../lib/events/envelope.ts";
-import type { Emit } from "../../lib/step/spec.ts";
 import { context, sagaEvent } from "../support/saga-events.ts";
 
 const now = Date.parse("2026-11-23T09:00:00Z");
@@ -17,9 +17,9 @@ const requested = sagaEvent("maintenance.requested", "inc-1", {
 });
 
 /** Runs inputs through decide and evolve as the stream step does; returns the emitted types and the final state. */
-function run(inputs: CloudEvent[], config = {}) {
+function run(inputs: StepEvent<"workorders.saga">[], config = {}) {
   let state: WorkOrder | undefined;
-  const emitted: Emit[] = [];
+  const emitted: SagaEmit[] = [];
   for (const input of inputs) {
     const emits = decide(input, state, context(now, config));
     emitted.push(...emits);

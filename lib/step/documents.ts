@@ -1,5 +1,6 @@
 // The documents a step keeps in its service's database. The entity's state, the keys of the events already
 // applied to it and the events still to publish (the outbox) share one document, so one write commits all three.
+import { createHash } from "node:crypto";
 import type { CloudEvent } from "../events/envelope.ts";
 import type { Memory } from "./retention.ts";
 
@@ -67,6 +68,11 @@ export type StepDoc = EntityDoc<unknown> | IdempotencyDoc | StreamCommitDoc;
 
 /** Zero-padded so that a stream's commits sort by sequence in `_all_docs` and `_find`. */
 export const commitDocId = (stream: string, seq: number) => `stream:${stream}:${String(seq).padStart(10, "0")}`;
+
+/** 128 bits of SHA-256 of an idempotency key: a short, fixed-size name for it in documents. */
+export function keyDigest(key: string): string {
+  return createHash("sha256").update(key).digest("base64url").slice(0, 22);
+}
 
 export const entityDocId = (entityId: string) => `entity:${entityId}`;
 export const idempotencyDocId = (keyDigest: string) => `idem:${keyDigest}`;

@@ -17,12 +17,13 @@ export {
   commitDocId,
   type EntityDoc,
   idempotencyDocId,
+  keyDigest,
   type OutboxDoc,
   type OutboxEntry,
   type StepDoc,
   type StreamCommitDoc,
 } from "./documents.ts";
-export { foldEntity, keyDigest, type PendingEvent } from "./fold.ts";
+export { foldEntity, type PendingEvent } from "./fold.ts";
 export { findLandings } from "./inbox.ts";
 export type { EventMessage } from "./ledger.ts";
 

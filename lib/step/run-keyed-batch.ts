@@ -3,12 +3,11 @@
 // settle the claims that met an existing record, run the handlers, complete with one bulk write, publish, clear.
 import type { DecodedRecord } from "../feed/decode.ts";
 import { decide, hashPayload } from "../idempotency/decide.ts";
-import { failureReason } from "./attempt.ts";
+import { entriesFor } from "./apply.ts";
+import { attemptUpToAsync, failureReason } from "./attempt.ts";
 import type { BatchIO } from "./batch-io.ts";
 import { classify } from "./classify.ts";
-import { type IdempotencyDoc, idempotencyDocId, type StepDoc } from "./documents.ts";
-import { outboxEntriesFor } from "./emit.ts";
-import { keyDigest } from "./fold.ts";
+import { type IdempotencyDoc, idempotencyDocId, keyDigest, type StepDoc } from "./documents.ts";
 import { BatchLedger, type EventMessage } from "./ledger.ts";
 import { publishAndClear } from "./publish.ts";
 import { type BatchReport, summarize } from "./report.ts";
@@ -136,37 +135,31 @@ export async function runKeyedBatch<R>(
   const done: { claim: Claim; emitted: string[] }[] = [];
   await Promise.all(
     held.map(async (claim) => {
-      let failure: unknown;
-      for (let attempt = 1; attempt <= limits.handlerAttempts; attempt += 1) {
-        try {
-          const decision = await step.handle(claim.message.event, {
-            now: io.now(),
-            step: step.name,
-            config: io.config ?? {},
-          });
-          const outbox = outboxEntriesFor(
-            step,
-            claim.message,
-            decision.emit ?? [],
-            claim.message.event.subject,
-            io.now(),
-          );
-          completed.push({
-            ...inProgress(claim),
-            status: "COMPLETED",
-            result: decision.result,
-            outbox,
-            ...(outbox.length > 0 ? { outboxSince: io.now() } : {}),
-          });
-          done.push({ claim, emitted: outbox.map((entry) => entry.event.id) });
-          return;
-        } catch (err) {
-          failure = err;
-        }
+      const { message } = claim;
+      const context = { now: io.now(), step: step.name, config: io.config ?? {} };
+      const handled = await attemptUpToAsync(limits.handlerAttempts, () => step.handle(message.event, context));
+      const made = handled.ok
+        ? entriesFor(step, message, handled.value.emit ?? [], message.event.subject, io.now(), handled.attempts)
+        : undefined;
+      if (handled.ok && made?.ok) {
+        const outbox = made.entries;
+        completed.push({
+          ...inProgress(claim),
+          status: "COMPLETED",
+          result: handled.value.result,
+          outbox,
+          ...(outbox.length > 0 ? { outboxSince: io.now() } : {}),
+        });
+        done.push({ claim, emitted: outbox.map((entry) => entry.event.id) });
+        return;
       }
       // Release the lock so that a replay of the dead letter can claim the key again.
       released.push({ ...inProgress(claim), _deleted: true } as IdempotencyDoc);
-      ledger.deadLetter(claim.message, failureReason(failure), describeError(failure), limits.handlerAttempts);
+      if (!handled.ok) {
+        ledger.deadLetter(message, failureReason(handled.error), describeError(handled.error), handled.attempts);
+      } else if (made && !made.ok) {
+        ledger.deadLetter(message, made.outcome.reason, made.outcome.message, handled.attempts);
+      }
     }),
   );
 

@@ -2,17 +2,14 @@
 // decisions, one bulk write of one new commit per stream (again after a 409), one producer send, a bulk clear.
 import type { CloudEvent } from "../events/envelope.ts";
 import type { DecodedRecord } from "../feed/decode.ts";
-import { attemptUpTo, failureReason } from "./attempt.ts";
+import { applyInOrder } from "./apply.ts";
 import type { BatchIO } from "./batch-io.ts";
 import { commitDocId, type OutboxEntry, type StreamCommitDoc, type StreamEntry } from "./documents.ts";
-import { outboxEntriesFor } from "./emit.ts";
-import { keyDigest } from "./fold.ts";
 import type { EventMessage } from "./ledger.ts";
 import type { BatchReport } from "./report.ts";
 import { runUnitBatch, type UnitOutcome } from "./rounds.ts";
 import { DEFAULT_RETENTION, type StepLimits, type StreamStepSpec } from "./spec.ts";
 import { readStreams } from "./store-io.ts";
-import { describeError } from "./transient.ts";
 
 /**
  * Replays a stream: its state, the keys it has applied, its last sequence number. A stream's commits hold only
@@ -46,59 +43,26 @@ export function decideCommit<S>(
   outcomes: Map<number, UnitOutcome>;
   supersedes?: StreamCommitDoc;
 } {
-  let { state, applied, seq } = replay(step.evolve, commits);
-  const entries: StreamEntry[] = [];
-  const digests: string[] = [];
-  const added: OutboxEntry[] = [];
-  const outcomes = new Map<number, UnitOutcome>();
-  for (const message of inputs) {
-    const digest = keyDigest(message.key);
-    if (applied.has(digest)) {
-      outcomes.set(message.index, { status: "duplicate" });
-      continue;
-    }
-    const decided = attemptUpTo(options.limits.handlerAttempts, () =>
-      step.decide(message.event, state, {
-        now: options.now,
-        step: step.name,
-        entityId: stream,
-        config: options.config ?? {},
-        retention: DEFAULT_RETENTION,
-      }),
-    );
-    if (!decided.ok) {
-      const text = describeError(decided.error);
-      outcomes.set(message.index, {
-        status: "dead-letter",
-        reason: failureReason(decided.error),
-        message: text,
-        attempts: decided.attempts,
-      });
-      continue;
-    }
-    let result: { emitted: OutboxEntry[] };
-    try {
-      result = { emitted: outboxEntriesFor(step, message, decided.value, stream, options.now) };
-    } catch (err) {
-      const text = describeError(err);
-      outcomes.set(message.index, {
-        status: "dead-letter",
-        reason: "emit-invalid",
-        message: text,
-        attempts: decided.attempts,
-      });
-      continue;
-    }
-    const emitted = result.emitted.map((entry) => entry.event);
-    state = emitted.reduce(step.evolve, step.evolve(state, message.event));
-    applied = new Set(applied).add(digest);
-    entries.push({ input: message.event, emitted });
-    digests.push(digest);
-    added.push(...result.emitted);
-    outcomes.set(message.index, { status: "applied", emitted: emitted.map((event) => event.id) });
-  }
+  const replayed = replay(step.evolve, commits);
+  const context = { now: options.now, step: step.name, entityId: stream, config: options.config ?? {} };
+  const { state, applied, outcomes } = applyInOrder(
+    inputs,
+    replayed.state,
+    (digest) => replayed.applied.has(digest),
+    (message, before) => ({
+      emit: step.decide(message.event, before, { ...context, retention: DEFAULT_RETENTION }),
+      next: (emitted) => emitted.reduce(step.evolve, step.evolve(before, message.event)),
+    }),
+    { step, subject: stream, now: options.now, handlerAttempts: options.limits.handlerAttempts },
+  );
+  const entries: StreamEntry[] = applied.map((done) => ({
+    input: done.message.event,
+    emitted: done.entries.map((entry) => entry.event),
+  }));
+  const digests = applied.map((done) => done.digest);
+  const added = applied.flatMap((done) => done.entries);
   if (entries.length === 0) return { added, outcomes };
-  seq += 1;
+  const seq = replayed.seq + 1;
   const commit: StreamCommitDoc = {
     _id: commitDocId(stream, seq),
     kind: "commit",

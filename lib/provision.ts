@@ -4,10 +4,10 @@
 // out 429s, 5xx and lost answers (Retry-After honoured); a missing permission is one line saying which and what to
 // do; a dry run reads and says what it would change. Domain-free: a system gives its plan.
 import type { Admin } from "kafkajs";
+import { SagaError, statusOf } from "./errors.ts";
 import { type SweptStep, startCoverage } from "./step/sweeper.ts";
 import { isTransientKafkaError, isTransientStoreError, retryWithinDeadline } from "./step/transient.ts";
 import type { Cloudant } from "./store/client.ts";
-import { statusOf } from "./store/client.ts";
 
 export interface TopicPlan {
   topic: string;
@@ -39,7 +39,7 @@ export interface Change {
 }
 
 /** Something provisioning cannot do by itself, said in one line with what to do instead. */
-export class ProvisionError extends Error {
+export class ProvisionError extends SagaError {
   override name = "ProvisionError";
 }
 

@@ -1,6 +1,7 @@
 // Settings of the local OpenWhisk. Every number can come from the options of startLocalOpenWhisk or from the
 // environment (LOCAL_OW_*), so tests and benchmarks can shorten the platform's waits and raise or lower its limits.
 import { readFileSync } from "node:fs";
+import { ConfigError } from "../lib/config/settings.ts";
 
 export interface LocalLimits {
   /** Action invocations per namespace and minute (standalone: 60). */
@@ -53,7 +54,7 @@ function envNumber(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name}: expected a non-negative number, got "${raw}"`);
+  if (!Number.isFinite(value) || value < 0) throw new ConfigError(name, `expected a non-negative number, got "${raw}"`);
   return value;
 }
 

@@ -1,9 +1,11 @@
 // One action container: a separate Node process running local/runtime/proxy.cjs, spoken to over HTTP on its own
 // 127.0.0.1 port with the runtime contract (/init, /run). Its stdout and stderr are split into activation logs at the
 // runtime's sentinel lines.
+
 import { type ChildProcess, fork } from "node:child_process";
 import { request } from "node:http";
 import { fileURLToPath } from "node:url";
+import { SagaError } from "../lib/errors.ts";
 
 const PROXY = fileURLToPath(new URL("./runtime/proxy.cjs", import.meta.url));
 const SENTINEL = "XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX";
@@ -14,7 +16,8 @@ export interface ContainerResponse {
 }
 
 /** Why a call to the container produced no HTTP answer. */
-export class ContainerGone extends Error {
+export class ContainerGone extends SagaError {
+  override name = "ContainerGone";
   constructor(
     message: string,
     readonly reason: "exited" | "timeout" | "unreachable",

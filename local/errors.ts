@@ -1,5 +1,7 @@
 // Error answers as OpenWhisk's controller gives them: {error, code} where code is the transaction id.
+
 import { randomBytes } from "node:crypto";
+import { SagaError } from "../lib/errors.ts";
 
 export const Messages = {
   resourceDoesNotExist: "The requested resource does not exist.",
@@ -32,7 +34,8 @@ export const Messages = {
     `The action produced a response that exceeded the allowed length: ${length} > ${max} bytes. The truncated response was: ${trunk}`,
 } as const;
 
-export class ApiError extends Error {
+export class ApiError extends SagaError {
+  override name = "ApiError";
   constructor(
     readonly status: number,
     message: string,

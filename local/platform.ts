@@ -1,5 +1,6 @@
 // The controller and invoker of the local OpenWhisk without HTTP: entities, action execution (containers, sequences,
 // conductor actions), throttles, trigger fires, activation records.
+import { SagaError } from "../lib/errors.ts";
 import {
   type Activation,
   type ActivationResponse,
@@ -376,7 +377,7 @@ export class Platform {
       const result = await Promise.race([
         handler(args, { namespace: user.namespace, activationId: id, apiHost: this.apiHost, log }),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new BuiltinTimeout()), timeoutMs);
+          timer = setTimeout(() => reject(new BuiltinTimeout(`no answer within ${timeoutMs} ms`)), timeoutMs);
         }),
       ]);
       if (isObject(result) && result.error !== undefined) return { statusCode: APPLICATION_ERROR, result };
@@ -640,12 +641,15 @@ export class Platform {
   }
 }
 
-class InitFailed extends Error {
+class InitFailed extends SagaError {
+  override name = "InitFailed";
   constructor(readonly body: string) {
     super("init failed");
   }
 }
 
-class BuiltinTimeout extends Error {}
+class BuiltinTimeout extends SagaError {
+  override name = "BuiltinTimeout";
+}
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());

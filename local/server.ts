@@ -1,10 +1,12 @@
 // The local OpenWhisk: an HTTP server on 127.0.0.1 with OpenWhisk's REST API (/api/v1), web actions, the built-in
 // feed actions of whisk.system, and action containers as Node child processes. No Docker, nothing of any domain.
+
 import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname } from "node:path";
+import { ConfigError } from "../lib/config/settings.ts";
 import { type LocalOptions, type LocalOptionsInput, resolveOptions } from "./config.ts";
 import { Controller } from "./controller.ts";
 import { ApiError, Messages } from "./errors.ts";
@@ -50,7 +52,7 @@ export async function startLocalOpenWhisk(
 ): Promise<LocalOpenWhisk> {
   const options = resolveOptions(input);
   const auth = options.auth ?? `${randomUUID()}:${randomBytes(32).toString("base64url")}`;
-  if (!/^[^:]+:.+$/.test(auth)) throw new Error("the guest key must be uuid:key");
+  if (!/^[^:]+:.+$/.test(auth)) throw new ConfigError("LOCAL_OW_AUTH", "the guest key must be uuid:key");
   const user: Identity = { namespace: options.namespace, subject: options.namespace, authKey: auth };
   const platform = new Platform(options);
   const controller = new Controller(platform);

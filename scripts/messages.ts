@@ -2,10 +2,12 @@
 // npm run messages -- consume <topic> [--from-beginning] [--max N] [--seconds S]
 // Plain text messages on any topic, for manual checks (the seed's console producer and consumer). Each text
 // argument is one message; without any, each line of stdin is one.
+
 import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import type { Admin, Kafka } from "kafkajs";
+import { SagaError } from "../lib/errors.ts";
 import { createConsumer, createIdempotentProducer, createKafka, ensureTopics } from "../lib/kafka/client.ts";
 import { kafkaSettingsFromEnv } from "../lib/kafka/config.ts";
 import { NO_BROKERS } from "./simulator/options.ts";
@@ -17,7 +19,9 @@ const USAGE = `usage: npm run messages -- produce <topic> [text...] [--key K] [-
   consume   prints key, partition, offset and value of each message, through a consumer group of its own
             --from-beginning   read what is already there   --max N   stop after N   --seconds S   stop after S s`;
 
-class UsageError extends Error {}
+class UsageError extends SagaError {
+  override name = "UsageError";
+}
 
 async function requireTopic(admin: Admin, topic: string, create: boolean, creatable = true): Promise<void> {
   const exists = (await admin.listTopics()).includes(topic);

@@ -2,11 +2,17 @@
 // behaving as apache/openwhisk-package-alarms does: the trigger is fired with trigger_payload ({payload: s} when it
 // is a string); 408, 409, 429 and 5xx are retried, other 4xx disable the trigger with the reason visible in READ.
 import { Cron } from "croner";
+import { SagaError } from "../lib/errors.ts";
 import type { LocalOptions } from "../local/config.ts";
 import type { BuiltinContext } from "../local/entities.ts";
 import type { Platform } from "../local/platform.ts";
 import type { BuiltinProvider } from "../local/server.ts";
 import { feedTriggerName, fireTrigger, getTrigger, shouldDisable, sleep } from "./fire.ts";
+
+/** What the alarms provider refuses, in its own words: the feed action answers it as its error. */
+class AlarmRefusal extends SagaError {
+  override name = "AlarmRefusal";
+}
 
 type Kind = "cron" | "interval" | "once";
 
@@ -36,7 +42,7 @@ const RETRIES = 5;
 
 function parseDate(value: unknown, field: string): number {
   const ms = typeof value === "number" ? value : Date.parse(String(value));
-  if (!Number.isFinite(ms)) throw new Error(`${field} parameter '${value}' is not a valid Date`);
+  if (!Number.isFinite(ms)) throw new AlarmRefusal(`${field} parameter '${value}' is not a valid Date`);
   return ms;
 }
 
@@ -60,19 +66,19 @@ export class AlarmProvider implements BuiltinProvider {
     ctx: BuiltinContext,
   ): Promise<Record<string, unknown>> {
     const apiHost = this.platform!.apiHost;
-    if (!params.triggerName) throw new Error("no trigger name parameter was provided");
+    if (!params.triggerName) throw new AlarmRefusal("no trigger name parameter was provided");
     const triggerName = feedTriggerName(params.triggerName, ctx.namespace);
     const authKey = String(params.authKey ?? "");
     const verify = async (isDelete: boolean) => {
       const res = await getTrigger(apiHost, authKey, triggerName);
       if (res.status >= 400 && !(isDelete && res.status === 404))
-        throw new Error("Trigger authentication request failed.");
+        throw new AlarmRefusal("Trigger authentication request failed.");
     };
     switch (params.lifecycleEvent) {
       case "CREATE": {
         const alarm = this.validate(kind, params, triggerName, authKey);
         await verify(false);
-        if (this.alarms.has(triggerName)) throw new Error(`${triggerName} already exists`);
+        if (this.alarms.has(triggerName)) throw new AlarmRefusal(`${triggerName} already exists`);
         this.alarms.set(triggerName, alarm);
         this.schedule(alarm);
         return { status: "success" };
@@ -80,7 +86,7 @@ export class AlarmProvider implements BuiltinProvider {
       case "READ": {
         await verify(false);
         const alarm = this.alarms.get(triggerName);
-        if (!alarm) throw new Error(`could not find trigger ${triggerName}`);
+        if (!alarm) throw new AlarmRefusal(`could not find trigger ${triggerName}`);
         const [, namespace, name] = triggerName.split("/");
         const config: Record<string, unknown> = { name, namespace, payload: alarm.payload };
         if (alarm.kind === "once") config.date = alarm.date;
@@ -107,7 +113,7 @@ export class AlarmProvider implements BuiltinProvider {
       case "UPDATE": {
         await verify(false);
         const old = this.alarms.get(triggerName);
-        if (!old) throw new Error(`could not find trigger ${triggerName}`);
+        if (!old) throw new AlarmRefusal(`could not find trigger ${triggerName}`);
         const merged = { ...this.toParams(old), ...params };
         const next = this.validate(kind, merged, triggerName, authKey);
         this.unschedule(old);
@@ -118,13 +124,13 @@ export class AlarmProvider implements BuiltinProvider {
       case "DELETE": {
         await verify(true);
         const alarm = this.alarms.get(triggerName);
-        if (!alarm) throw new Error(`could not find trigger ${triggerName}`);
+        if (!alarm) throw new AlarmRefusal(`could not find trigger ${triggerName}`);
         this.unschedule(alarm);
         this.alarms.delete(triggerName);
         return { status: "success" };
       }
       default:
-        throw new Error("unsupported lifecycleEvent");
+        throw new AlarmRefusal("unsupported lifecycleEvent");
     }
   }
 
@@ -150,17 +156,17 @@ export class AlarmProvider implements BuiltinProvider {
           : {};
     const alarm: Alarm = { kind, triggerName, authKey, payload, status: { active: true, dateChanged: Date.now() } };
     if (kind === "once") {
-      if (!params.date) throw new Error("alarms once trigger feed is missing the date parameter");
+      if (!params.date) throw new AlarmRefusal("alarms once trigger feed is missing the date parameter");
       const date = parseDate(params.date, "date");
-      if (date <= Date.now()) throw new Error(`date parameter '${params.date}' must be in the future`);
+      if (date <= Date.now()) throw new AlarmRefusal(`date parameter '${params.date}' must be in the future`);
       alarm.date = String(params.date);
       return alarm;
     }
     if (kind === "interval") {
-      if (!params.minutes) throw new Error("interval trigger feed is missing the minutes parameter");
+      if (!params.minutes) throw new AlarmRefusal("interval trigger feed is missing the minutes parameter");
       const minutes = Number(params.minutes);
-      if (!Number.isInteger(minutes)) throw new Error("the minutes parameter must be an integer");
-      if (minutes <= 0) throw new Error("the minutes parameter must be an integer greater than zero");
+      if (!Number.isInteger(minutes)) throw new AlarmRefusal("the minutes parameter must be an integer");
+      if (minutes <= 0) throw new AlarmRefusal("the minutes parameter must be an integer greater than zero");
       alarm.minutes = minutes;
       // The real feed starts an interval 30 s after creation unless told otherwise (half a scaled minute here).
       alarm.startDate = params.startDate
@@ -168,14 +174,14 @@ export class AlarmProvider implements BuiltinProvider {
         : Date.now() + this.options!.feeds.alarmMinuteMs / 2;
     } else {
       if (typeof params.cron !== "string" || params.cron === "")
-        throw new Error("alarms trigger feed is missing the cron parameter");
+        throw new AlarmRefusal("alarms trigger feed is missing the cron parameter");
       try {
         new Cron(params.cron, {
           timezone: typeof params.timezone === "string" ? params.timezone : undefined,
           paused: true,
         }).stop();
       } catch {
-        throw new Error(`cron pattern '${params.cron}' is not valid`);
+        throw new AlarmRefusal(`cron pattern '${params.cron}' is not valid`);
       }
       alarm.cron = params.cron;
       if (typeof params.timezone === "string") alarm.timezone = params.timezone;
@@ -184,7 +190,7 @@ export class AlarmProvider implements BuiltinProvider {
     if (params.stopDate) {
       alarm.stopDate = parseDate(params.stopDate, "stopDate");
       if (alarm.startDate !== undefined && alarm.stopDate <= alarm.startDate) {
-        throw new Error("stopDate parameter must be greater than the startDate");
+        throw new AlarmRefusal("stopDate parameter must be greater than the startDate");
       }
     }
     return alarm;

@@ -2,12 +2,13 @@
 // (action/lib/common.js, action/messageHubFeedWeb.js, action/kafkaFeedWeb.js). The feed action hands the caller only
 // the body of its web action's answer, as `{error: <body>}`; the web action's status code is kept here because it
 // says what kind of refusal each one is. Pure, so every refusal has a unit test.
+import { SagaError } from "../lib/errors.ts";
 import { flag } from "./fire.ts";
 
 export type FeedKind = "messageHubFeed" | "kafkaFeed";
 
 /** A refusal: what upstream's web action answers (status) and the body the caller sees as `error`. */
-export class FeedRefusal extends Error {
+export class FeedRefusal extends SagaError {
   override name = "FeedRefusal";
   constructor(
     readonly status: 400 | 401 | 500,

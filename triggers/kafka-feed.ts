@@ -4,7 +4,9 @@
 // consumer group = the trigger's "/ns/name", starting at the latest offset, batches of about 2 s capped at about
 // 900 KB of JSON, offsets committed once the fire is accepted (2xx, 204 included), 429/408/409/5xx/network errors
 // retried 6 times (2, 4, ... 64 s) then skipped and committed, any other 4xx disabling the trigger.
+
 import type { Consumer, Kafka, KafkaMessage } from "kafkajs";
+import { SagaError } from "../lib/errors.ts";
 import { createKafka } from "../lib/kafka/client.ts";
 import type { KafkaSettings } from "../lib/kafka/config.ts";
 import { isTransientKafkaError, retryWithinDeadline } from "../lib/step/index.ts";
@@ -74,7 +76,8 @@ function hasNonFinite(v: unknown): boolean {
 }
 
 /** A null value with isJSONData=true: the real provider's consumer dies on it and, restarted, dies again. */
-class TombstoneCrash extends Error {
+class TombstoneCrash extends SagaError {
+  override name = "TombstoneCrash";
   constructor() {
     super("a null message value cannot be parsed as JSON (the provider's consumer crashes here)");
   }

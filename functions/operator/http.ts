@@ -1,7 +1,7 @@
 // Shared by the components of the operator compositions: every failure leaves a component as `{ error: Failure }`,
 // an HTTP status with a JSON body, which the composition's catch turns into the web answer. Composer keeps only
 // the `error` field of a failed component's result, so everything the answer needs travels inside it.
-import { statusOf } from "../../lib/store/client.ts";
+import { describeError, SagaError } from "../../lib/errors.ts";
 
 export interface Failure {
   statusCode: number;
@@ -13,7 +13,7 @@ export interface Failure {
 }
 
 /** A failure with a chosen status: thrown by a component, answered as is. */
-export class HttpFailure extends Error {
+export class HttpFailure extends SagaError {
   override name = "HttpFailure";
   constructor(
     readonly statusCode: number,
@@ -25,7 +25,7 @@ export class HttpFailure extends Error {
 }
 
 /** Kafka or the store did not answer, in time or at all: 503, worth a retry. */
-export class Unavailable extends Error {
+export class Unavailable extends SagaError {
   override name = "Unavailable";
   constructor(
     readonly service: "kafka" | "store",
@@ -33,19 +33,11 @@ export class Unavailable extends Error {
     note = "",
   ) {
     const what = service === "kafka" ? "Kafka" : "the store";
-    super(`${what} is unavailable: ${messageOf(underlying)}${note ? `; ${note}` : ""}`);
+    super(`${what} is unavailable: ${describeError(underlying)}${note ? `; ${note}` : ""}`, { cause: underlying });
   }
 }
 
 export const RETRY_AFTER_S = 10;
-
-export function messageOf(err: unknown): string {
-  if (err instanceof Error) {
-    const status = statusOf(err);
-    return status !== undefined ? `${err.message} (HTTP ${status})` : err.message;
-  }
-  return String(err);
-}
 
 export function failureOf(err: unknown): Failure {
   if (err instanceof HttpFailure) return { ...err.extra, statusCode: err.statusCode, error: err.message };
@@ -57,7 +49,7 @@ export function failureOf(err: unknown): Failure {
       headers: { "retry-after": String(RETRY_AFTER_S) },
     };
   }
-  return { statusCode: 500, error: messageOf(err) };
+  return { statusCode: 500, error: describeError(err) };
 }
 
 export type Params = Record<string, unknown>;

@@ -3,8 +3,9 @@
 // is a function of the part type, the quantity and the delivery's minute, so a tick that runs twice in a minute
 // sends the same events and the stock grows once.
 import type { Producer } from "kafkajs";
+import { describeError } from "../../lib/errors.ts";
 import { rootEventId } from "../../lib/events/derived-id.ts";
-import { clientsFor, describeError, eventRecords, sendWithinDeadline } from "../../lib/step/index.ts";
+import { clientsFor, eventRecords, sendWithinDeadline } from "../../lib/step/index.ts";
 import type { Cloudant } from "../../lib/store/client.ts";
 import { catalog } from "../events.ts";
 import { configCount } from "../steps.ts";

@@ -3,10 +3,10 @@
 // and time alike), so a scan that finds the same order again sends the same event, byte for byte, and the saga
 // applies it once.
 import type { Producer } from "kafkajs";
+import { describeError } from "../../lib/errors.ts";
 import { rootEventId } from "../../lib/events/derived-id.ts";
 import {
   clientsFor,
-  describeError,
   eventRecords,
   findStreamHeads,
   readStreams,

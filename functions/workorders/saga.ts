@@ -7,6 +7,7 @@
 //   workorder.deadline.passed  -> workorder.cancelled (deadline), unless already terminal
 //   workorder.cancel.requested -> workorder.cancelled (operator), unless already terminal
 // Parts and crews release what they reserved when they see workorder.cancelled (the compensation).
+import { SagaError } from "../../lib/errors.ts";
 import type { HandlerContext } from "../../lib/step/index.ts";
 import type { CANCEL_REASONS, SagaEmit, SagaEvent } from "../events.ts";
 import { configCount, type StepEvent } from "../steps.ts";
@@ -25,6 +26,14 @@ export interface WorkOrder {
   crewId?: string;
   day?: string;
   cancelReason?: string;
+}
+
+/** News about a work order that was never requested: the step dead-letters it. */
+export class NeverRequested extends SagaError {
+  override name = "NeverRequested";
+  constructor(event: SagaEvent) {
+    super(`${event.type} for work order ${workOrderOf(event)}, which was never requested`);
+  }
 }
 
 export const DEFAULT_DEADLINE_MS = 10 * 60_000;
@@ -54,7 +63,7 @@ export function evolve(order: WorkOrder | undefined, event: SagaEvent): WorkOrde
       }
     );
   }
-  if (!order) throw new Error(`${event.type} for work order ${workOrderOf(event)}, which was never requested`);
+  if (!order) throw new NeverRequested(event);
   switch (event.type) {
     case "workorder.opened":
       return { ...order, status: "open", deadline: event.data.deadline };
@@ -95,7 +104,7 @@ export function decide(
       },
     ];
   }
-  if (!order) throw new Error(`${input.type} for work order ${workOrderOf(input)}, which was never requested`);
+  if (!order) throw new NeverRequested(input);
   if (isTerminal(order)) return []; // late news for a finished order: parts and crews compensate on their own
   switch (input.type) {
     case "part.unavailable":

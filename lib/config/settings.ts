@@ -1,5 +1,6 @@
+import { SagaError } from "../errors.ts";
 /** A setting that is missing or wrong. The message is one line that names the setting and what is expected. */
-export class ConfigError extends Error {
+export class ConfigError extends SagaError {
   override name = "ConfigError";
   constructor(
     readonly setting: string,

@@ -1,6 +1,8 @@
 // A catalog of event types, each with a schema for its data: checked when an event is consumed and when one is
 // emitted. Domain-free: services declare their own catalogs.
+
 import type { z } from "zod";
+import { SagaError } from "../errors.ts";
 import { type CloudEvent, envelopeSchema, extensionNameProblems } from "./envelope.ts";
 
 export type ParseFailureReason = "envelope" | "schema" | "unknown-type";
@@ -8,7 +10,7 @@ export type ParseFailureReason = "envelope" | "schema" | "unknown-type";
 export type ParseResult<E> = { ok: true; event: E } | { ok: false; reason: ParseFailureReason; message: string };
 
 /** Thrown by `build`: an event this service was about to emit breaks its own catalog (a bug, not bad input). */
-export class EventSchemaError extends Error {
+export class EventSchemaError extends SagaError {
   override name = "EventSchemaError";
   constructor(
     readonly eventType: string,

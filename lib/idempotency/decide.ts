@@ -1,7 +1,9 @@
 // What to do with an event whose key may already have an idempotency record, in the manner of AWS Lambda
 // Powertools' idempotency, but with every time in epoch MILLISECONDS from one injected clock (Powertools shipped a
 // seconds/milliseconds mix-up in its in-progress expiry, and its own test repeated the mistake).
+
 import { createHash } from "node:crypto";
+import { SagaError } from "../errors.ts";
 
 /** Epoch milliseconds. The only source of "now" for everything in this module's callers. */
 export type Clock = () => number;
@@ -40,7 +42,7 @@ export interface DecideRequest {
 /** A deadline further than this from now cannot be an OpenWhisk activation's (5 min at most): units are mixed. */
 const PLAUSIBLE_DEADLINE_SPAN_MS = 24 * 60 * 60 * 1000;
 
-export class InvalidDeadlineError extends Error {
+export class InvalidDeadlineError extends SagaError {
   override name = "InvalidDeadlineError";
 }
 

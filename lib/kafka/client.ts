@@ -1,4 +1,5 @@
 // KafkaJS configured from KafkaSettings: client, idempotent producer, consumer and topic administration.
+
 import {
   type Admin,
   type Consumer,
@@ -9,6 +10,7 @@ import {
   type Producer,
   type SASLOptions,
 } from "kafkajs";
+import { SagaError } from "../errors.ts";
 import type { KafkaSettings } from "./config.ts";
 
 const LOG_LEVELS: Record<string, logLevel> = {
@@ -18,6 +20,11 @@ const LOG_LEVELS: Record<string, logLevel> = {
   info: logLevel.INFO,
   debug: logLevel.DEBUG,
 };
+
+/** Topics that cannot be made as wanted (partitions differ, no leader in time). */
+export class KafkaSetupError extends SagaError {
+  override name = "KafkaSetupError";
+}
 
 /** KAFKA_LOG_LEVEL (nothing, error, warn, info, debug; default warn). */
 function logLevelFromEnv(): logLevel {
@@ -110,7 +117,7 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[], timeoutMs =
   for (const spec of specs) {
     const partitions = metadata.get(spec.topic) ?? 0;
     if (partitions < spec.partitions) {
-      throw new Error(`topic ${spec.topic} has ${partitions} partitions, ${spec.partitions} wanted`);
+      throw new KafkaSetupError(`topic ${spec.topic} has ${partitions} partitions, ${spec.partitions} wanted`);
     }
   }
 }
@@ -126,7 +133,8 @@ async function topicMetadataWhenLeadersKnown(admin: Admin, topics: string[], tim
     } catch (err) {
       if (!(err as { retriable?: boolean }).retriable || Date.now() > until) throw err;
     }
-    if (Date.now() > until) throw new Error(`topics ${topics.join(", ")} have no leader after ${timeoutMs} ms`);
+    if (Date.now() > until)
+      throw new KafkaSetupError(`topics ${topics.join(", ")} have no leader after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

@@ -1,13 +1,14 @@
 // The kit's one apply loop: a unit's messages (an entity's or a stream's), in order. A key already applied is a
 // duplicate; a handler that keeps throwing, or that emits what the catalog refuses, makes its message a dead
 // letter; otherwise its emits become outbox entries and the unit's state moves on.
+
+import { describeError } from "../errors.ts";
 import type { CloudEvent } from "../events/envelope.ts";
 import { attemptUpTo, failureReason } from "./attempt.ts";
 import { keyDigest, type OutboxEntry } from "./documents.ts";
 import { type EmittingStep, outboxEntriesFor } from "./emit.ts";
 import type { UnitOutcome } from "./rounds.ts";
 import type { Emit } from "./spec.ts";
-import { describeError } from "./transient.ts";
 
 export interface ApplyingMessage {
   /** Position of the message in the activation's batch, to report its outcome. */

@@ -1,7 +1,9 @@
 // defineEntityStep and defineKeyedStep: turn a step description into an OpenWhisk action `main(params)` that takes
 // what the Kafka feed fires (or one event passed directly, for `wsk action invoke`) and answers with the outcome of
 // every message. Nothing escapes as an unstructured crash.
+
 import { ConfigError } from "../config/settings.ts";
+import { describeError, SagaError } from "../errors.ts";
 import type { Schemas } from "../events/catalog.ts";
 import type { DecodedRecord } from "../feed/decode.ts";
 import { decodeFeedParams } from "../feed/decode.ts";
@@ -24,7 +26,7 @@ import {
   type StreamStepSpec,
   untyped,
 } from "./spec.ts";
-import { describeError, isTransientStoreError, retryWithinDeadline } from "./transient.ts";
+import { isTransientStoreError, retryWithinDeadline } from "./transient.ts";
 import { sendAllToRetry } from "./unlanded.ts";
 
 export type ActionParams = Record<string, unknown>;
@@ -47,6 +49,11 @@ interface CommonSpec {
   limits?: Partial<StepLimits>;
 }
 
+/** A step described wrongly: thrown when its module loads. */
+export class StepSpecError extends SagaError {
+  override name = "StepSpecError";
+}
+
 /** Mistakes in a step's description fail when the module loads, not at the first event. */
 function checkSpec(spec: CommonSpec): void {
   const problems = [
@@ -55,7 +62,7 @@ function checkSpec(spec: CommonSpec): void {
     !spec.database && "it names no database",
     (!spec.topics.retry || !spec.topics.deadLetter) && "it needs a retry topic and a dead-letter topic",
   ].filter(Boolean);
-  if (problems.length > 0) throw new Error(`step ${spec.name || "(unnamed)"}: ${problems.join("; ")}`);
+  if (problems.length > 0) throw new StepSpecError(`step ${spec.name || "(unnamed)"}: ${problems.join("; ")}`);
 }
 
 /**

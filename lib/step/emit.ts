@@ -1,5 +1,6 @@
 // Turning a handler's Emit list into outbox entries: ids derived from the input event's key, the step's name and
 // the position, so a re-run of the same event emits the same ids.
+import { EventSchemaError } from "../events/catalog.ts";
 import { deriveEventId } from "../events/derived-id.ts";
 import type { CloudEvent } from "../events/envelope.ts";
 import type { OutboxEntry } from "./documents.ts";
@@ -22,7 +23,8 @@ export function outboxEntriesFor(
 ): OutboxEntry[] {
   return emits.map((emit, position) => {
     const topic = step.routes[emit.type];
-    if (!topic) throw new Error(`no topic is routed for emitted type ${emit.type}`);
+    if (!topic)
+      throw new EventSchemaError(emit.type, "unknown-type", `no topic is routed for emitted type ${emit.type}`);
     const subject = emit.subject ?? defaultSubject;
     const sagaid = emit.sagaid ?? input.event.sagaid;
     const event = step.catalog.build(emit.type, {

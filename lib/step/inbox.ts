@@ -9,6 +9,7 @@
 // records have a home, the part is rewritten as a small `seen` record of that coverage, which the relay's coverage
 // audit folds away (lib/step/sweeper.ts). Records that could be sent neither to the retry nor the dead-letter topic
 // (Kafka unreachable) are parked: kept as the exact records to send, for the relay.
+
 import { randomUUID } from "node:crypto";
 import type { DecodedRecord } from "../feed/decode.ts";
 import type { Cloudant } from "../store/client.ts";
@@ -16,7 +17,7 @@ import { originOf } from "./classify.ts";
 import { type Ranges, rangesOf } from "./coverage.ts";
 import type { RecordOrigin } from "./failures.ts";
 import type { OutgoingRecord } from "./outgoing.ts";
-import { readDocs, writeDocs } from "./store-io.ts";
+import { readDocs, StoreWriteFailed, writeDocs } from "./store-io.ts";
 
 export interface LandedRecord {
   origin: RecordOrigin;
@@ -159,7 +160,7 @@ export async function writeAll(
       else if (result?.conflict) alreadyThere.push(doc._id);
       else if (round >= 3) {
         const why = result && !result.ok ? result.reason : "no answer for it";
-        throw new Error(`landing ${doc._id} in ${db} failed: ${why}`);
+        throw new StoreWriteFailed(`landing ${doc._id} in ${db} failed: ${why}`);
       } else pending.push(doc);
     }
   }
@@ -167,7 +168,7 @@ export async function writeAll(
     const found = await storeCall(() => readDocs(cloudant, db, alreadyThere));
     for (const id of alreadyThere) {
       const rev = found.get(id)?._rev;
-      if (!rev) throw new Error(`landing ${id} in ${db} failed: a conflict, then no document`);
+      if (!rev) throw new StoreWriteFailed(`landing ${id} in ${db} failed: a conflict, then no document`);
       written.push({ _id: id, _rev: rev, covers: coverOf(id) });
     }
   }

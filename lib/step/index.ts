@@ -64,7 +64,6 @@ export {
 export { type SweptStep, startCoverage, uncoveredOffsets } from "./sweeper.ts";
 export {
   type Deadline,
-  describeError,
   GaveUp,
   isTransientKafkaError,
   isTransientStoreError,

@@ -1,12 +1,13 @@
 // After the write: one producer call for the outboxes, dead letters and retries, then the outboxes are cleared.
 import type { Producer } from "kafkajs";
+import { describeError } from "../errors.ts";
 import type { Cloudant } from "../store/client.ts";
 import type { OutboxDoc, OutboxEntry, StepDoc } from "./documents.ts";
 import { withoutPublished } from "./documents.ts";
 import type { BatchLedger } from "./ledger.ts";
 import { recordOf, sendWithinDeadline } from "./outgoing.ts";
 import { readDocs, writeDocs } from "./store-io.ts";
-import { type Deadline, describeError } from "./transient.ts";
+import type { Deadline } from "./transient.ts";
 
 export interface PublishIO {
   cloudant: Cloudant;

@@ -2,12 +2,13 @@
 // event in its outbox is created under an id derived from the request, then the outbox is published and cleared.
 // A retried request finds the document and publishes the same event, byte for byte, at most once more; whatever
 // stays in an outbox the relay publishes later.
+
 import type { Producer } from "kafkajs";
 import type { Cloudant } from "../store/client.ts";
 import type { OutboxDoc } from "./documents.ts";
 import { recordOf, sendRecords } from "./outgoing.ts";
 import { clearOutboxes, type StoreCall } from "./publish.ts";
-import { readDocs, writeDocs } from "./store-io.ts";
+import { readDocs, StoreWriteFailed, writeDocs } from "./store-io.ts";
 
 export async function readRecorded<D extends OutboxDoc>(
   cloudant: Cloudant,
@@ -28,9 +29,10 @@ export async function recordOnce<D extends OutboxDoc>(
   const written = await store(() => writeDocs(cloudant, db, [doc]));
   const outcome = written.get(doc._id);
   if (outcome?.ok) return { doc: { ...doc, _rev: outcome.rev }, replayed: false };
-  if (outcome && !outcome.conflict) throw new Error(`recording ${doc._id} in ${db} failed: ${outcome.reason}`);
+  if (outcome && !outcome.conflict)
+    throw new StoreWriteFailed(`recording ${doc._id} in ${db} failed: ${outcome.reason}`);
   const existing = await readRecorded<D>(cloudant, db, doc._id, store);
-  if (!existing) throw new Error(`recording ${doc._id} in ${db}: a conflict, then no document`);
+  if (!existing) throw new StoreWriteFailed(`recording ${doc._id} in ${db}: a conflict, then no document`);
   return { doc: existing, replayed: true };
 }
 

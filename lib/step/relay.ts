@@ -4,6 +4,7 @@
 // retention window.
 // An alarm rather than a `_changes` follower, because an action cannot hold a feed open between activations.
 import type { Admin, Kafka, Producer } from "kafkajs";
+import { describeError } from "../errors.ts";
 import { deadlineFromEnv } from "../idempotency/decide.ts";
 import type { Cloudant } from "../store/client.ts";
 import { clientsFor } from "./clients.ts";
@@ -13,7 +14,7 @@ import { DEFAULT_ACTIVATION_MS } from "./parameters.ts";
 import { clearOutboxes } from "./publish.ts";
 import { ensureStepIndexes, findExpiredRecords, findStaleOutboxes, writeDocs } from "./store-io.ts";
 import { resendRecord, type SweepReport, type SweptStep, sweepStep } from "./sweeper.ts";
-import { type Deadline, describeError, isTransientStoreError, retryWithinDeadline } from "./transient.ts";
+import { type Deadline, isTransientStoreError, retryWithinDeadline } from "./transient.ts";
 
 export interface RelaySpec {
   name: string;

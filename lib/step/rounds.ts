@@ -1,6 +1,8 @@
 // The read, decide, write loop that entity and event-sourced steps share: one bulk read and one bulk write per
 // round for every unit (entity or stream) still pending; units whose write met a 409 (another activation changed
 // them) go round again; what cannot be read or written goes to the retry topic.
+
+import { describeError } from "../errors.ts";
 import type { CloudEvent } from "../events/envelope.ts";
 import type { DecodedRecord } from "../feed/decode.ts";
 import type { BatchIO } from "./batch-io.ts";
@@ -12,7 +14,7 @@ import { publishAndClear, type StoreCall } from "./publish.ts";
 import { type BatchReport, summarize } from "./report.ts";
 import { DEFAULT_LIMITS, type StepCatalog, type StepLimits } from "./spec.ts";
 import { retireHeads, writeDocs } from "./store-io.ts";
-import { describeError, isTransientStoreError, retryWithinDeadline } from "./transient.ts";
+import { isTransientStoreError, retryWithinDeadline } from "./transient.ts";
 
 export type UnitOutcome =
   | { status: "applied"; emitted: string[] }

@@ -1,6 +1,8 @@
 // One activation's batch for a keyed step (no entity of its own), in the manner of AWS Lambda Powertools'
 // idempotency but with the record, the result and the outbox in one document: claim every key with one bulk write,
 // settle the claims that met an existing record, run the handlers, complete with one bulk write, publish, clear.
+
+import { describeError } from "../errors.ts";
 import type { DecodedRecord } from "../feed/decode.ts";
 import { decide, hashPayload } from "../idempotency/decide.ts";
 import { entriesFor } from "./apply.ts";
@@ -14,7 +16,7 @@ import { type BatchReport, summarize } from "./report.ts";
 import { waitForRetryDelay } from "./rounds.ts";
 import { DEFAULT_LIMITS, DEFAULT_RETENTION, type KeyedStepSpec } from "./spec.ts";
 import { readDocs, writeDocs } from "./store-io.ts";
-import { describeError, isTransientStoreError, retryWithinDeadline } from "./transient.ts";
+import { isTransientStoreError, retryWithinDeadline } from "./transient.ts";
 
 interface Claim {
   message: EventMessage;

@@ -1,9 +1,10 @@
 // The step's round trips to its database: one bulk read, one bulk write, and a query for the relay.
+
+import { SagaError, statusOf } from "../errors.ts";
 import type { Cloudant } from "../store/client.ts";
-import { statusOf } from "../store/client.ts";
 import type { StepDoc, StreamCommitDoc } from "./documents.ts";
 
-export class MissingDatabase extends Error {
+export class MissingDatabase extends SagaError {
   override name = "MissingDatabase";
   constructor(readonly db: string) {
     super(`database ${db} does not exist (create it when deploying: npm run provision, or ensureDatabase)`);
@@ -59,8 +60,18 @@ export async function writeDocs<D extends { _id: string; _rev?: string } = StepD
   return outcomes;
 }
 
+/** A write the store refused for another reason than a conflict, or a conflict that would not resolve. */
+export class StoreWriteFailed extends SagaError {
+  override name = "StoreWriteFailed";
+}
+
+/** Streams longer than one query can read: they would need snapshots, which the kit does not have. */
+export class StreamTooLong extends SagaError {
+  override name = "StreamTooLong";
+}
+
 /** A stream whose commits are not numbered 1..n without a hole: an index that has not caught up (Cloudant's `_find`). */
-export class StreamGap extends Error {
+export class StreamGap extends SagaError {
   override name = "StreamGap";
   constructor(
     readonly stream: string,
@@ -81,7 +92,9 @@ async function queryStreams(client: Cloudant, db: string, streams: string[]): Pr
     .catch((err) => rethrowMissing(db, err));
   const docs = response.result.docs as unknown as StreamCommitDoc[];
   if (docs.length >= MAX_STREAM_COMMITS)
-    throw new Error(`reading streams returned ${MAX_STREAM_COMMITS} commits or more; snapshots are not implemented`);
+    throw new StreamTooLong(
+      `reading streams returned ${MAX_STREAM_COMMITS} commits or more; snapshots are not implemented`,
+    );
   for (const doc of docs) byStream.get(doc.stream)?.push(doc);
   for (const commits of byStream.values()) commits.sort((a, b) => a.seq - b.seq);
   return byStream;

@@ -4,6 +4,7 @@
 // has stayed uncovered for a grace period (longer than any activation takes to land its batch), its records are
 // read back from Kafka and sent to the step's retry topic, one attempt more than they had. Records the provider
 // skipped because they are larger than its fire limit go to the dead-letter topic instead: no feed can carry them.
+
 import type { Admin, Kafka, Producer } from "kafkajs";
 import { decodeValue } from "../feed/decode.ts";
 import { committedOffsets, readRange } from "../kafka/read-range.ts";
@@ -13,7 +14,7 @@ import { type Gap, gapsIn, mergeRuns, partitionKey, piecesOf, type Runs, type Ti
 import { deadLetterRecord, retryRecord } from "./failures.ts";
 import { findCoverage, type InboxDoc, type LandedRecord } from "./inbox.ts";
 import { type OutgoingRecord, sendRecords } from "./outgoing.ts";
-import { readDocs, writeDocs } from "./store-io.ts";
+import { readDocs, StoreWriteFailed, writeDocs } from "./store-io.ts";
 import { isTransientKafkaError, retryWithinDeadline } from "./transient.ts";
 
 /** A step as the audit sees it: where its coverage lives, and the topics and triggers that feed it. */
@@ -191,10 +192,10 @@ export async function sweepStep(
       }
       // Only the lease holder writes this document: a conflict means our own write landed and its answer was lost.
       if (!saved?.conflict)
-        throw new Error(`saving the coverage of ${step.name} failed: ${saved?.reason ?? "no answer"}`);
+        throw new StoreWriteFailed(`saving the coverage of ${step.name} failed: ${saved?.reason ?? "no answer"}`);
       state._rev = (await store(() => readState(io.cloudant, step.database, step.name)))._rev;
     }
-    throw new Error(`saving the coverage of ${step.name}: conflicts persisted`);
+    throw new StoreWriteFailed(`saving the coverage of ${step.name}: conflicts persisted`);
   };
   const { coverage, runs, committed } = await observe(step, io);
   const now = io.now();

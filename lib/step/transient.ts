@@ -1,5 +1,5 @@
 // Which failures pass by themselves (retry them) and which do not (report them), and retrying within a deadline.
-import { statusOf } from "../store/client.ts";
+import { describeError, SagaError, statusOf } from "../errors.ts";
 
 /** Store answers worth retrying: 429 (Cloudant's throughput limit), 408, 5xx; or no answer at all. */
 export function isTransientStoreError(err: unknown): boolean {
@@ -47,13 +47,13 @@ export interface BackoffOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export class GaveUp extends Error {
+export class GaveUp extends SagaError {
   override name = "GaveUp";
   constructor(
     readonly attempts: number,
     readonly lastError: unknown,
   ) {
-    super(`gave up after ${attempts} attempts: ${describeError(lastError)}`);
+    super(`gave up after ${attempts} attempts: ${describeError(lastError)}`, { cause: lastError });
   }
 }
 
@@ -86,12 +86,4 @@ export async function retryWithinDeadline<T>(fn: () => Promise<T>, options: Back
       delay = Math.min(delay * 2, options.maxDelayMs ?? 2_000);
     }
   }
-}
-
-export function describeError(err: unknown): string {
-  if (err instanceof Error) {
-    const status = statusOf(err);
-    return status !== undefined ? `${err.message} (HTTP ${status})` : err.message;
-  }
-  return String(err);
 }

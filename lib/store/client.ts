@@ -1,6 +1,8 @@
 // The IBM Cloudant SDK, configured from StoreSettings.
+
 import { BasicAuthenticator, CloudantV1, IamAuthenticator } from "@ibm-cloud/cloudant";
 import { NoAuthAuthenticator } from "ibm-cloud-sdk-core";
+import { statusOf } from "../errors.ts";
 import type { StoreAuth, StoreSettings } from "./config.ts";
 
 export type Cloudant = CloudantV1;
@@ -23,10 +25,6 @@ export function createCloudant(settings: StoreSettings): Cloudant {
 }
 
 /** HTTP status of an SDK error, or undefined when the request never got an answer (unreachable, timeout). */
-export function statusOf(err: unknown): number | undefined {
-  const status = (err as { status?: unknown; code?: unknown }).status ?? (err as { code?: unknown }).code;
-  return typeof status === "number" ? status : undefined;
-}
 
 /** Creates the database unless it exists (412 from the server means it does). */
 export async function ensureDatabase(client: Cloudant, db: string): Promise<"created" | "existed"> {

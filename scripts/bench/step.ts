@@ -4,13 +4,14 @@
 // the effect with its own read and write, as AWS Lambda Powertools' idempotency does.
 import type { Producer } from "kafkajs";
 import { z } from "zod";
+import { statusOf } from "../../lib/errors.ts";
 import { defineEventCatalog } from "../../lib/events/catalog.ts";
 import { rootEventId } from "../../lib/events/derived-id.ts";
 import { hashPayload } from "../../lib/idempotency/decide.ts";
 import { createConsumer, createIdempotentProducer, createKafka, ensureTopics } from "../../lib/kafka/client.ts";
 import { kafkaSettingsFromEnv, requireKafkaSettings } from "../../lib/kafka/config.ts";
 import { closeAllClients, defineEntityStep } from "../../lib/step/index.ts";
-import { type Cloudant, createCloudant, ensureDatabase, statusOf } from "../../lib/store/client.ts";
+import { type Cloudant, createCloudant, ensureDatabase } from "../../lib/store/client.ts";
 import { requireStoreSettings, storeSettingsFromEnv } from "../../lib/store/config.ts";
 import { fixed, summarizeLatencies, withPeakMemory } from "./measure.ts";
 

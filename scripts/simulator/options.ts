@@ -1,6 +1,8 @@
 // The simulator's command line: flags, defaults and validation. Pure, so the tests can check it.
+
 import { parseArgs } from "node:util";
 import { TOPIC } from "../../functions/topology.ts";
+import { SagaError } from "../../lib/errors.ts";
 
 export interface SimulateOptions {
   pumps: number;
@@ -46,7 +48,7 @@ export const USAGE = `usage: npm run simulate -- [--pumps N] [--rate R] [--secon
 /** The one line the commands print when there is no broker to talk to. */
 export const NO_BROKERS = "KAFKA_BROKERS is not set: start the stack (npm run stack -- up) or point it at a broker";
 
-export class UsageError extends Error {
+export class UsageError extends SagaError {
   override name = "UsageError";
 }
 

@@ -3,8 +3,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Message, Producer } from "kafkajs";
 import { TOPIC, TOPICS } from "../../functions/topology.ts";
+import { describeError } from "../../lib/errors.ts";
 import type { TopicSpec } from "../../lib/kafka/client.ts";
-import { describeError, isTransientKafkaError } from "../../lib/step/index.ts";
+import { isTransientKafkaError } from "../../lib/step/index.ts";
 import { type FaultTruth, fleetSummary, planFleet, readingEvent, registrationEvent } from "./fleet.ts";
 import type { SimulateOptions } from "./options.ts";
 import { randomFor } from "./prng.ts";

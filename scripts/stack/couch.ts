@@ -1,7 +1,8 @@
 // The embedded CouchDB-compatible server, run as its own process (couch-server.ts).
 import { join } from "node:path";
+import { statusOf } from "../../lib/errors.ts";
 import { isTransientStoreError, retryWithinDeadline } from "../../lib/step/index.ts";
-import { createCloudant, statusOf } from "../../lib/store/client.ts";
+import { createCloudant } from "../../lib/store/client.ts";
 import type { StoreSettings } from "../../lib/store/config.ts";
 import { repoRoot, stackDir } from "./paths.ts";
 import { StackError, startDetached, waitUntilReady } from "./processes.ts";

@@ -1,10 +1,12 @@
 // Starting, watching and stopping the stack's server processes.
+
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { dirname } from "node:path";
+import { SagaError } from "../../lib/errors.ts";
 
-export class StackError extends Error {
+export class StackError extends SagaError {
   override name = "StackError";
 }
 

@@ -1,5 +1,6 @@
 import test, { type ExecutionContext } from "ava";
-import { type Cloudant, ensureDatabase, statusOf } from "../../lib/store/client.ts";
+import { statusOf } from "../../lib/errors.ts";
+import { type Cloudant, ensureDatabase } from "../../lib/store/client.ts";
 import { storeSettings, testCloudant, uniqueName } from "../support/services.ts";
 
 async function freshDatabase(t: ExecutionContext, client: Cloudant): Promise<string> {

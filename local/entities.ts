@@ -1,6 +1,10 @@
 // Packages, actions, triggers and rules kept in memory, validated and shaped as OpenWhisk's controller does.
 import { ApiError, Messages } from "./errors.ts";
 
+/** A JSON object (not null, not an array): what OpenWhisk accepts as parameters and results. */
+export const isObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === "object" && !Array.isArray(v);
+
 export interface KeyValue {
   key: string;
   value: unknown;

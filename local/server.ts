@@ -7,16 +7,25 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { dirname } from "node:path";
 import { ConfigError } from "../lib/config/settings.ts";
-import { type LocalOptions, type LocalOptionsInput, resolveOptions } from "./config.ts";
+import { type LocalOptionsInput, resolveOptions } from "./config.ts";
 import { Controller } from "./controller.ts";
+import type { BuiltinHandler, KeyValue } from "./entities.ts";
 import { ApiError, Messages } from "./errors.ts";
 import { sendError, sendJson } from "./http.ts";
 import { type Identity, Platform } from "./platform.ts";
 import { handleWeb } from "./web.ts";
 
+/** What a built-in provider gets of the local OpenWhisk: its API's address, actions in whisk.system, a log. */
+export interface ProviderHost {
+  /** http://127.0.0.1:<port>, once the server listens: the providers call the public REST API, as real ones do. */
+  readonly apiHost: string;
+  registerBuiltin(pkg: string, name: string, handler: BuiltinHandler, annotations?: KeyValue[]): void;
+  log(line: string): void;
+}
+
 /** Something that registers built-in actions (feeds) and runs beside the platform until stopped. */
 export interface BuiltinProvider {
-  register(platform: Platform, options: LocalOptions): void;
+  register(host: ProviderHost): void;
   stop(): Promise<void>;
 }
 
@@ -56,7 +65,14 @@ export async function startLocalOpenWhisk(
   const user: Identity = { namespace: options.namespace, subject: options.namespace, authKey: auth };
   const platform = new Platform(options);
   const controller = new Controller(platform);
-  for (const provider of providers) provider.register(platform, options);
+  const host: ProviderHost = {
+    get apiHost() {
+      return platform.apiHost;
+    },
+    registerBuiltin: (pkg, name, handler, annotations) => platform.registerBuiltin(pkg, name, handler, annotations),
+    log: options.log,
+  };
+  for (const provider of providers) provider.register(host);
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");

@@ -3,15 +3,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type Activation, APPLICATION_ERROR, SUCCESS } from "./activations.ts";
 import { waitFor } from "./controller.ts";
-import { annotation, isTruthy, validName } from "./entities.ts";
+import { annotation, isObject, isTruthy, validName } from "./entities.ts";
 import { ApiError, Messages, transactionId } from "./errors.ts";
 import { readBody, sendJson } from "./http.ts";
 import type { Identity, Platform } from "./platform.ts";
 
 const EXTENSIONS = ["json", "http", "text", "html", "svg"] as const;
 type Extension = (typeof EXTENSIONS)[number];
-
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 
 export async function handleWeb(
   platform: Platform,

@@ -3,11 +3,10 @@
 // is a string); 408, 409, 429 and 5xx are retried, other 4xx disable the trigger with the reason visible in READ.
 import { Cron } from "croner";
 import { SagaError } from "../lib/errors.ts";
-import type { LocalOptions } from "../local/config.ts";
 import type { BuiltinContext } from "../local/entities.ts";
-import type { Platform } from "../local/platform.ts";
-import type { BuiltinProvider } from "../local/server.ts";
+import type { BuiltinProvider, ProviderHost } from "../local/server.ts";
 import { feedTriggerName, fireTrigger, getTrigger, shouldDisable, sleep } from "./fire.ts";
+import { type FeedSettings, feedSettings } from "./settings.ts";
 
 /** What the alarms provider refuses, in its own words: the feed action answers it as its error. */
 class AlarmRefusal extends SagaError {
@@ -48,16 +47,19 @@ function parseDate(value: unknown, field: string): number {
 
 export class AlarmProvider implements BuiltinProvider {
   private readonly alarms = new Map<string, Alarm>();
-  private options?: LocalOptions;
-  private platform?: Platform;
+  private readonly settings: FeedSettings;
+  private host?: ProviderHost;
 
-  register(platform: Platform, options: LocalOptions): void {
-    this.platform = platform;
-    this.options = options;
+  constructor(settings: Partial<FeedSettings> = {}) {
+    this.settings = feedSettings(settings);
+  }
+
+  register(host: ProviderHost): void {
+    this.host = host;
     const annotations = [{ key: "feed", value: true }];
-    platform.registerBuiltin("alarms", "alarm", (p, c) => this.lifecycle("cron", p, c), annotations);
-    platform.registerBuiltin("alarms", "interval", (p, c) => this.lifecycle("interval", p, c), annotations);
-    platform.registerBuiltin("alarms", "once", (p, c) => this.lifecycle("once", p, c), annotations);
+    host.registerBuiltin("alarms", "alarm", (p, c) => this.lifecycle("cron", p, c), annotations);
+    host.registerBuiltin("alarms", "interval", (p, c) => this.lifecycle("interval", p, c), annotations);
+    host.registerBuiltin("alarms", "once", (p, c) => this.lifecycle("once", p, c), annotations);
   }
 
   private async lifecycle(
@@ -65,7 +67,7 @@ export class AlarmProvider implements BuiltinProvider {
     params: Record<string, unknown>,
     ctx: BuiltinContext,
   ): Promise<Record<string, unknown>> {
-    const apiHost = this.platform!.apiHost;
+    const apiHost = this.host!.apiHost;
     if (!params.triggerName) throw new AlarmRefusal("no trigger name parameter was provided");
     const triggerName = feedTriggerName(params.triggerName, ctx.namespace);
     const authKey = String(params.authKey ?? "");
@@ -171,7 +173,7 @@ export class AlarmProvider implements BuiltinProvider {
       // The real feed starts an interval 30 s after creation unless told otherwise (half a scaled minute here).
       alarm.startDate = params.startDate
         ? parseDate(params.startDate, "startDate")
-        : Date.now() + this.options!.feeds.alarmMinuteMs / 2;
+        : Date.now() + this.settings.alarmMinuteMs / 2;
     } else {
       if (typeof params.cron !== "string" || params.cron === "")
         throw new AlarmRefusal("alarms trigger feed is missing the cron parameter");
@@ -207,7 +209,7 @@ export class AlarmProvider implements BuiltinProvider {
         Math.max(0, parseDate(alarm.date, "date") - Date.now()),
       );
     } else if (alarm.kind === "interval") {
-      const period = alarm.minutes! * this.options!.feeds.alarmMinuteMs;
+      const period = alarm.minutes! * this.settings.alarmMinuteMs;
       const tick = () => {
         if (alarm.stopDate !== undefined && Date.now() >= alarm.stopDate) {
           this.disable(alarm, undefined, "Automatically disabled after firing last scheduled interval trigger");
@@ -245,13 +247,13 @@ export class AlarmProvider implements BuiltinProvider {
   }
 
   private async fire(alarm: Alarm): Promise<void> {
-    const apiHost = this.platform!.apiHost;
+    const apiHost = this.host!.apiHost;
     for (let retry = 0; alarm.status.active; retry++) {
       let status: number | undefined;
       try {
         status = (await fireTrigger(apiHost, alarm.authKey, alarm.triggerName, alarm.payload)).status;
       } catch (err) {
-        this.options!.log(`[${alarm.triggerName}] error firing: ${err}`);
+        this.host!.log(`[${alarm.triggerName}] error firing: ${err}`);
       }
       if (status !== undefined && status < 400) return;
       if (status !== undefined && shouldDisable(status)) {
@@ -263,7 +265,7 @@ export class AlarmProvider implements BuiltinProvider {
         return;
       }
       if (retry >= RETRIES) return;
-      await sleep(1000 * this.options!.feeds.kafkaRetryScale);
+      await sleep(1000 * this.settings.kafkaRetryScale);
     }
   }
 

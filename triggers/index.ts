@@ -3,9 +3,10 @@
 import type { BuiltinProvider } from "../local/server.ts";
 import { AlarmProvider } from "./alarms.ts";
 import { KafkaFeedProvider } from "./kafka-feed.ts";
+import type { FeedSettings } from "./settings.ts";
 
-export { AlarmProvider, KafkaFeedProvider };
+export { AlarmProvider, type FeedSettings, KafkaFeedProvider };
 
-export function defaultProviders(): BuiltinProvider[] {
-  return [new KafkaFeedProvider(), new AlarmProvider()];
+export function defaultProviders(settings: Partial<FeedSettings> = {}): BuiltinProvider[] {
+  return [new KafkaFeedProvider(settings), new AlarmProvider(settings)];
 }

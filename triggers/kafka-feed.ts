@@ -10,10 +10,8 @@ import { SagaError } from "../lib/errors.ts";
 import { createKafka } from "../lib/kafka/client.ts";
 import type { KafkaSettings } from "../lib/kafka/config.ts";
 import { isTransientKafkaError, retryWithinDeadline } from "../lib/step/index.ts";
-import type { LocalOptions } from "../local/config.ts";
 import type { BuiltinContext } from "../local/entities.ts";
-import type { Platform } from "../local/platform.ts";
-import type { BuiltinProvider } from "../local/server.ts";
+import type { BuiltinProvider, ProviderHost } from "../local/server.ts";
 import { feedTriggerName, fireTrigger, getTrigger, shouldDisable, sleep } from "./fire.ts";
 import {
   adminToken,
@@ -28,6 +26,7 @@ import {
   validateUpdate,
 } from "./kafka-feed-rules.ts";
 import { pyBase64, pyJsonLength } from "./python.ts";
+import { type FeedSettings, feedSettings } from "./settings.ts";
 
 export interface FeedMessage {
   value: unknown;
@@ -114,8 +113,7 @@ class TriggerFeed {
 
   constructor(
     public config: FeedConfig,
-    private readonly apiHost: string,
-    private readonly options: LocalOptions,
+    private readonly host: { apiHost: string; log: (line: string) => void; settings: FeedSettings },
   ) {
     // messageHubFeed always speaks SASL_SSL with PLAIN (Event Streams); kafkaFeed a plain, unauthenticated Kafka.
     const sasl =
@@ -126,14 +124,14 @@ class TriggerFeed {
       brokers: config.brokers.map((broker) => broker.trim()),
       ssl: sasl !== undefined,
       ...(sasl ? { sasl } : {}),
-      ...(sasl && options.feeds.kafkaCa ? { ca: options.feeds.kafkaCa } : {}),
+      ...(sasl && host.settings.kafkaCa ? { ca: host.settings.kafkaCa } : {}),
       clientId: `openwhisk-kafka-feed${config.triggerName.replaceAll("/", "-")}`,
     };
     this.kafka = createKafka(settings);
   }
 
   private log(line: string): void {
-    this.options.log(`[${this.config.triggerName}] ${line}`);
+    this.host.log(`[${this.config.triggerName}] ${line}`);
   }
 
   /**
@@ -174,7 +172,7 @@ class TriggerFeed {
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
       allowAutoTopicCreation: false,
-      maxWaitTimeInMs: Math.max(100, Math.min(this.options.feeds.kafkaPollMs, 1_000)),
+      maxWaitTimeInMs: Math.max(100, Math.min(this.host.settings.kafkaPollMs, 1_000)),
       readUncommitted: true,
       retry: { retries: 5, restartOnFailure: async () => current() },
     });
@@ -237,7 +235,7 @@ class TriggerFeed {
     clearTimeout(this.timer);
     await dead.disconnect().catch(() => {});
     for (let attempt = 1; !this.stopped && this.status.active && this.consumer === undefined; attempt += 1) {
-      await sleep(Math.min(2_000 * attempt, 10_000) * this.options.feeds.kafkaRetryScale);
+      await sleep(Math.min(2_000 * attempt, 10_000) * this.host.settings.kafkaRetryScale);
       if (this.stopped || this.consumer !== undefined) return;
       try {
         await this.start();
@@ -260,7 +258,7 @@ class TriggerFeed {
       key: encodeKey(message.key, this.config),
     };
     const size = pyJsonLength(entry);
-    const limit = this.options.feeds.kafkaPayloadLimit;
+    const limit = this.host.settings.kafkaPayloadLimit;
     if (this.pendingSize + size > limit) {
       if (this.pending.length === 0) {
         this.log(`Single message at offset ${entry.offset} exceeds payload size limit. Skipping this message!`);
@@ -277,8 +275,8 @@ class TriggerFeed {
 
   private schedule(): void {
     clearTimeout(this.timer);
-    const deadline = this.windowStart + this.options.feeds.kafkaBatchMs;
-    const at = Math.min(deadline, Date.now() + this.options.feeds.kafkaPollMs);
+    const deadline = this.windowStart + this.host.settings.kafkaBatchMs;
+    const at = Math.min(deadline, Date.now() + this.host.settings.kafkaPollMs);
     this.timer = setTimeout(() => void this.flushFromTimer(), Math.max(0, at - Date.now()));
   }
 
@@ -305,12 +303,13 @@ class TriggerFeed {
     this.pending = [];
     this.pendingSize = 0;
     if (messages.length === 0) return;
-    const { kafkaMaxRetries, kafkaRetryScale } = this.options.feeds;
+    const { kafkaMaxRetries, kafkaRetryScale } = this.host.settings;
     for (let retry = 0; ; retry++) {
       if (this.stopped) return;
       let status: number | undefined;
       try {
-        status = (await fireTrigger(this.apiHost, this.config.authKey, this.config.triggerName, { messages })).status;
+        status = (await fireTrigger(this.host.apiHost, this.config.authKey, this.config.triggerName, { messages }))
+          .status;
         this.log(`Response status code ${status}`);
       } catch (err) {
         this.log(`Error talking to OpenWhisk: ${err}`);
@@ -372,7 +371,7 @@ class TriggerFeed {
     this.consumer = undefined;
     await consumer?.disconnect().catch(() => {});
     if (this.stopped) return;
-    await sleep(10_000 * this.options.feeds.kafkaRetryScale);
+    await sleep(10_000 * this.host.settings.kafkaRetryScale);
     if (!this.stopped && this.status.active) await this.start().catch((e: unknown) => this.log(`restart failed: ${e}`));
   }
 
@@ -432,18 +431,21 @@ type LifecycleEvent = (typeof EVENTS)[number];
 
 export class KafkaFeedProvider implements BuiltinProvider {
   private readonly feeds = new Map<string, TriggerFeed>();
-  private options?: LocalOptions;
-  private platform?: Platform;
+  private readonly settings: FeedSettings;
+  private host?: ProviderHost;
 
-  register(platform: Platform, options: LocalOptions): void {
-    this.platform = platform;
-    this.options = options;
+  constructor(settings: Partial<FeedSettings> = {}) {
+    this.settings = feedSettings(settings);
+  }
+
+  register(host: ProviderHost): void {
+    this.host = host;
     const feeds: [FeedKind, string][] = [
       ["messageHubFeed", "Fire a trigger for the messages of an IBM Event Streams (Message Hub) topic"],
       ["kafkaFeed", "Fire a trigger for the messages of an Apache Kafka topic"],
     ];
     for (const [kind, description] of feeds) {
-      platform.registerBuiltin("messaging", kind, (params, ctx) => this.lifecycle(kind, params, ctx), [
+      host.registerBuiltin("messaging", kind, (params, ctx) => this.lifecycle(kind, params, ctx), [
         { key: "feed", value: true },
         { key: "description", value: description },
       ]);
@@ -477,8 +479,8 @@ export class KafkaFeedProvider implements BuiltinProvider {
     params: Record<string, unknown>,
     ctx: BuiltinContext,
   ): Promise<Record<string, unknown>> {
-    const options = this.options as LocalOptions;
-    const apiHost = (this.platform as Platform).apiHost;
+    const host = this.host as ProviderHost;
+    const { apiHost } = host;
     const triggerName = feedTriggerName(params.triggerName, ctx.namespace);
     const authKey = String(params.authKey ?? "");
     const authorize = async () => {
@@ -508,8 +510,7 @@ export class KafkaFeedProvider implements BuiltinProvider {
           isBinaryKey: request.isBinaryKey,
           authKey,
         },
-        apiHost,
-        options,
+        { apiHost, log: host.log, settings: this.settings },
       );
       try {
         // A broker that has just started answers "coordinator is loading" or "not the correct coordinator" a while.

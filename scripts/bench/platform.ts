@@ -9,7 +9,7 @@ import { createKafka } from "../../lib/kafka/client.ts";
 import { type KafkaSettings, kafkaSettingsFromEnv } from "../../lib/kafka/config.ts";
 import type { LocalOptionsInput } from "../../local/config.ts";
 import { type LocalOpenWhisk, startLocalOpenWhisk } from "../../local/server.ts";
-import { defaultProviders } from "../../triggers/index.ts";
+import { defaultProviders, type FeedSettings } from "../../triggers/index.ts";
 import { readState, stackStatus } from "../stack/stack.ts";
 import { fixed, summarizeLatencies } from "./measure.ts";
 
@@ -180,8 +180,8 @@ interface KafkaFigures {
 }
 
 /** Produces KAFKA_RECORDS records, one every KAFKA_GAP_MS, and reads each record's action start from the results. */
-async function kafkaFigures(settings: KafkaSettings, label: string, feeds: LocalOptionsInput["feeds"]) {
-  const ow = await startLocalOpenWhisk({ ...LIMITS, feeds }, defaultProviders());
+async function kafkaFigures(settings: KafkaSettings, label: string, feeds: Partial<FeedSettings>) {
+  const ow = await startLocalOpenWhisk(LIMITS, defaultProviders(feeds));
   const kafka = createKafka(settings);
   const admin = kafka.admin();
   const producer = kafka.producer();

@@ -71,16 +71,15 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       port: options.port ?? 0,
       wskpropsPath: options.wskpropsPath,
       limits: SYSTEM_LIMITS,
-      feeds: {
-        ...(options.kafkaBatchMs
-          ? { kafkaBatchMs: options.kafkaBatchMs, kafkaPollMs: Math.min(1000, options.kafkaBatchMs) }
-          : {}),
-        // The platform's feed provider trusts what the clients are told to trust (a local broker's certificate).
-        ...(options.env.KAFKA_CA ? { kafkaCa: options.env.KAFKA_CA } : {}),
-      },
       log: options.platformLog ?? (() => undefined),
     },
-    defaultProviders(),
+    defaultProviders({
+      ...(options.kafkaBatchMs
+        ? { kafkaBatchMs: options.kafkaBatchMs, kafkaPollMs: Math.min(1000, options.kafkaBatchMs) }
+        : {}),
+      // The platform's feed provider trusts what the clients are told to trust (a local broker's certificate).
+      ...(options.env.KAFKA_CA ? { kafkaCa: options.env.KAFKA_CA } : {}),
+    }),
   );
   log(`Local OpenWhisk on ${ow.apiHost}`);
   try {

@@ -3,7 +3,7 @@ import type { ExecutionContext } from "ava";
 import openwhisk from "openwhisk";
 import type { LocalOptionsInput } from "../../local/config.ts";
 import { type LocalOpenWhisk, startLocalOpenWhisk } from "../../local/server.ts";
-import { AlarmProvider, KafkaFeedProvider } from "../../triggers/index.ts";
+import { AlarmProvider, type FeedSettings, KafkaFeedProvider } from "../../triggers/index.ts";
 
 export interface Started {
   ow: LocalOpenWhisk;
@@ -26,9 +26,13 @@ export interface FeedsApi {
   delete(options: FeedOptions): Promise<unknown>;
 }
 
-export async function startOw(t: ExecutionContext, options: LocalOptionsInput = {}): Promise<Started> {
-  const kafkaFeed = new KafkaFeedProvider();
-  const ow = await startLocalOpenWhisk({ port: 0, ...options }, [kafkaFeed, new AlarmProvider()]);
+/** The platform's options, and the feeds' settings (`feeds`), which go to the providers. */
+export async function startOw(
+  t: ExecutionContext,
+  { feeds, ...options }: LocalOptionsInput & { feeds?: Partial<FeedSettings> } = {},
+): Promise<Started> {
+  const kafkaFeed = new KafkaFeedProvider(feeds);
+  const ow = await startLocalOpenWhisk({ port: 0, ...options }, [kafkaFeed, new AlarmProvider(feeds)]);
   t.teardown(() => ow.stop());
   const client = openwhisk({ apihost: ow.apiHost, api_key: ow.auth });
   return { ow, client, feeds: client.feeds as unknown as FeedsApi, kafkaFeed };

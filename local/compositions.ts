@@ -1,0 +1,84 @@
+// Running a conductor action (a composition): the conductor decides the next component, the platform runs it and
+// gives its result back to the conductor, until the conductor answers without an action; bounded as upstream.
+import { type Activation, type ActivationResponse, APPLICATION_ERROR, newActivationId } from "./activations.ts";
+import { isObject, isTruthy, resolveName } from "./entities.ts";
+import { Messages } from "./errors.ts";
+import type { Platform } from "./platform.ts";
+import { activationRecord, baseAnnotations, type RunOptions } from "./records.ts";
+import type { Identity, ResolvedAction } from "./registry.ts";
+import { runAction } from "./run-action.ts";
+
+export async function runComposition(
+  platform: Platform,
+  user: Identity,
+  resolved: ResolvedAction,
+  payload: Record<string, unknown>,
+  opts: RunOptions,
+): Promise<Activation> {
+  const id = opts.id ?? newActivationId();
+  const start = Date.now();
+  const accounting = opts.accounting ?? { components: 0, conductors: 0 };
+  const limit = platform.options.limits.sequenceMaxLength;
+  const logs: string[] = [];
+  let duration = 0;
+  let state: Record<string, unknown> | undefined;
+  let params: Record<string, unknown> = payload;
+  let response: ActivationResponse;
+  for (;;) {
+    if (accounting.conductors > 2 * limit) {
+      response = { statusCode: APPLICATION_ERROR, result: { error: Messages.compositionIsTooLong } };
+      break;
+    }
+    accounting.conductors += 1;
+    const conductor = await runAction(platform, user, resolved, state ? { ...params, ...state } : params, {
+      cause: id,
+    });
+    logs.push(conductor.activationId);
+    duration += conductor.duration;
+    const result = isObject(conductor.response.result) ? conductor.response.result : {};
+    const nextParams =
+      result.params === undefined ? undefined : isObject(result.params) ? result.params : { value: result.params };
+    state = result.state === undefined ? undefined : isObject(result.state) ? result.state : { state: result.state };
+    if (result.action === undefined) {
+      response = { statusCode: conductor.response.statusCode, result: nextParams ?? result };
+      break;
+    }
+    if (typeof result.action !== "string") {
+      params = {
+        error: `Failed to parse action name from json value ${JSON.stringify(result.action)} during composition.`,
+      };
+      continue;
+    }
+    if (accounting.components >= limit) {
+      params = { error: Messages.compositionIsTooLong };
+      continue;
+    }
+    let next: ResolvedAction;
+    let fqn: string;
+    try {
+      const name = resolveName(result.action, user.namespace);
+      fqn = `/${name.namespace}/${name.pkg ? `${name.pkg}/` : ""}${name.name}`;
+      next = platform.resolveAction(user, name);
+    } catch {
+      params = { error: `Failed to resolve action with name '${result.action}' during composition.` };
+      continue;
+    }
+    void fqn;
+    if (!isTruthy(next.action.annotations, "conductor")) accounting.components += 1;
+    const component = await platform.run(user, next, nextParams ?? {}, { cause: id, accounting });
+    logs.push(component.activationId);
+    duration += component.duration;
+    params = isObject(component.response.result) ? component.response.result : { value: component.response.result };
+  }
+  const end = Date.now();
+  return platform.store({
+    ...activationRecord(user, resolved, id, start, end, opts, response, logs, [
+      { key: "topmost", value: !opts.cause },
+      ...baseAnnotations(resolved, opts, 0),
+      { key: "kind", value: "sequence" },
+      { key: "conductor", value: true },
+      { key: "limits", value: { ...resolved.action.limits } },
+    ]),
+    duration,
+  });
+}

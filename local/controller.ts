@@ -2,67 +2,21 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type Activation, activationJson, responseJson, resultJson, SUCCESS, WHISK_ERROR } from "./activations.ts";
 import {
-  type Action,
-  actionFromPut,
-  actionJson,
-  actionKey,
-  annotation,
-  packageFromPut,
-  packageJson,
-  type Rule,
-  resolveName,
-  ruleJson,
-  splitActionName,
-  triggerFromPut,
-  triggerJson,
-  validName,
-} from "./entities.ts";
+  bool,
+  byUpdated,
+  COLLECTIONS,
+  listWindow,
+  page,
+  type Route,
+  requireObject,
+  serveCollection,
+} from "./collections.ts";
+import { type Action, actionFromPut, actionJson, actionKey, resolveName, splitActionName } from "./entities.ts";
 import { ApiError, Messages } from "./errors.ts";
 import { parseJson, readBody, sendJson } from "./http.ts";
 import { type Identity, type Platform, SYSTEM_NAMESPACE } from "./platform.ts";
 
 const PUT_LIMIT = 50 * 1024 * 1024;
-
-export interface Route {
-  namespace: string;
-  collection: string;
-  rest: string[];
-  query: URLSearchParams;
-}
-
-function listWindow(query: URLSearchParams, collection: string): { skip: number; limit: number } {
-  const int = (name: string, fallback: number) => {
-    const raw = query.get(name);
-    if (raw === null || raw === "") return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n)) throw new ApiError(400, `The value '${raw}' is not an integer for ${collection}.`);
-    return n;
-  };
-  const skip = int("skip", 0);
-  const limit = int("limit", 30);
-  if (skip < 0) throw new ApiError(400, `The value '${skip}' is not greater than or equal to 0 for ${collection}.`);
-  if (limit < 0 || limit > 200)
-    throw new ApiError(400, `The value '${limit}' is not in the range of 0 to 200 for ${collection}.`);
-  return { skip, limit: limit === 0 ? 200 : limit };
-}
-
-const bool = (query: URLSearchParams, name: string) => query.get(name) === "true";
-
-function page<T>(items: T[], query: URLSearchParams, collection: string): T[] {
-  const { skip, limit } = listWindow(query, collection);
-  return items.slice(skip, skip + limit);
-}
-
-function requireObject(value: unknown): Record<string, unknown> | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== "object" || Array.isArray(value)) {
-    throw new ApiError(400, Messages.malformed("Object expected"));
-  }
-  return value as Record<string, unknown>;
-}
-
-const byUpdated = <T extends { updated: number }>(items: Iterable<T>) =>
-  [...items].sort((a, b) => b.updated - a.updated);
 
 export class Controller {
   constructor(private readonly platform: Platform) {}
@@ -77,11 +31,11 @@ export class Controller {
       case "actions":
         return this.actions(req, res, user, ns, route, method);
       case "packages":
-        return this.packages(req, res, ns, route, method);
+        return serveCollection(COLLECTIONS.packages, "packages", this.platform, req, res, user, ns, route);
       case "triggers":
-        return this.triggers(req, res, user, ns, route, method);
+        return serveCollection(COLLECTIONS.triggers, "triggers", this.platform, req, res, user, ns, route);
       case "rules":
-        return this.rules(req, res, user, ns, route, method);
+        return serveCollection(COLLECTIONS.rules, "rules", this.platform, req, res, user, ns, route);
       case "activations":
         return this.activations(res, user, route, method);
       default:
@@ -177,229 +131,6 @@ export class Controller {
     throw new ApiError(405, "HTTP method not allowed, supported methods: GET, PUT, DELETE, POST");
   }
 
-  private async packages(
-    req: IncomingMessage,
-    res: ServerResponse,
-    ns: string,
-    route: Route,
-    method: string,
-  ): Promise<void> {
-    const space = this.platform.ns(ns);
-    if (route.rest.length === 0) {
-      if (method !== "GET") throw new ApiError(405, "HTTP method not allowed, supported methods: GET");
-      sendJson(
-        res,
-        200,
-        page(byUpdated(space.packages.values()), route.query, "packages").map((p) => packageJson(p)),
-      );
-      return;
-    }
-    if (route.rest.length !== 1) throw new ApiError(404, Messages.resourceDoesNotExist);
-    const name = validName(route.rest[0]!);
-    const contents = () => {
-      const actions = [...space.actions.values()].filter((a) => a.pkg === name);
-      return {
-        actions: actions.filter((a) => !annotation(a.annotations, "feed")),
-        feeds: actions.filter((a) => annotation(a.annotations, "feed")),
-      };
-    };
-    if (method === "GET") {
-      const p = space.packages.get(name);
-      if (!p) throw new ApiError(404, Messages.resourceDoesNotExist);
-      const { actions, feeds } = contents();
-      sendJson(res, 200, packageJson(p, actions, feeds));
-      return;
-    }
-    if (method === "PUT") {
-      const body = parseJson(await readBody(req, PUT_LIMIT));
-      const old = space.packages.get(name);
-      if (old && !bool(route.query, "overwrite")) throw new ApiError(409, Messages.resourceExists);
-      const p = packageFromPut(body, ns, name, old);
-      if (p.binding) {
-        const bound = this.platform.namespaces.get(p.binding.namespace)?.packages.get(p.binding.name);
-        if (!bound) throw new ApiError(400, "Binding references a package that does not exist.");
-        if (bound.binding) throw new ApiError(400, "Cannot bind to another package binding.");
-      }
-      space.packages.set(name, p);
-      sendJson(res, 200, packageJson(p));
-      return;
-    }
-    if (method === "DELETE") {
-      const p = space.packages.get(name);
-      if (!p) throw new ApiError(404, Messages.resourceDoesNotExist);
-      const { actions, feeds } = contents();
-      const count = actions.length + feeds.length;
-      if (count > 0 && !bool(route.query, "force")) {
-        throw new ApiError(409, `Package not empty (contains ${count} ${count === 1 ? "entity" : "entities"})`);
-      }
-      for (const a of [...actions, ...feeds]) space.actions.delete(actionKey(a.pkg, a.name));
-      space.packages.delete(name);
-      sendJson(res, 200, packageJson(p));
-      return;
-    }
-    throw new ApiError(405, "HTTP method not allowed, supported methods: GET, PUT, DELETE");
-  }
-
-  private async triggers(
-    req: IncomingMessage,
-    res: ServerResponse,
-    user: Identity,
-    ns: string,
-    route: Route,
-    method: string,
-  ): Promise<void> {
-    const space = this.platform.ns(ns);
-    if (route.rest.length === 0) {
-      if (method !== "GET") throw new ApiError(405, "HTTP method not allowed, supported methods: GET");
-      sendJson(
-        res,
-        200,
-        page(byUpdated(space.triggers.values()), route.query, "triggers").map((t) => triggerJson(t, false)),
-      );
-      return;
-    }
-    if (route.rest.length !== 1) throw new ApiError(404, Messages.resourceDoesNotExist);
-    const name = validName(route.rest[0]!);
-    if (method === "GET") {
-      const t = space.triggers.get(name);
-      if (!t) throw new ApiError(404, Messages.resourceDoesNotExist);
-      sendJson(res, 200, triggerJson(t));
-      return;
-    }
-    if (method === "PUT") {
-      const body = parseJson(await readBody(req, PUT_LIMIT));
-      const old = space.triggers.get(name);
-      if (old && !bool(route.query, "overwrite")) throw new ApiError(409, Messages.resourceExists);
-      const t = triggerFromPut(body, ns, name, old);
-      space.triggers.set(name, t);
-      sendJson(res, 200, triggerJson(t));
-      return;
-    }
-    if (method === "DELETE") {
-      const t = space.triggers.get(name);
-      if (!t) throw new ApiError(404, Messages.resourceDoesNotExist);
-      space.triggers.delete(name);
-      sendJson(res, 200, triggerJson(t));
-      return;
-    }
-    if (method === "POST") {
-      const body = requireObject(parseJson(await readBody(req, this.platform.options.limits.payloadBytes)));
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(req.headers)) {
-        if (k === "content-type" || k === "content-length" || v === undefined) continue;
-        headers[k] = Array.isArray(v) ? v.join(", ") : v;
-      }
-      const id = this.platform.fireTrigger(user, name, body, headers);
-      if (id === undefined) {
-        res.writeHead(204);
-        res.end();
-        return;
-      }
-      sendJson(res, 202, { activationId: id }, { "x-openwhisk-activation-id": id });
-      return;
-    }
-    throw new ApiError(405, "HTTP method not allowed, supported methods: GET, PUT, DELETE, POST");
-  }
-
-  private ruleStatus(r: Rule): "active" | "inactive" {
-    const trigger = this.platform.namespaces.get(r.trigger.path)?.triggers.get(r.trigger.name);
-    return trigger?.rules[`${r.namespace}/${r.name}`]?.status ?? "inactive";
-  }
-
-  private async rules(
-    req: IncomingMessage,
-    res: ServerResponse,
-    user: Identity,
-    ns: string,
-    route: Route,
-    method: string,
-  ): Promise<void> {
-    const space = this.platform.ns(ns);
-    if (route.rest.length === 0) {
-      if (method !== "GET") throw new ApiError(405, "HTTP method not allowed, supported methods: GET");
-      sendJson(
-        res,
-        200,
-        page(byUpdated(space.rules.values()), route.query, "rules").map((r) => ruleJson(r, this.ruleStatus(r))),
-      );
-      return;
-    }
-    if (route.rest.length !== 1) throw new ApiError(404, Messages.resourceDoesNotExist);
-    const name = validName(route.rest[0]!);
-    const ruleKey = `${ns}/${name}`;
-    if (method === "GET") {
-      const r = space.rules.get(name);
-      if (!r) throw new ApiError(404, Messages.resourceDoesNotExist);
-      sendJson(res, 200, ruleJson(r, this.ruleStatus(r)));
-      return;
-    }
-    if (method === "PUT") {
-      const body = requireObject(parseJson(await readBody(req, PUT_LIMIT))) ?? {};
-      const old = space.rules.get(name);
-      if (old && !bool(route.query, "overwrite")) throw new ApiError(409, Messages.resourceExists);
-      if (typeof body.trigger !== "string" || typeof body.action !== "string") {
-        throw new ApiError(400, "rule requires a valid trigger and a valid action");
-      }
-      const tn = resolveName(body.trigger, user.namespace);
-      if (tn.pkg) throw new ApiError(400, Messages.entityNameIllegal);
-      const an = resolveName(body.action, user.namespace);
-      const trigger = this.platform.namespaces.get(tn.namespace)?.triggers.get(tn.name);
-      if (!trigger) throw new ApiError(400, Messages.resourceDoesNotExist);
-      try {
-        this.platform.resolveAction(user, an);
-      } catch {
-        throw new ApiError(400, Messages.resourceDoesNotExist);
-      }
-      const status = old ? this.ruleStatus(old) : "active";
-      if (old) {
-        const oldTrigger = this.platform.namespaces.get(old.trigger.path)?.triggers.get(old.trigger.name);
-        if (oldTrigger) delete oldTrigger.rules[ruleKey];
-      }
-      const rule: Rule = {
-        namespace: ns,
-        name,
-        version: old ? bumpVersion(old.version) : "0.0.1",
-        publish: typeof body.publish === "boolean" ? body.publish : false,
-        trigger: { name: tn.name, path: tn.namespace },
-        action: { name: an.name, path: an.pkg ? `${an.namespace}/${an.pkg}` : an.namespace },
-        annotations: Array.isArray(body.annotations)
-          ? (body.annotations as Rule["annotations"])
-          : (old?.annotations ?? []),
-        updated: Date.now(),
-      };
-      trigger.rules[ruleKey] = { action: rule.action, status };
-      space.rules.set(name, rule);
-      sendJson(res, 200, ruleJson(rule, status));
-      return;
-    }
-    if (method === "DELETE") {
-      const r = space.rules.get(name);
-      if (!r) throw new ApiError(404, Messages.resourceDoesNotExist);
-      const status = this.ruleStatus(r);
-      const trigger = this.platform.namespaces.get(r.trigger.path)?.triggers.get(r.trigger.name);
-      if (trigger) delete trigger.rules[ruleKey];
-      space.rules.delete(name);
-      sendJson(res, 200, ruleJson(r, status));
-      return;
-    }
-    if (method === "POST") {
-      const body = requireObject(parseJson(await readBody(req, PUT_LIMIT))) ?? {};
-      const wanted = body.status;
-      if (wanted !== "active" && wanted !== "inactive") {
-        throw new ApiError(400, Messages.malformed("status: must be 'active' or 'inactive'"));
-      }
-      const r = space.rules.get(name);
-      if (!r) throw new ApiError(404, Messages.resourceDoesNotExist);
-      const trigger = this.platform.namespaces.get(r.trigger.path)?.triggers.get(r.trigger.name);
-      if (!trigger) throw new ApiError(404, "Only rules with existing triggers can be activated");
-      trigger.rules[ruleKey] = { action: r.action, status: wanted };
-      res.writeHead(200, { "content-length": 0 });
-      res.end();
-      return;
-    }
-    throw new ApiError(405, "HTTP method not allowed, supported methods: GET, PUT, DELETE, POST");
-  }
-
   private activations(res: ServerResponse, user: Identity, route: Route, method: string): void {
     if (method !== "GET") throw new ApiError(405, "HTTP method not allowed, supported methods: GET");
     const q = route.query;
@@ -445,11 +176,6 @@ export class Controller {
       sendJson(res, 200, { ...json, size: Buffer.byteLength(JSON.stringify(json.result ?? {})) });
     } else throw new ApiError(404, Messages.resourceDoesNotExist);
   }
-}
-
-function bumpVersion(v: string): string {
-  const [a, b, c] = v.split(".").map(Number);
-  return `${a ?? 0}.${b ?? 0}.${(c ?? 0) + 1}`;
 }
 
 export function statusOf(a: Activation): number {

@@ -5,8 +5,13 @@
 // do; a dry run reads and says what it would change. Domain-free: a system gives its plan.
 import type { Admin } from "kafkajs";
 import { SagaError, statusOf } from "./errors.ts";
-import { type SweptStep, startCoverage } from "./step/sweeper.ts";
-import { isTransientKafkaError, isTransientStoreError, retryWithinDeadline } from "./step/transient.ts";
+import {
+  isTransientKafkaError,
+  isTransientStoreError,
+  retryWithinDeadline,
+  type SweptStep,
+  startCoverage,
+} from "./step/index.ts";
 import type { Cloudant } from "./store/client.ts";
 
 export interface TopicPlan {

@@ -2,13 +2,22 @@
 // duplicate; a handler that keeps throwing, or that emits what the catalog refuses, makes its message a dead
 // letter; otherwise its emits become outbox entries and the unit's state moves on.
 
+import { ConfigError } from "../config/settings.ts";
 import { describeError } from "../errors.ts";
+import { EventSchemaError } from "../events/catalog.ts";
+import { deriveEventId } from "../events/derived-id.ts";
 import type { CloudEvent } from "../events/envelope.ts";
-import { attemptUpTo, failureReason } from "./attempt.ts";
-import { keyDigest, type OutboxEntry } from "./documents.ts";
-import { type EmittingStep, outboxEntriesFor } from "./emit.ts";
+import { type EntityDoc, entityDocId, keyDigest, type OutboxEntry } from "./documents.ts";
 import type { UnitOutcome } from "./rounds.ts";
-import type { Emit } from "./spec.ts";
+import {
+  asMemory,
+  type Emit,
+  type EntityStepSpec,
+  keepNewest,
+  type Retention,
+  type StepCatalog,
+  type StepLimits,
+} from "./spec.ts";
 
 export interface ApplyingMessage {
   /** Position of the message in the activation's batch, to report its outcome. */
@@ -90,4 +99,141 @@ export function applyInOrder<S, M extends ApplyingMessage>(
     outcomes.set(message.index, { status: "applied", emitted: made.entries.map((entry) => entry.event.id) });
   }
   return { state, applied, outcomes };
+}
+
+// Calling a pure handler a bounded number of times: a throw may not repeat (it can depend on time or memory), but
+// one that keeps repeating makes the message a dead letter.
+
+export type Attempted<T> = { ok: true; value: T; attempts: number } | { ok: false; error: unknown; attempts: number };
+
+export function attemptUpTo<T>(times: number, call: () => T): Attempted<T> {
+  let error: unknown;
+  for (let attempts = 1; attempts <= times; attempts += 1) {
+    try {
+      return { ok: true, value: call(), attempts };
+    } catch (err) {
+      error = err;
+    }
+  }
+  return { ok: false, error, attempts: times };
+}
+
+/** The same for a handler that may wait (a keyed step's, which can reach other systems). */
+export async function attemptUpToAsync<T>(times: number, call: () => Promise<T> | T): Promise<Attempted<T>> {
+  let error: unknown;
+  for (let attempts = 1; attempts <= times; attempts += 1) {
+    try {
+      return { ok: true, value: await call(), attempts };
+    } catch (err) {
+      error = err;
+    }
+  }
+  return { ok: false, error, attempts: times };
+}
+
+/** A handler that throws a ConfigError fails for every event until the deployment is fixed: say so in the reason. */
+export function failureReason(error: unknown): "config-invalid" | "handler-failed" {
+  return error instanceof ConfigError ? "config-invalid" : "handler-failed";
+}
+
+// Turning a handler's Emit list into outbox entries: ids derived from the input event's key, the step's name and
+// the position, so a re-run of the same event emits the same ids.
+
+export interface EmittingStep {
+  name: string;
+  source?: string;
+  catalog: StepCatalog;
+  routes: Readonly<Record<string, string>>;
+}
+
+/** Throws when an emitted type has no route or its data breaks the type's schema. */
+export function outboxEntriesFor(
+  step: EmittingStep,
+  input: { event: CloudEvent<string, unknown>; key: string },
+  emits: Emit[],
+  defaultSubject: string,
+  now: number,
+): OutboxEntry[] {
+  return emits.map((emit, position) => {
+    const topic = step.routes[emit.type];
+    if (!topic)
+      throw new EventSchemaError(emit.type, "unknown-type", `no topic is routed for emitted type ${emit.type}`);
+    const subject = emit.subject ?? defaultSubject;
+    const sagaid = emit.sagaid ?? input.event.sagaid;
+    const event = step.catalog.build(emit.type, {
+      id: deriveEventId(input.key, step.name, position),
+      source: step.source ?? `/steps/${step.name}`,
+      subject,
+      data: emit.data,
+      time: new Date(now).toISOString(),
+      causationid: input.event.id,
+      ...(sagaid ? { sagaid } : {}),
+    });
+    return { topic, key: subject, event };
+  });
+}
+
+// Applying a run of events to one entity, in order: the pure heart of an entity step (no I/O, unit-tested).
+
+export interface PendingEvent {
+  /** Position of the message in the activation's batch, to report its outcome. */
+  index: number;
+  event: CloudEvent<string, unknown>;
+  /** The event's idempotency key (source + id). */
+  key: string;
+  /** Deliveries so far through the retry topic (1 for a first delivery). */
+  attempt: number;
+}
+
+/** A message's outcome, as the rounds of lib/step/rounds.ts record it. */
+export type FoldOutcome = UnitOutcome;
+
+export interface FoldResult<S> {
+  /** The document to write, or undefined when nothing changed (all duplicates or failures). */
+  doc: EntityDoc<S> | undefined;
+  outcomes: Map<number, FoldOutcome>;
+  /** Outbox entries added by this fold, to publish once the document is written. */
+  added: OutboxEntry[];
+}
+
+export function foldEntity<S>(
+  step: EntityStepSpec<S>,
+  entityId: string,
+  current: EntityDoc<S> | undefined,
+  events: PendingEvent[],
+  options: { now: number; limits: StepLimits; retention: Retention; config?: Readonly<Record<string, unknown>> },
+): FoldResult<S> {
+  const { now } = options;
+  const remembered = asMemory(current?.applied);
+  const known = new Set(remembered.map(([digest]) => digest));
+  const context = { now, step: step.name, entityId, config: options.config ?? {}, retention: options.retention };
+  const { state, applied, outcomes } = applyInOrder(
+    events,
+    current?.state,
+    (digest) => known.has(digest),
+    (pending, before) => {
+      const decision = step.handle(pending.event, before, context);
+      return { emit: decision.emit ?? [], next: () => decision.state };
+    },
+    { step, subject: entityId, now, handlerAttempts: options.limits.handlerAttempts },
+  );
+  const added = applied.flatMap((done) => done.entries);
+  if (applied.length === 0) return { doc: undefined, outcomes, added };
+  const outbox = [...(current?.outbox ?? []), ...added];
+  const doc: EntityDoc<S> = {
+    _id: current?._id ?? entityDocId(entityId),
+    ...(current?._rev ? { _rev: current._rev } : {}),
+    kind: "entity",
+    state: state as S,
+    version: (current?.version ?? 0) + applied.length,
+    applied: keepNewest(
+      [...remembered, ...applied.map((done): [string, number] => [done.digest, now])],
+      now,
+      options.retention,
+    ),
+    outbox,
+    ...(outbox.length > 0 ? { outboxSince: current?.outboxSince ?? now } : {}),
+    updatedAt: now,
+  };
+  return { doc, outcomes, added };
 }

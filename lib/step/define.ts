@@ -8,26 +8,24 @@ import type { Schemas } from "../events/catalog.ts";
 import type { DecodedRecord } from "../feed/decode.ts";
 import { decodeFeedParams } from "../feed/decode.ts";
 import { deadlineFromEnv } from "../idempotency/decide.ts";
-import { answerFor, malformedAnswer, type StepAnswer } from "./answer.ts";
-import type { BatchIO } from "./batch-io.ts";
-import { clientsFor } from "./clients.ts";
-import { inboxDocs, type Landing, parkedDocs, retireLanding, seenDoc, writeAll } from "./inbox.ts";
-import { DEFAULT_ACTIVATION_MS, STEP_PARAMETER_KEYS } from "./parameters.ts";
-import type { BatchReport } from "./report.ts";
-import { runEntityBatch } from "./run-entity-batch.ts";
-import { runKeyedBatch } from "./run-keyed-batch.ts";
-import { runStreamBatch } from "./run-stream-batch.ts";
+import type { BatchIO } from "./io.ts";
+import { clientsFor, isTransientStoreError, retryWithinDeadline } from "./io.ts";
+import { runKeyedBatch } from "./keyed.ts";
+import { inboxDocs, type Landing, parkedDocs, retireLanding, seenDoc, sendAllToRetry, writeAll } from "./landing.ts";
+import type { BatchReport } from "./messages.ts";
+import { answerFor, malformedAnswer, type StepAnswer } from "./messages.ts";
+import { runEntityBatch, runStreamBatch } from "./rounds.ts";
 import {
+  DEFAULT_ACTIVATION_MS,
   DEFAULT_LIMITS,
   type EntityStepSpec,
   type KeyedStepSpec,
+  STEP_PARAMETER_KEYS,
   type StepCatalog,
   type StepLimits,
   type StreamStepSpec,
   untyped,
 } from "./spec.ts";
-import { isTransientStoreError, retryWithinDeadline } from "./transient.ts";
-import { sendAllToRetry } from "./unlanded.ts";
 
 export type ActionParams = Record<string, unknown>;
 export type { StepAnswer };

@@ -1,8 +1,10 @@
 // The documents a step keeps in its service's database. The entity's state, the keys of the events already
 // applied to it and the events still to publish (the outbox) share one document, so one write commits all three.
 import { createHash } from "node:crypto";
+import { SagaError, statusOf } from "../errors.ts";
 import type { CloudEvent } from "../events/envelope.ts";
-import type { Memory } from "./retention.ts";
+import type { Cloudant } from "../store/client.ts";
+import type { Memory } from "./spec.ts";
 
 export interface OutboxEntry {
   topic: string;
@@ -82,4 +84,206 @@ export function withoutPublished<D extends OutboxDoc>(doc: D, publishedIds: Read
   const outbox = doc.outbox.filter((entry) => !publishedIds.has(entry.event.id));
   const { outboxSince: _since, ...rest } = doc;
   return (outbox.length > 0 ? { ...rest, outbox, outboxSince: doc.outboxSince } : { ...rest, outbox }) as D;
+}
+
+// The step's round trips to its database: one bulk read, one bulk write, and a query for the relay.
+
+export class MissingDatabase extends SagaError {
+  override name = "MissingDatabase";
+  constructor(readonly db: string) {
+    super(`database ${db} does not exist (create it when deploying: npm run provision, or ensureDatabase)`);
+  }
+}
+
+function rethrowMissing(db: string, err: unknown): never {
+  if (statusOf(err) === 404) throw new MissingDatabase(db);
+  throw err;
+}
+
+/** One round trip: the current documents with these ids; ids without a live document are absent from the map. */
+export async function readDocs<D extends { _id: string; _rev?: string } = StepDoc>(
+  client: Cloudant,
+  db: string,
+  ids: string[],
+): Promise<Map<string, D>> {
+  const found = new Map<string, D>();
+  if (ids.length === 0) return found;
+  const response = await client
+    .postAllDocs({ db, keys: [...new Set(ids)], includeDocs: true })
+    .catch((err) => rethrowMissing(db, err));
+  for (const row of response.result.rows) {
+    if (row.id && row.doc && !row.value?.deleted) found.set(row.id, row.doc as unknown as D);
+  }
+  return found;
+}
+
+export type WriteOutcome =
+  | { id: string; ok: true; rev: string }
+  | { id: string; ok: false; conflict: boolean; reason: string };
+
+/** One round trip: writes every document; each succeeds or fails (409 conflict) on its own, as CouchDB does. */
+export async function writeDocs<D extends { _id: string; _rev?: string } = StepDoc>(
+  client: Cloudant,
+  db: string,
+  docs: D[],
+): Promise<Map<string, WriteOutcome>> {
+  const outcomes = new Map<string, WriteOutcome>();
+  if (docs.length === 0) return outcomes;
+  const response = await client
+    .postBulkDocs({ db, bulkDocs: { docs: docs as never[] } })
+    .catch((err) => rethrowMissing(db, err));
+  response.result.forEach((result, index) => {
+    const id = result.id ?? docs[index]?._id ?? "";
+    outcomes.set(
+      id,
+      result.ok && result.rev
+        ? { id, ok: true, rev: result.rev }
+        : { id, ok: false, conflict: result.error === "conflict", reason: `${result.error}: ${result.reason ?? ""}` },
+    );
+  });
+  return outcomes;
+}
+
+/** A write the store refused for another reason than a conflict, or a conflict that would not resolve. */
+export class StoreWriteFailed extends SagaError {
+  override name = "StoreWriteFailed";
+}
+
+/** Streams longer than one query can read: they would need snapshots, which the kit does not have. */
+export class StreamTooLong extends SagaError {
+  override name = "StreamTooLong";
+}
+
+/** A stream whose commits are not numbered 1..n without a hole: an index that has not caught up (Cloudant's `_find`). */
+export class StreamGap extends SagaError {
+  override name = "StreamGap";
+  constructor(
+    readonly stream: string,
+    readonly missing: number,
+  ) {
+    super(`stream ${stream}: commit ${missing} is missing from the query's answer (an index not caught up yet)`);
+  }
+}
+
+/** Most commits one stream may have: state is rebuilt by replaying them all, and snapshots are not implemented. */
+export const MAX_STREAM_COMMITS = 10_000;
+
+async function queryStreams(client: Cloudant, db: string, streams: string[]): Promise<Map<string, StreamCommitDoc[]>> {
+  const byStream = new Map<string, StreamCommitDoc[]>(streams.map((stream) => [stream, []]));
+  if (streams.length === 0) return byStream;
+  const response = await client
+    .postFind({ db, selector: { kind: "commit", stream: { $in: [...new Set(streams)] } }, limit: MAX_STREAM_COMMITS })
+    .catch((err) => rethrowMissing(db, err));
+  const docs = response.result.docs as unknown as StreamCommitDoc[];
+  if (docs.length >= MAX_STREAM_COMMITS)
+    throw new StreamTooLong(
+      `reading streams returned ${MAX_STREAM_COMMITS} commits or more; snapshots are not implemented`,
+    );
+  for (const doc of docs) byStream.get(doc.stream)?.push(doc);
+  for (const commits of byStream.values()) commits.sort((a, b) => a.seq - b.seq);
+  return byStream;
+}
+
+/** The first sequence number missing from 1..n, or undefined when the commits are contiguous. */
+export function firstGap(commits: StreamCommitDoc[]): number | undefined {
+  const hole = commits.findIndex((commit, i) => commit.seq !== i + 1);
+  return hole === -1 ? undefined : hole + 1;
+}
+
+/**
+ * Every commit of these streams, in one query, grouped by stream and sorted by sequence. On Cloudant `_find` is
+ * eventually consistent: a stream whose commits are not contiguous is read again (a few times, briefly), and if a
+ * hole remains StreamGap is thrown. Deciding on a history with a hole would decide the missing inputs again.
+ */
+export async function readStreams(
+  client: Cloudant,
+  db: string,
+  streams: string[],
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+): Promise<Map<string, StreamCommitDoc[]>> {
+  const read = await queryStreams(client, db, streams);
+  for (let attempt = 1; ; attempt += 1) {
+    const gapped = [...read].flatMap(([stream, commits]) => {
+      const missing = firstGap(commits);
+      return missing === undefined ? [] : [{ stream, missing }];
+    });
+    if (gapped.length === 0) return read;
+    if (attempt > 3) throw new StreamGap(gapped[0]?.stream ?? "", gapped[0]?.missing ?? 0);
+    await sleep(50 * 2 ** attempt);
+    const again = await queryStreams(
+      client,
+      db,
+      gapped.map((g) => g.stream),
+    );
+    for (const [stream, commits] of again) read.set(stream, commits);
+  }
+}
+
+/**
+ * A stream's current commit is its head (`head: true`); a commit stops being the head once its successor is written.
+ * Queries over the heads see each stream once, however long its history: "open work orders past their deadline"
+ * costs what is open, not what ever was. A head left behind by a crash is retired by the next reader that sees it.
+ */
+export async function findStreamHeads(
+  client: Cloudant,
+  db: string,
+  selector: Record<string, unknown>,
+  limit: number,
+  skip = 0,
+): Promise<StreamCommitDoc[]> {
+  const response = await client
+    .postFind({ db, selector: { kind: "commit", head: true, ...selector }, limit, ...(skip > 0 ? { skip } : {}) })
+    .catch((err) => rethrowMissing(db, err));
+  return response.result.docs as unknown as StreamCommitDoc[];
+}
+
+/** Clears `head` on commits that have a successor. Best effort: a conflict means someone changed it; a reader retries. */
+export async function retireHeads(client: Cloudant, db: string, commits: StreamCommitDoc[]): Promise<number> {
+  const stale = commits.filter((commit) => commit.head);
+  if (stale.length === 0) return 0;
+  const results = await writeDocs(
+    client,
+    db,
+    stale.map(({ head: _, ...commit }) => commit),
+  );
+  return [...results.values()].filter((result) => result.ok).length;
+}
+
+/** Documents whose outbox has waited longer than the cutoff: left by an activation that died before publishing. */
+export async function findStaleOutboxes(
+  client: Cloudant,
+  db: string,
+  cutoff: number,
+  limit: number,
+): Promise<StepDoc[]> {
+  const response = await client
+    .postFind({ db, selector: { outboxSince: { $gt: 0, $lt: cutoff } }, limit })
+    .catch((err) => rethrowMissing(db, err));
+  return response.result.docs as unknown as StepDoc[];
+}
+
+/** Idempotency records past their retention window. */
+export async function findExpiredRecords(client: Cloudant, db: string, now: number, limit: number): Promise<StepDoc[]> {
+  const response = await client
+    .postFind({ db, selector: { kind: "idempotency", expiresAt: { $gt: 0, $lt: now } }, limit })
+    .catch((err) => rethrowMissing(db, err));
+  return response.result.docs as unknown as StepDoc[];
+}
+
+/** The kit's queries and the fields they need indexed: the relay's, the streams', the landings', the audit's. */
+export const STEP_INDEXES: { ddoc: string; name: string; fields: string[] }[] = [
+  { ddoc: "step-kit", name: "outbox-since", fields: ["outboxSince"] },
+  { ddoc: "step-kit", name: "stream-commits", fields: ["kind", "stream"] },
+  { ddoc: "step-kit", name: "stream-heads", fields: ["kind", "head"] },
+  { ddoc: "step-kit", name: "inbox-deadline", fields: ["kind", "deadline"] },
+  { ddoc: "step-kit", name: "coverage-by-step", fields: ["kind", "step"] },
+  { ddoc: "step-kit", name: "expires-at", fields: ["kind", "expiresAt"] },
+];
+
+/** Creates the kit's indexes; creating an existing index is a no-op. */
+export async function ensureStepIndexes(client: Cloudant, db: string): Promise<void> {
+  for (const { ddoc, name, fields } of STEP_INDEXES) {
+    const index = { fields: fields.map((field) => ({ [field]: "asc" })) } as never;
+    await client.postIndex({ db, ddoc, name, index, type: "json" });
+  }
 }

@@ -1,40 +1,62 @@
 // The step kit's public surface: nothing outside lib/step imports deeper than this file.
 //
-// One event's path through a step: the feed's payload is decoded (lib/feed), the batch landed (inbox.ts), each
-// message classified (classify.ts), the handler applied (fold.ts, run-*-batch.ts with rounds.ts), the documents
-// written (store-io.ts), the outbox published (publish.ts), and the landing settled (define.ts).
+// One event's path through a step, a file per concept:
+//   define.ts     the action: decode the feed's payload (lib/feed), land, run the batch, settle, answer
+//   landing.ts    the batch landed in parts before any work, retired once every record has a home
+//   rounds.ts     read, decide, write per unit (entity or stream), again after a 409
+//   messages.ts   records to events, ignored types and dead letters; the batch's outcomes and its answer
+//   apply.ts      the one apply loop: duplicates, the handler, its emits checked and made outbox entries
+//   documents.ts  the documents a step keeps and the round trips to them
+//   publish.ts    one producer call for outboxes, dead letters and retries; the outboxes cleared
+// Beside them: spec.ts (how a step is described), io.ts (clients, retries), keyed.ts (steps with no entity),
+// relay.ts, sweeper.ts and coverage.ts (the relay and its coverage audit).
 
-export type { BatchIO } from "./batch-io.ts";
-// Clients, retries and errors.
-export { clientsFor, closeAllClients, type StepClients } from "./clients.ts";
-// Pure parts, exported for their unit tests and for tools that fold events as a step would.
+export { foldEntity, type PendingEvent } from "./apply.ts";
 export { gapsIn, mergeRuns, piecesOf, rangesOf, walk } from "./coverage.ts";
-// Describing and defining steps.
 export { defineEntityStep, defineKeyedStep, defineStreamStep, type StepAction, type StepAnswer } from "./define.ts";
-
-// The documents a step keeps, and reading them back.
 export {
   commitDocId,
   type EntityDoc,
+  ensureStepIndexes,
+  findStaleOutboxes,
+  findStreamHeads,
   idempotencyDocId,
   keyDigest,
+  MissingDatabase,
   type OutboxDoc,
   type OutboxEntry,
+  readDocs,
+  readStreams,
+  retireHeads,
+  STEP_INDEXES,
   type StepDoc,
   type StreamCommitDoc,
 } from "./documents.ts";
-export { foldEntity, type PendingEvent } from "./fold.ts";
-export { findLandings } from "./inbox.ts";
-export type { EventMessage } from "./ledger.ts";
-
-// Publishing events from outside a step: alarms and the operator's commands.
-export { eventRecords, type OutgoingRecord, recordOf, sendWithinDeadline } from "./outgoing.ts";
+export type { BatchIO } from "./io.ts";
+export {
+  clientsFor,
+  closeAllClients,
+  type Deadline,
+  GaveUp,
+  isTransientKafkaError,
+  isTransientStoreError,
+  retryWithinDeadline,
+  type StepClients,
+} from "./io.ts";
+export { findLandings } from "./landing.ts";
+export type { EventMessage } from "./messages.ts";
 export type { StoreCall } from "./publish.ts";
-export { publishOutbox, readRecorded, recordOnce } from "./record-once.ts";
-// The relay and the coverage audit.
+export {
+  eventRecords,
+  type OutgoingRecord,
+  publishOutbox,
+  readRecorded,
+  recordOf,
+  recordOnce,
+  sendWithinDeadline,
+} from "./publish.ts";
 export { defineOutboxRelay, type RelayIO } from "./relay.ts";
-export { type Memory, remember, remembers } from "./retention.ts";
-export { decideCommit, replay } from "./run-stream-batch.ts";
+export { decideCommit, replay } from "./rounds.ts";
 export {
   type CatalogOf,
   DEFAULT_LIMITS,
@@ -46,26 +68,12 @@ export {
   type HandlerContext,
   type KeyedDecision,
   type KeyedStepSpec,
+  type Memory,
   type Retention,
+  remember,
+  remembers,
   type StepLimits,
   type StreamStepSpec,
   untyped,
 } from "./spec.ts";
-export {
-  ensureStepIndexes,
-  findStaleOutboxes,
-  findStreamHeads,
-  MissingDatabase,
-  readDocs,
-  readStreams,
-  retireHeads,
-  STEP_INDEXES,
-} from "./store-io.ts";
 export { type SweptStep, startCoverage, uncoveredOffsets } from "./sweeper.ts";
-export {
-  type Deadline,
-  GaveUp,
-  isTransientKafkaError,
-  isTransientStoreError,
-  retryWithinDeadline,
-} from "./transient.ts";

@@ -7,14 +7,12 @@ import type { Admin, Kafka, Producer } from "kafkajs";
 import { describeError } from "../errors.ts";
 import { deadlineFromEnv } from "../idempotency/decide.ts";
 import type { Cloudant } from "../store/client.ts";
-import { clientsFor } from "./clients.ts";
-import { findLandings, type InboxDoc, type ParkedDoc } from "./inbox.ts";
-import { type OutgoingRecord, recordOf, sendWithinDeadline } from "./outgoing.ts";
-import { DEFAULT_ACTIVATION_MS } from "./parameters.ts";
-import { clearOutboxes } from "./publish.ts";
-import { ensureStepIndexes, findExpiredRecords, findStaleOutboxes, writeDocs } from "./store-io.ts";
+import { ensureStepIndexes, findExpiredRecords, findStaleOutboxes, writeDocs } from "./documents.ts";
+import { clientsFor, type Deadline, isTransientStoreError, retryWithinDeadline } from "./io.ts";
+import { findLandings, type InboxDoc, type ParkedDoc } from "./landing.ts";
+import { clearOutboxes, type OutgoingRecord, recordOf, sendWithinDeadline } from "./publish.ts";
+import { DEFAULT_ACTIVATION_MS } from "./spec.ts";
 import { resendRecord, type SweepReport, type SweptStep, sweepStep } from "./sweeper.ts";
-import { type Deadline, isTransientStoreError, retryWithinDeadline } from "./transient.ts";
 
 export interface RelaySpec {
   name: string;

@@ -1,20 +1,41 @@
 // The read, decide, write loop that entity and event-sourced steps share: one bulk read and one bulk write per
 // round for every unit (entity or stream) still pending; units whose write met a 409 (another activation changed
 // them) go round again; what cannot be read or written goes to the retry topic.
-
 import { describeError } from "../errors.ts";
 import type { CloudEvent } from "../events/envelope.ts";
 import type { DecodedRecord } from "../feed/decode.ts";
-import type { BatchIO } from "./batch-io.ts";
-import { classify } from "./classify.ts";
-import type { OutboxEntry, StepDoc, StreamCommitDoc } from "./documents.ts";
-import type { DeadLetterReason } from "./failures.ts";
-import { BatchLedger, type EventMessage } from "./ledger.ts";
+import { applyInOrder, foldEntity } from "./apply.ts";
+import {
+  commitDocId,
+  type EntityDoc,
+  entityDocId,
+  type OutboxEntry,
+  readDocs,
+  readStreams,
+  retireHeads,
+  type StepDoc,
+  type StreamCommitDoc,
+  type StreamEntry,
+  writeDocs,
+} from "./documents.ts";
+import { type BatchIO, isTransientStoreError, retryWithinDeadline } from "./io.ts";
+import {
+  BatchLedger,
+  type BatchReport,
+  classify,
+  type DeadLetterReason,
+  type EventMessage,
+  summarize,
+} from "./messages.ts";
 import { publishAndClear, type StoreCall } from "./publish.ts";
-import { type BatchReport, summarize } from "./report.ts";
-import { DEFAULT_LIMITS, type StepCatalog, type StepLimits } from "./spec.ts";
-import { retireHeads, writeDocs } from "./store-io.ts";
-import { isTransientStoreError, retryWithinDeadline } from "./transient.ts";
+import {
+  DEFAULT_LIMITS,
+  DEFAULT_RETENTION,
+  type EntityStepSpec,
+  type StepCatalog,
+  type StepLimits,
+  type StreamStepSpec,
+} from "./spec.ts";
 
 export type UnitOutcome =
   | { status: "applied"; emitted: string[] }
@@ -174,4 +195,123 @@ export async function runUnitBatch<Current>(
   // Best effort: a head left behind only costs a query a few more documents, and its next reader retires it.
   await storeCall(() => retireHeads(io.cloudant, step.database, retired)).catch(() => undefined);
   return summarize(step.name, [...ledger.reports.values()], published, pending);
+}
+
+// One activation's batch for an entity step: a bulk read of the entities, the pure fold, a bulk write (again for
+// entities that met a 409), one producer send and a bulk clear of the outboxes (lib/step/rounds.ts).
+
+export function runEntityBatch<S>(
+  step: EntityStepSpec<S>,
+  records: DecodedRecord[],
+  io: BatchIO,
+): Promise<BatchReport> {
+  const retention = { ...DEFAULT_RETENTION, ...step.retention };
+  return runUnitBatch(step, records, io, {
+    of: step.entityOf ?? ((event) => event.subject),
+    read: (entities) => readDocs<EntityDoc<S>>(io.cloudant, step.database, entities.map(entityDocId)),
+    decide: (entity, messages, current, limits) => {
+      const fold = foldEntity(step, entity, current.get(entityDocId(entity)), messages, {
+        now: io.now(),
+        limits,
+        retention,
+        config: io.config,
+      });
+      return { doc: fold.doc as StepDoc | undefined, added: fold.added, outcomes: fold.outcomes };
+    },
+  });
+}
+
+// One activation's batch for an event-sourced step: one query for the streams' commits, a replay, the pure
+// decisions, one bulk write of one new commit per stream (again after a 409), one producer send, a bulk clear.
+
+/**
+ * Replays a stream: its state, the keys it has applied, its last sequence number. A stream's commits hold only
+ * events its step's catalog parsed (inputs) or built (emits), so `evolve` may take the catalog's event type `E`.
+ */
+export function replay<S, E extends CloudEvent<string, unknown> = CloudEvent<string, unknown>>(
+  evolve: (state: S | undefined, event: E) => S,
+  commits: StreamCommitDoc[],
+): { state: S | undefined; applied: Set<string>; seq: number } {
+  let state: S | undefined;
+  const applied = new Set<string>();
+  for (const commit of commits) {
+    for (const digest of commit.applied) applied.add(digest);
+    for (const entry of commit.entries) {
+      for (const event of [entry.input, ...entry.emitted]) state = evolve(state, event as E);
+    }
+  }
+  return { state, applied, seq: commits.at(-1)?.seq ?? 0 };
+}
+
+/** The new commit for one stream's inputs of this batch, or none when every input was a duplicate or failed. */
+export function decideCommit<S>(
+  step: StreamStepSpec<S>,
+  stream: string,
+  commits: StreamCommitDoc[],
+  inputs: EventMessage[],
+  options: { now: number; limits: StepLimits; config?: Readonly<Record<string, unknown>> },
+): {
+  commit?: StreamCommitDoc;
+  added: OutboxEntry[];
+  outcomes: Map<number, UnitOutcome>;
+  supersedes?: StreamCommitDoc;
+} {
+  const replayed = replay(step.evolve, commits);
+  const context = { now: options.now, step: step.name, entityId: stream, config: options.config ?? {} };
+  const { state, applied, outcomes } = applyInOrder(
+    inputs,
+    replayed.state,
+    (digest) => replayed.applied.has(digest),
+    (message, before) => ({
+      emit: step.decide(message.event, before, { ...context, retention: DEFAULT_RETENTION }),
+      next: (emitted) => emitted.reduce(step.evolve, step.evolve(before, message.event)),
+    }),
+    { step, subject: stream, now: options.now, handlerAttempts: options.limits.handlerAttempts },
+  );
+  const entries: StreamEntry[] = applied.map((done) => ({
+    input: done.message.event,
+    emitted: done.entries.map((entry) => entry.event),
+  }));
+  const digests = applied.map((done) => done.digest);
+  const added = applied.flatMap((done) => done.entries);
+  if (entries.length === 0) return { added, outcomes };
+  const seq = replayed.seq + 1;
+  const commit: StreamCommitDoc = {
+    _id: commitDocId(stream, seq),
+    kind: "commit",
+    stream,
+    seq,
+    applied: digests,
+    entries,
+    outbox: added,
+    ...(added.length > 0 ? { outboxSince: options.now } : {}),
+    committedAt: options.now,
+    ...(step.project && state !== undefined ? { view: step.project(state) } : {}),
+    head: true,
+  };
+  return { commit, added, outcomes, supersedes: commits.at(-1) };
+}
+
+export function runStreamBatch<S>(
+  step: StreamStepSpec<S>,
+  records: DecodedRecord[],
+  io: BatchIO,
+): Promise<BatchReport> {
+  return runUnitBatch(step, records, io, {
+    of: step.streamOf,
+    read: (streams) => readStreams(io.cloudant, step.database, streams),
+    decide: (stream, messages, commits, limits) => {
+      const decision = decideCommit(step, stream, commits.get(stream) ?? [], messages, {
+        now: io.now(),
+        limits,
+        config: io.config,
+      });
+      return {
+        doc: decision.commit,
+        added: decision.added,
+        outcomes: decision.outcomes,
+        ...(decision.supersedes ? { retire: [decision.supersedes] } : {}),
+      };
+    },
+  });
 }

@@ -165,7 +165,7 @@ export interface StreamStepSpec<S, C extends Schemas = Schemas, T extends keyof 
 }
 
 // The kit calls a step's functions only with events its catalog parsed and whose type the step handles (see
-// classify.ts), so it may see a typed spec as the catalog-agnostic one: the one place that widening is written.
+// messages.ts), so it may see a typed spec as the catalog-agnostic one: the one place that widening is written.
 export function untyped<S, C extends Schemas, T extends keyof C & string>(
   spec: EntityStepSpec<S, C, T>,
 ): EntityStepSpec<S>;
@@ -177,4 +177,61 @@ export function untyped<R, C extends Schemas, T extends keyof C & string>(
 ): KeyedStepSpec<R>;
 export function untyped(spec: unknown): unknown {
   return spec;
+}
+
+// Parameters bound to a step action at deploy time: configuration, never part of an event.
+
+export const STEP_PARAMETER_KEYS: ReadonlySet<string> = new Set([
+  "kafka_brokers_sasl",
+  "user",
+  "password",
+  "kafka_sasl_mechanism",
+  "kafka_tls",
+  "kafka_ca",
+  "cloudant_url",
+  "cloudant_apikey",
+  "cloudant_username",
+  "cloudant_password",
+  "cloudant_iam_url",
+]);
+
+/** Without __OW_DEADLINE (a direct call outside OpenWhisk) an activation gets OpenWhisk's default 60 s. */
+export const DEFAULT_ACTIVATION_MS = 60_000;
+
+// What an entity remembers, bounded by time and count: the keys of the events it applied, and whatever a handler
+// keeps per work order or per request. Entries are `[id, epoch ms]` pairs kept oldest first, as they are added, so
+// pruning drops from the front. A list rather than a map: a state is copied for every event, and copying a list of
+// a thousand pairs is cheap where copying an object of a thousand keys costs about a millisecond.
+
+const cutoff = (now: number, retention: Retention) => now - retention.windowMs;
+
+/** How many entries, from the oldest, fall outside the window or the count. */
+function toDrop(list: [string, number][], now: number, retention: Retention): number {
+  let drop = Math.max(0, list.length - retention.maxKeysPerEntity);
+  while (drop < list.length && (list[drop]?.[1] ?? 0) <= cutoff(now, retention)) drop += 1;
+  return drop;
+}
+
+export type Memory = [string, number][];
+
+export const remembers = (memory: Memory, id: string) => memory.some(([known]) => known === id);
+
+/** The memory with `id` added at `at`, pruned to the retention window and count. */
+export function remember(memory: Memory, id: string, at: number, retention: Retention): Memory {
+  const next: Memory = [...memory, [id, at]];
+  const drop = toDrop(next, at, retention);
+  return drop === 0 ? next : next.slice(drop);
+}
+
+/** The memory pruned to the window and count. */
+export function keepNewest(memory: Memory, now: number, retention: Retention): Memory {
+  const drop = toDrop(memory, now, retention);
+  return drop === 0 ? memory : memory.slice(drop);
+}
+
+/** Applied keys as stored: a Memory, or (documents written before 0.2) a map of digest -> epoch ms. */
+export function asMemory(stored: Memory | Record<string, number> | undefined): Memory {
+  if (stored === undefined) return [];
+  if (Array.isArray(stored)) return stored;
+  return Object.entries(stored).sort((a, b) => a[1] - b[1]);
 }

@@ -109,7 +109,7 @@ async function eventsWithId(topic: string, id: unknown) {
   return records.filter((record) => (JSON.parse(record.value) as { id?: string }).id === id);
 }
 
-/** A work order's stream as the saga commits it (run-stream-batch.ts, documents.ts): opened, then maybe finished. */
+/** A work order's stream as the saga commits it (lib/step: rounds.ts, documents.ts): opened, then maybe finished. */
 async function writeWorkOrder(cloudant: Cloudant, workOrderId: string, end: "open" | "scheduled" | "cancelled") {
   const incidentId = workOrderId.replace(/^wo-/, "");
   const common = { assetId: `pump-${nonce}`, site: "site-e2e", partType: "bearing", skill: "mechanical" };

@@ -9,15 +9,16 @@
 // records have a home, the part is rewritten as a small `seen` record of that coverage, which the relay's coverage
 // audit folds away (lib/step/sweeper.ts). Records that could be sent neither to the retry nor the dead-letter topic
 // (Kafka unreachable) are parked: kept as the exact records to send, for the relay.
-
 import { randomUUID } from "node:crypto";
 import type { DecodedRecord } from "../feed/decode.ts";
 import type { Cloudant } from "../store/client.ts";
-import { originOf } from "./classify.ts";
 import { type Ranges, rangesOf } from "./coverage.ts";
-import type { RecordOrigin } from "./failures.ts";
-import type { OutgoingRecord } from "./outgoing.ts";
-import { readDocs, StoreWriteFailed, writeDocs } from "./store-io.ts";
+import { readDocs, StoreWriteFailed, writeDocs } from "./documents.ts";
+import { type BatchIO, isTransientStoreError, retryWithinDeadline } from "./io.ts";
+import { BatchLedger, type BatchReport, classify, originOf, type RecordOrigin, summarize } from "./messages.ts";
+import { type OutgoingRecord, publishAndClear } from "./publish.ts";
+import type { UnitStep } from "./rounds.ts";
+import { DEFAULT_LIMITS } from "./spec.ts";
 
 export interface LandedRecord {
   origin: RecordOrigin;
@@ -229,4 +230,28 @@ export async function findCoverage(
     found.push(...(response.result.docs as unknown as typeof found));
   }
   return found;
+}
+
+// A batch the step could not land (the store did not answer within the deadline) is not worked on: a kill would
+// lose it. Every record goes to the step's retry topic instead, which keeps it until the store is back; what cannot
+// be read goes to the dead-letter topic as usual.
+
+export async function sendAllToRetry(
+  step: UnitStep,
+  records: DecodedRecord[],
+  io: BatchIO,
+  reason: string,
+): Promise<BatchReport> {
+  const limits = { ...DEFAULT_LIMITS, ...step.limits };
+  const deadline = { at: io.deadline, reserveMs: limits.deadlineReserveMs };
+  const ledger = new BatchLedger(step, limits, io.now);
+  for (const message of classify(records, { ...step, maxAttempts: limits.retryAttempts })) {
+    if (message.kind === "dead-letter") ledger.deadLetter(message, message.reason, message.message);
+    else if (message.kind === "ignored") ledger.ignore(message);
+    else ledger.sendToRetry(message, reason);
+  }
+  const storeCall = <T>(fn: () => Promise<T>) =>
+    retryWithinDeadline(fn, { deadline, now: io.now, isTransient: isTransientStoreError, sleep: io.sleep });
+  const { published, pending } = await publishAndClear(io, step.database, [], [], ledger, deadline, storeCall);
+  return summarize(step.name, [...ledger.reports.values()], published, pending);
 }

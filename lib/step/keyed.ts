@@ -1,22 +1,16 @@
 // One activation's batch for a keyed step (no entity of its own), in the manner of AWS Lambda Powertools'
 // idempotency but with the record, the result and the outbox in one document: claim every key with one bulk write,
 // settle the claims that met an existing record, run the handlers, complete with one bulk write, publish, clear.
-
 import { describeError } from "../errors.ts";
 import type { DecodedRecord } from "../feed/decode.ts";
 import { decide, hashPayload } from "../idempotency/decide.ts";
-import { entriesFor } from "./apply.ts";
-import { attemptUpToAsync, failureReason } from "./attempt.ts";
-import type { BatchIO } from "./batch-io.ts";
-import { classify } from "./classify.ts";
-import { type IdempotencyDoc, idempotencyDocId, keyDigest, type StepDoc } from "./documents.ts";
-import { BatchLedger, type EventMessage } from "./ledger.ts";
+import { attemptUpToAsync, entriesFor, failureReason } from "./apply.ts";
+import { type IdempotencyDoc, idempotencyDocId, keyDigest, readDocs, type StepDoc, writeDocs } from "./documents.ts";
+import { type BatchIO, isTransientStoreError, retryWithinDeadline } from "./io.ts";
+import { BatchLedger, type BatchReport, classify, type EventMessage, summarize } from "./messages.ts";
 import { publishAndClear } from "./publish.ts";
-import { type BatchReport, summarize } from "./report.ts";
 import { waitForRetryDelay } from "./rounds.ts";
 import { DEFAULT_LIMITS, DEFAULT_RETENTION, type KeyedStepSpec } from "./spec.ts";
-import { readDocs, writeDocs } from "./store-io.ts";
-import { isTransientStoreError, retryWithinDeadline } from "./transient.ts";
 
 interface Claim {
   message: EventMessage;

@@ -1,20 +1,13 @@
 // Running a conductor action (a composition): the conductor decides the next component, the platform runs it and
 // gives its result back to the conductor, until the conductor answers without an action; bounded as upstream.
-import { type Activation, type ActivationResponse, APPLICATION_ERROR, newActivationId } from "./activations.ts";
+import { type ActivationResponse, APPLICATION_ERROR, newActivationId } from "./activations.ts";
 import { isObject, isTruthy, resolveName } from "./entities.ts";
 import { Messages } from "./errors.ts";
-import type { Platform } from "./platform.ts";
-import { activationRecord, baseAnnotations, type RunOptions } from "./records.ts";
-import type { Identity, ResolvedAction } from "./registry.ts";
+import { type Runner, sequenceRecord } from "./records.ts";
+import type { ResolvedAction } from "./registry.ts";
 import { runAction } from "./run-action.ts";
 
-export async function runComposition(
-  platform: Platform,
-  user: Identity,
-  resolved: ResolvedAction,
-  payload: Record<string, unknown>,
-  opts: RunOptions,
-): Promise<Activation> {
+export const runComposition: Runner = async (platform, user, resolved, payload, opts) => {
   const id = opts.id ?? newActivationId();
   const start = Date.now();
   const accounting = opts.accounting ?? { components: 0, conductors: 0 };
@@ -70,15 +63,6 @@ export async function runComposition(
     duration += component.duration;
     params = isObject(component.response.result) ? component.response.result : { value: component.response.result };
   }
-  const end = Date.now();
-  return platform.store({
-    ...activationRecord(user, resolved, id, start, end, opts, response, logs, [
-      { key: "topmost", value: !opts.cause },
-      ...baseAnnotations(resolved, opts, 0),
-      { key: "kind", value: "sequence" },
-      { key: "conductor", value: true },
-      { key: "limits", value: { ...resolved.action.limits } },
-    ]),
-    duration,
-  });
-}
+  const record = sequenceRecord(user, resolved, id, start, opts, response, logs, duration);
+  return platform.store({ ...record, annotations: [...record.annotations, { key: "conductor", value: true }] });
+};

@@ -1,7 +1,7 @@
 // Settings of the local OpenWhisk. Every number can come from the options of startLocalOpenWhisk or from the
 // environment (LOCAL_OW_*), so tests and benchmarks can raise or lower its limits. The feeds' settings are the
 // feeds' own (triggers/settings.ts).
-import { ConfigError } from "../lib/config/settings.ts";
+import { envNumber } from "../lib/config/settings.ts";
 
 export interface LocalLimits {
   /** Action invocations per namespace and minute (standalone: 60). */
@@ -31,14 +31,6 @@ export interface LocalOptions {
   /** Writes the .wskprops-style file here when set. */
   wskpropsPath?: string;
   log: (line: string) => void;
-}
-
-function envNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new ConfigError(name, `expected a non-negative number, got "${raw}"`);
-  return value;
 }
 
 export type LocalOptionsInput = Partial<Omit<LocalOptions, "limits">> & {

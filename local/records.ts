@@ -1,6 +1,7 @@
 // An activation record as the platform stores it, and the annotations every activation carries.
 import type { Activation, ActivationResponse } from "./activations.ts";
 import type { KeyValue } from "./entities.ts";
+import type { Platform } from "./platform.ts";
 import type { Identity, ResolvedAction } from "./registry.ts";
 
 export interface Accounting {
@@ -15,12 +16,44 @@ export interface RunOptions {
   topmost?: boolean;
 }
 
+/** How the platform runs one kind of action: a plain one, a sequence, a composition. */
+export type Runner = (
+  platform: Platform,
+  user: Identity,
+  resolved: ResolvedAction,
+  payload: Record<string, unknown>,
+  opts: RunOptions,
+) => Promise<Activation>;
+
 export function baseAnnotations(resolved: ResolvedAction, opts: RunOptions, waitTime: number): KeyValue[] {
   return [
     { key: "path", value: resolved.path },
     { key: "waitTime", value: waitTime },
     ...(opts.cause ? [{ key: "causedBy", value: "sequence" }] : []),
   ];
+}
+
+/** The record of a sequence or a composition: its components' activation ids as logs, their time as duration. */
+export function sequenceRecord(
+  user: Identity,
+  resolved: ResolvedAction,
+  id: string,
+  start: number,
+  opts: RunOptions,
+  response: ActivationResponse,
+  componentIds: string[],
+  duration: number,
+): Activation {
+  const annotations: KeyValue[] = [
+    { key: "topmost", value: !opts.cause },
+    ...baseAnnotations(resolved, opts, 0),
+    { key: "kind", value: "sequence" },
+    { key: "limits", value: { ...resolved.action.limits } },
+  ];
+  return {
+    ...activationRecord(user, resolved, id, start, Date.now(), opts, response, componentIds, annotations),
+    duration,
+  };
 }
 
 export function activationRecord(

@@ -3,7 +3,6 @@
 // for every way that can fail.
 import { SagaError } from "../lib/errors.ts";
 import {
-  type Activation,
   type ActivationResponse,
   APPLICATION_ERROR,
   DEVELOPER_ERROR,
@@ -14,19 +13,11 @@ import {
 import { Container, ContainerGone } from "./container.ts";
 import { type ActionLimits, isObject, isTruthy, type KeyValue, toObject } from "./entities.ts";
 import { Messages, transactionId } from "./errors.ts";
-import type { Platform } from "./platform.ts";
 import type { ContainerPool } from "./pool.ts";
-import { activationRecord, baseAnnotations, type RunOptions } from "./records.ts";
-import type { Identity, ResolvedAction } from "./registry.ts";
+import { activationRecord, baseAnnotations, type Runner } from "./records.ts";
 import { runBuiltin } from "./run-builtin.ts";
 
-export async function runAction(
-  platform: Platform,
-  user: Identity,
-  resolved: ResolvedAction,
-  payload: Record<string, unknown>,
-  opts: RunOptions,
-): Promise<Activation> {
+export const runAction: Runner = async (platform, user, resolved, payload, opts) => {
   const { action } = resolved;
   const id = opts.id ?? newActivationId();
   const received = Date.now();
@@ -128,7 +119,7 @@ export async function runAction(
     ...(initTime !== undefined ? [{ key: "initTime", value: initTime }] : []),
   ];
   return platform.store(activationRecord(user, resolved, id, start, end, opts, response, logs, annotations));
-}
+};
 
 function spawn(apiHost: string, limits: ActionLimits): Container {
   return new Container(

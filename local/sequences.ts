@@ -1,25 +1,12 @@
 // Running a sequence: each component in turn, the output of one the input of the next, up to the platform's
 // length limit, as one activation listing its components' activations.
-import {
-  type Activation,
-  type ActivationResponse,
-  APPLICATION_ERROR,
-  newActivationId,
-  SUCCESS,
-} from "./activations.ts";
+import { type ActivationResponse, APPLICATION_ERROR, newActivationId, SUCCESS } from "./activations.ts";
 import { isObject, isTruthy, resolveName, toObject } from "./entities.ts";
 import { Messages } from "./errors.ts";
-import type { Platform } from "./platform.ts";
-import { activationRecord, baseAnnotations, type RunOptions } from "./records.ts";
-import type { Identity, ResolvedAction } from "./registry.ts";
+import { type Runner, sequenceRecord } from "./records.ts";
+import type { ResolvedAction } from "./registry.ts";
 
-export async function runSequence(
-  platform: Platform,
-  user: Identity,
-  resolved: ResolvedAction,
-  payload: Record<string, unknown>,
-  opts: RunOptions,
-): Promise<Activation> {
+export const runSequence: Runner = async (platform, user, resolved, payload, opts) => {
   const id = opts.id ?? newActivationId();
   const start = Date.now();
   const accounting = opts.accounting ?? { components: 0, conductors: 0 };
@@ -49,14 +36,5 @@ export async function runSequence(
     if (response.statusCode !== SUCCESS) break;
     current = isObject(response.result) ? response.result : { value: response.result };
   }
-  const end = Date.now();
-  return platform.store({
-    ...activationRecord(user, resolved, id, start, end, opts, response, logs, [
-      { key: "topmost", value: !opts.cause },
-      ...baseAnnotations(resolved, opts, 0),
-      { key: "kind", value: "sequence" },
-      { key: "limits", value: { ...resolved.action.limits } },
-    ]),
-    duration,
-  });
-}
+  return platform.store(sequenceRecord(user, resolved, id, start, opts, response, logs, duration));
+};

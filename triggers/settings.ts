@@ -1,7 +1,7 @@
 // Settings of the built-in feeds. Each can come from the provider's constructor or from the environment
 // (LOCAL_OW_KAFKA_*, LOCAL_OW_ALARM_*), so tests and benchmarks can shorten the feeds' waits.
 import { readFileSync } from "node:fs";
-import { ConfigError } from "../lib/config/settings.ts";
+import { envNumber } from "../lib/config/settings.ts";
 
 export interface FeedSettings {
   /** Kafka feed: how long a batch is collected (about 2 s in the provider). */
@@ -17,14 +17,6 @@ export interface FeedSettings {
   alarmMinuteMs: number;
   /** PEM certificates the Kafka feed trusts besides the system's (LOCAL_OW_KAFKA_CA_FILE): a local SASL_SSL broker. */
   kafkaCa?: string;
-}
-
-function envNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new ConfigError(name, `expected a non-negative number, got "${raw}"`);
-  return value;
 }
 
 export function feedSettings(overrides: Partial<FeedSettings> = {}): FeedSettings {

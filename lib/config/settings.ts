@@ -34,3 +34,12 @@ export function readBoolean(source: SettingsSource, name: string): boolean | und
   if (typeof value === "string" && /^(false|0|no)$/i.test(value)) return false;
   throw new ConfigError(name, `expected true or false, got ${JSON.stringify(value)}`);
 }
+
+/** A non-negative number from the environment, or the fallback when unset; anything else is a ConfigError. */
+export function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new ConfigError(name, `expected a non-negative number, got "${raw}"`);
+  return value;
+}

@@ -16,12 +16,6 @@ export function storeFor(params: Record<string, unknown>): Cloudant {
   );
 }
 
-/** Every entity document's state in a database, in one request. */
-export async function allEntities<S>(cloudant: Cloudant, db: string): Promise<S[]> {
-  const response = await cloudant.postAllDocs({ db, startKey: "entity:", endKey: "entity:\ufff0", includeDocs: true });
-  return response.result.rows.flatMap((row) => (row.doc ? [(row.doc as unknown as { state: S }).state] : []));
-}
-
 /** Runs a web action's body; any failure is a 500 with its message, never a crash. */
 export async function answering(work: () => Promise<WebAnswer>): Promise<WebAnswer> {
   try {

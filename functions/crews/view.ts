@@ -1,8 +1,10 @@
 // Web action: GET -> every site's technicians, their load per day and the assignments.
+
+import { readEntityStates } from "../../lib/step/index.ts";
 import { DATABASE } from "../topology.ts";
-import { allEntities, answering, json, storeFor } from "../web.ts";
+import { answering, json, storeFor } from "../web.ts";
 import type { Roster } from "./roster.ts";
 
 export async function main(params: Record<string, unknown>) {
-  return answering(async () => json(200, { sites: await allEntities<Roster>(storeFor(params), DATABASE.crews) }));
+  return answering(async () => json(200, { sites: await readEntityStates<Roster>(storeFor(params), DATABASE.crews) }));
 }

@@ -5,12 +5,11 @@
 import type { Producer } from "kafkajs";
 import { describeError } from "../../lib/errors.ts";
 import { rootEventId } from "../../lib/events/derived-id.ts";
-import { clientsFor, eventRecords, sendWithinDeadline } from "../../lib/step/index.ts";
+import { clientsFor, eventRecords, readEntityStates, sendWithinDeadline } from "../../lib/step/index.ts";
 import type { Cloudant } from "../../lib/store/client.ts";
 import { catalog } from "../events.ts";
 import { configCount } from "../steps.ts";
 import { DATABASE, TOPIC } from "../topology.ts";
-import { allEntities } from "../web.ts";
 import type { Stock } from "./stock.ts";
 
 export const DEFAULT_RESTOCK_QUANTITY = 2;
@@ -38,7 +37,7 @@ export async function deliver(
   targets = { database: DATABASE.parts, topic: TOPIC.deliveries },
 ): Promise<string[]> {
   if (quantity === 0) return [];
-  const partTypes = (await allEntities<Stock>(clients.cloudant, targets.database)).map((stock) => stock.partType);
+  const partTypes = (await readEntityStates<Stock>(clients.cloudant, targets.database)).map((stock) => stock.partType);
   const events = deliveryEvents(partTypes, quantity, now);
   await sendWithinDeadline(clients.producer, eventRecords(targets.topic, events), { at: deadline, reserveMs: 2_000 });
   return partTypes;

@@ -287,3 +287,17 @@ export async function ensureStepIndexes(client: Cloudant, db: string): Promise<v
     await client.postIndex({ db, ddoc, name, index, type: "json" });
   }
 }
+
+/** Every entity's state in an entity step's database, in one request: what a read side shows. */
+export async function readEntityStates<S>(client: Cloudant, db: string): Promise<S[]> {
+  const response = await client
+    .postAllDocs({ db, startKey: entityDocId(""), endKey: entityDocId("\ufff0"), includeDocs: true })
+    .catch((err) => rethrowMissing(db, err));
+  return response.result.rows.flatMap((row) => (row.doc ? [(row.doc as unknown as EntityDoc<S>).state] : []));
+}
+
+/** One entity's state, or undefined when the step has never applied an event to it. */
+export async function readEntityState<S>(client: Cloudant, db: string, entityId: string): Promise<S | undefined> {
+  const id = entityDocId(entityId);
+  return (await readDocs<EntityDoc<S>>(client, db, [id])).get(id)?.state;
+}

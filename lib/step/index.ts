@@ -26,6 +26,8 @@ export {
   type OutboxDoc,
   type OutboxEntry,
   readDocs,
+  readEntityState,
+  readEntityStates,
   readStreams,
   retireHeads,
   STEP_INDEXES,

@@ -11,6 +11,7 @@ import { SagaError } from "../lib/errors.ts";
 import { createConsumer, createIdempotentProducer, createKafka, ensureTopics } from "../lib/kafka/client.ts";
 import { kafkaSettingsFromEnv } from "../lib/kafka/config.ts";
 import { NO_BROKERS } from "./simulator/options.ts";
+import { useRunningStack } from "./stack/stack.ts";
 
 const USAGE = `usage: npm run messages -- produce <topic> [text...] [--key K] [--create]
        npm run messages -- consume <topic> [--from-beginning] [--max N] [--seconds S]
@@ -130,6 +131,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if ((command !== "produce" && command !== "consume") || !topic)
     throw new UsageError("a command and a topic are needed");
+  useRunningStack("messages");
   const settings = kafkaSettingsFromEnv(process.env, "messages");
   if (!settings) {
     console.error(NO_BROKERS);

@@ -7,6 +7,7 @@ import { NO_BROKERS, parseSimulateArgs, USAGE, UsageError } from "./simulator/op
 import { progressPrinter } from "./simulator/progress.ts";
 import { formatReport } from "./simulator/report.ts";
 import { simulate, simulatorTopics } from "./simulator/run.ts";
+import { useRunningStack } from "./stack/stack.ts";
 
 async function main(argv: string[]): Promise<number> {
   let options: ReturnType<typeof parseSimulateArgs>;
@@ -21,6 +22,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  useRunningStack("simulate");
   const settings = kafkaSettingsFromEnv(process.env, "pump-simulator");
   if (!settings) {
     console.error(NO_BROKERS);

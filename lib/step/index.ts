@@ -33,6 +33,7 @@ export {
   STEP_INDEXES,
   type StepDoc,
   type StreamCommitDoc,
+  writeDocs,
 } from "./documents.ts";
 export type { BatchIO } from "./io.ts";
 export {
@@ -46,7 +47,7 @@ export {
   type StepClients,
 } from "./io.ts";
 export { findLandings } from "./landing.ts";
-export type { EventMessage } from "./messages.ts";
+export { asRetryEnvelope, type DeadLetter, type EventMessage, type RetryEnvelope, retryRecord } from "./messages.ts";
 export type { StoreCall } from "./publish.ts";
 export {
   eventRecords,

@@ -121,6 +121,8 @@ export type DeadLetterReason =
 
 export interface DeadLetter {
   step: string;
+  /** Where a replay of this letter goes: the step's retry topic, which its trigger consumes. */
+  retryTopic?: string;
   reason: DeadLetterReason;
   message: string;
   attempts: number;
@@ -196,6 +198,7 @@ export class BatchLedger {
       index: message.index,
       record: deadLetterRecord(this.step.topics.deadLetter, {
         step: this.step.name,
+        retryTopic: this.step.topics.retry,
         reason,
         message: text,
         attempts,

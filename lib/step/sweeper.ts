@@ -148,6 +148,7 @@ async function sendOn(step: SweptStep, io: SweepIO, key: string, due: Gap[]) {
       out.push(
         deadLetterRecord(step.deadLetterTopic, {
           step: step.name,
+          retryTopic: step.retryTopic,
           reason: "oversized",
           message: `${Buffer.byteLength(value)} bytes: more than a feed fire carries (${FEED_PAYLOAD_LIMIT}); the provider skipped it`,
           attempts: 1,

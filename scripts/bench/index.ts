@@ -1,5 +1,7 @@
 // npm run bench -- <name> [args]: runs one benchmark and prints its figures. Each entry names a module whose default
 // export runs the benchmark; add a line to BENCHMARKS for a new one.
+import { useRunningStack } from "../stack/stack.ts";
+
 type Benchmark = (args: string[]) => Promise<unknown>;
 
 const BENCHMARKS: Record<string, { about: string; load: () => Promise<{ default: Benchmark }> }> = {
@@ -26,6 +28,7 @@ async function main(argv: string[]): Promise<number> {
     for (const [known, { about }] of Object.entries(BENCHMARKS)) console.error(`  ${known.padEnd(10)} ${about}`);
     return 2;
   }
+  useRunningStack("bench");
   const { default: run } = await entry.load();
   await run(args);
   return 0;

@@ -46,7 +46,8 @@ export const USAGE = `usage: npm run simulate -- [--pumps N] [--rate R] [--secon
   --copies MAX       produce each record 1 to MAX times, drawn from the seed`;
 
 /** The one line the commands print when there is no broker to talk to. */
-export const NO_BROKERS = "KAFKA_BROKERS is not set: start the stack (npm run stack -- up) or point it at a broker";
+export const NO_BROKERS =
+  "KAFKA_BROKERS is not set and no stack is running: start the stack (npm run stack -- up) or point it at a broker";
 
 export class UsageError extends SagaError {
   override name = "UsageError";

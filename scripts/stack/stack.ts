@@ -246,6 +246,35 @@ export async function restartKafka(downMs: number, log: (line: string) => void =
 }
 
 /** Where the clients should connect: the environment the tests and the demo run with. */
+/**
+ * The environment for a command run beside the stack: KAFKA_BROKERS and CLOUDANT_URL as they are set, or else the
+ * addresses of the servers a running stack started (its state names them; their processes still live). What was
+ * taken from the stack is listed, for the command to say so.
+ */
+export function withRunningStack(env: NodeJS.ProcessEnv = process.env): { env: NodeJS.ProcessEnv; taken: string[] } {
+  const state = readState();
+  const filled: NodeJS.ProcessEnv = { ...env };
+  const taken: string[] = [];
+  if (!state) return { env: filled, taken };
+  if (!env.KAFKA_BROKERS && !state.kafka.external && running(state.kafka.server)) {
+    filled.KAFKA_BROKERS = state.kafka.brokers.join(",");
+    taken.push(`KAFKA_BROKERS=${filled.KAFKA_BROKERS}`);
+  }
+  if (!env.CLOUDANT_URL && !state.couch.external && running(state.couch.server)) {
+    filled.CLOUDANT_URL = state.couch.url;
+    taken.push(`CLOUDANT_URL=${filled.CLOUDANT_URL}`);
+  }
+  return { env: filled, taken };
+}
+
+/** withRunningStack for a command: fills process.env and says on stderr what it took from the stack. */
+export function useRunningStack(command: string): void {
+  const { env, taken } = withRunningStack(process.env);
+  if (taken.length === 0) return;
+  Object.assign(process.env, env);
+  console.error(`${command}: using the running stack (${taken.join(", ")})`);
+}
+
 export function clientEnv(state: StackState): Record<string, string> {
   return { KAFKA_BROKERS: state.kafka.brokers.join(","), CLOUDANT_URL: state.couch.url };
 }

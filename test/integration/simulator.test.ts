@@ -1,6 +1,9 @@
 // The simulator against the real Kafka from KAFKA_BROKERS, on topics of its own (sim-test-*).
 import { spawn } from "node:child_process";
-import test from "ava";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import test, { type ExecutionContext } from "ava";
 import { catalog } from "../../functions/events.ts";
 import { createIdempotentProducer, ensureTopics } from "../../lib/kafka/client.ts";
 import { planFleet, readingEvent, registrationEvent } from "../../scripts/simulator/fleet.ts";
@@ -131,13 +134,35 @@ function run(script: string, args: string[], env: NodeJS.ProcessEnv, input?: str
 
 const withBrokers = () => ({ ...process.env, KAFKA_BROKERS: kafkaSettings().brokers.join(",") });
 
-test("npm run simulate: without KAFKA_BROKERS it fails with one clear line", async (t) => {
-  const env = { ...process.env };
+/** The environment without KAFKA_BROKERS, and a stack folder of its own holding `state` (none: no stack). */
+function withoutBrokers(t: ExecutionContext, state?: unknown): NodeJS.ProcessEnv {
+  const stackDir = mkdtempSync(join(tmpdir(), "sim-stack-"));
+  t.teardown(() => rmSync(stackDir, { recursive: true, force: true }));
+  if (state !== undefined) writeFileSync(join(stackDir, "state.json"), JSON.stringify(state));
+  const env: NodeJS.ProcessEnv = { ...process.env, STACK_DIR: stackDir };
   delete env.KAFKA_BROKERS;
-  const { code, stdout, stderr } = await run("scripts/simulate.ts", ["--seconds", "1"], env);
+  return env;
+}
+
+test("npm run simulate: without KAFKA_BROKERS and no stack running, it fails with one clear line", async (t) => {
+  const { code, stdout, stderr } = await run("scripts/simulate.ts", ["--seconds", "1"], withoutBrokers(t));
   t.is(code, 1);
   t.is(stderr.trim(), NO_BROKERS);
   t.is(stdout, "");
+});
+
+test("npm run simulate: without KAFKA_BROKERS it uses the running stack's broker and says so", async (t) => {
+  const brokers = kafkaSettings().brokers;
+  // A stack whose broker this test process stands for: alive, and listening where the real broker does.
+  const server = { pid: process.pid, ports: [], logFile: "" };
+  const state = { kafka: { brokers, external: false, server }, couch: { url: "http://127.0.0.1:1", external: true } };
+  const name = uniqueName("sim-test");
+  const args = ["--pumps", "2", "--rate", "10", "--seconds", "1", "--seed", "stack"];
+  const topics = ["--topic-assets", `${name}.assets`, "--topic-metrics", `${name}.metrics`];
+  const { code, stderr } = await run("scripts/simulate.ts", [...args, ...topics], withoutBrokers(t, state));
+  t.is(code, 0, stderr);
+  t.true(stderr.includes(`simulate: using the running stack (KAFKA_BROKERS=${brokers.join(",")})`), stderr);
+  t.true((await readTopic(`${name}.metrics`, { atLeast: 1 })).length >= 1);
 });
 
 test("npm run simulate: creates its topics, streams, and ends with the summary", async (t) => {

@@ -1,0 +1,177 @@
+// npm run deadletters -- list | show <id> | replay <id...> | replay --step S [--reason R] [--since T]
+// The dead letters of every step: what failed and why, and a replay to the step's retry topic (recorded; a letter
+// replayed twice is applied once). Reads the stack's addresses when KAFKA_BROKERS and CLOUDANT_URL are not set.
+import { parseArgs } from "node:util";
+import { TOPIC } from "../functions/topology.ts";
+import { describeError, SagaError } from "../lib/errors.ts";
+import { createIdempotentProducer, createKafka } from "../lib/kafka/client.ts";
+import { kafkaSettingsFromEnv, requireKafkaSettings } from "../lib/kafka/config.ts";
+import { isTransientStoreError, retryWithinDeadline } from "../lib/step/index.ts";
+import { createCloudant, ensureDatabase } from "../lib/store/client.ts";
+import { requireStoreSettings, storeSettingsFromEnv } from "../lib/store/config.ts";
+import {
+  CannotReplay,
+  type LetterFilter,
+  readLetters,
+  replayLetter,
+  replaysOf,
+  type StoredLetter,
+  selectLetters,
+} from "./deadletters/letters.ts";
+import { useRunningStack } from "./stack/stack.ts";
+
+const USAGE = `usage: npm run deadletters -- list [--step S] [--reason R] [--since T]
+       npm run deadletters -- show <id>
+       npm run deadletters -- replay <id...>
+       npm run deadletters -- replay [--step S] [--reason R] [--since T] [--dry-run]
+  ids are <partition>:<offset> on the dead-letter topic; --since takes a time (2026-11-30T10:00Z) or an age (30m, 2h, 1d)
+  --topic T      the dead-letter topic (default ${TOPIC.deadLetter})
+  --database D   where replays are recorded (default saga-deadletters)`;
+
+class UsageError extends SagaError {
+  override name = "UsageError";
+}
+
+const AGE = /^(\d+)(s|m|h|d)$/;
+const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+function since(raw: string | undefined, now: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const age = AGE.exec(raw);
+  if (age) return now - Number(age[1]) * UNIT_MS[age[2] as keyof typeof UNIT_MS];
+  const at = Date.parse(raw);
+  if (Number.isNaN(at)) throw new UsageError(`--since: "${raw}" is neither a time nor an age like 30m`);
+  return at;
+}
+
+const oneLine = (text: string, max = 100) => {
+  const flat = text.replaceAll(/\s+/g, " ");
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+};
+
+function originText(stored: StoredLetter): string {
+  const { origin } = stored.letter;
+  return "topic" in origin ? `${origin.topic}:${origin.partition}:${origin.offset}` : "direct";
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      step: { type: "string" },
+      reason: { type: "string" },
+      since: { type: "string" },
+      topic: { type: "string", default: TOPIC.deadLetter },
+      database: { type: "string", default: "saga-deadletters" },
+      "dry-run": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const [command, ...ids] = positionals;
+  if (values.help || command === undefined) {
+    console.log(USAGE);
+    return values.help ? 0 : 2;
+  }
+  if (!["list", "show", "replay"].includes(command)) throw new UsageError(`unknown command "${command}"`);
+  if (command === "show" && ids.length !== 1) throw new UsageError("show takes one letter id");
+  const filter: LetterFilter = { step: values.step, reason: values.reason, since: since(values.since, Date.now()) };
+  const selecting = filter.step !== undefined || filter.reason !== undefined || filter.since !== undefined;
+  if (command === "replay" && ids.length === 0 && !selecting) {
+    throw new UsageError("replay needs letter ids, or --step, --reason or --since to choose letters");
+  }
+
+  useRunningStack("deadletters");
+  const kafka = createKafka(requireKafkaSettings(kafkaSettingsFromEnv(process.env, "deadletters")));
+  const cloudant = createCloudant(requireStoreSettings(storeSettingsFromEnv(process.env)));
+  const store = <T>(fn: () => Promise<T>) =>
+    retryWithinDeadline(fn, {
+      deadline: { at: Date.now() + 30_000, reserveMs: 0 },
+      now: Date.now,
+      isTransient: isTransientStoreError,
+    });
+  await store(() => ensureDatabase(cloudant, values.database));
+
+  const all = await readLetters(kafka, values.topic);
+  const chosen = ids.length > 0 ? ids.map((id) => findLetter(all, id)) : selectLetters(all, filter);
+  const replays = await store(() => replaysOf(cloudant, values.database, chosen));
+
+  if (command === "list") {
+    for (const stored of chosen) {
+      const { letter } = stored;
+      const replayed = replays.get(stored.id)?.length ?? 0;
+      console.log(
+        [
+          stored.id.padEnd(8),
+          letter.failedAt,
+          letter.step.padEnd(18),
+          letter.reason.padEnd(17),
+          `attempts ${letter.attempts}`,
+          `replays ${replayed}`,
+          originText(stored),
+          oneLine(letter.message),
+        ].join("  "),
+      );
+    }
+    console.error(`${chosen.length} of ${all.length} dead letters on ${values.topic}`);
+    return 0;
+  }
+  if (command === "show") {
+    const [stored] = chosen as [StoredLetter];
+    console.log(JSON.stringify({ id: stored.id, ...stored.letter, replays: replays.get(stored.id) ?? [] }, null, 2));
+    return 0;
+  }
+  if (values["dry-run"]) {
+    for (const stored of chosen)
+      console.log(`would replay ${stored.id} (${stored.letter.step}, ${stored.letter.reason})`);
+    return 0;
+  }
+  const producer = createIdempotentProducer(kafka);
+  await producer.connect();
+  let failed = 0;
+  try {
+    const io = {
+      kafka,
+      producer,
+      cloudant,
+      database: values.database,
+      store,
+      now: Date.now,
+      by: process.env.USER ?? "cli",
+    };
+    for (const stored of chosen) {
+      try {
+        const replay = await replayLetter(io, stored);
+        const earlier = replays.get(stored.id)?.length ?? 0;
+        console.log(
+          `replayed ${stored.id} to ${replay.retryTopic}${earlier > 0 ? ` (replayed ${earlier} time(s) before)` : ""}`,
+        );
+      } catch (err) {
+        if (!(err instanceof CannotReplay)) throw err;
+        failed += 1;
+        console.error(`not replayed: ${err.message}`);
+      }
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  return failed > 0 ? 1 : 0;
+}
+
+function findLetter(letters: StoredLetter[], id: string): StoredLetter {
+  const found = letters.find((stored) => stored.id === id);
+  if (!found) throw new UsageError(`no dead letter ${id} (ids are <partition>:<offset>; see list)`);
+  return found;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      console.error(`deadletters: ${err.message}\n${USAGE}`);
+      process.exit(2);
+    }
+    console.error(`deadletters: ${describeError(err)}`);
+    process.exit(1);
+  },
+);

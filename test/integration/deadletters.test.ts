@@ -1,0 +1,142 @@
+// The dead-letter tools on the real broker and store: a letter replayed twice goes to its step's retry topic under
+// its original key both times, is applied once, and both replays are recorded; the command lists and refuses.
+import { spawn } from "node:child_process";
+import test from "ava";
+import { type ReplayIO, readLetters, replayLetter, replaysOf } from "../../scripts/deadletters/letters.ts";
+import { testCloudant, testKafka, uniqueName } from "../support/services.ts";
+import { entityState, stepWorld, tallyAdded, tallyStep } from "../support/step-fixture.ts";
+import { readTopic } from "../support/topic-reader.ts";
+
+interface Answer {
+  counts: Record<string, number>;
+}
+
+/** The feed's payload for records with their keys. */
+const fired = (topic: string, records: { key: string | null; value: string }[]) => ({
+  messages: records.map((record, offset) => ({ topic, partition: 0, offset, key: record.key, value: record.value })),
+});
+
+test("a dead letter replayed twice is applied once, under its original key, and both replays are recorded", async (t) => {
+  const world = await stepWorld(t);
+  const { names } = world;
+  const poison = tallyAdded("lucky-counter", 13);
+
+  // The handler refuses 13: the event is dead-lettered, naming the retry topic it can be replayed to.
+  const refusing = tallyStep(names);
+  const refused = (await refusing.run(
+    fired(names.in, [{ key: "lucky-counter", value: JSON.stringify(poison) }]),
+    world.io(),
+  )) as unknown as Answer;
+  t.is(refused.counts["dead-lettered"], 1);
+  const kafka = testKafka();
+  const letters = await readLetters(kafka, names.deadLetter);
+  t.is(letters.length, 1);
+  const [stored] = letters as [(typeof letters)[number]];
+  t.is(stored.letter.reason, "handler-failed");
+  t.is(stored.letter.retryTopic, names.retry);
+
+  // Replayed twice.
+  const replayDb = uniqueName("replays");
+  const cloudant = testCloudant();
+  await cloudant.putDatabase({ db: replayDb });
+  t.teardown(() =>
+    cloudant.deleteDatabase({ db: replayDb }).then(
+      () => undefined,
+      () => undefined,
+    ),
+  );
+  const io: ReplayIO = {
+    kafka,
+    producer: world.producer,
+    cloudant,
+    database: replayDb,
+    store: (fn) => fn(),
+    now: Date.now,
+    by: "test",
+  };
+  await replayLetter(io, stored);
+  await replayLetter(io, stored);
+  const retried = await readTopic(names.retry, { atLeast: 2 });
+  t.is(retried.length, 2);
+  t.deepEqual(
+    retried.map((record) => record.key),
+    ["lucky-counter", "lucky-counter"],
+  );
+
+  // Once the handler is fixed, the step applies the event once and sees the second replay as a duplicate.
+  const accepting = tallyStep(names, {
+    handle: (event, state) => {
+      const { amount } = event.data as { amount: number };
+      return { state: { total: (state?.total ?? 0) + amount, count: (state?.count ?? 0) + 1 } };
+    },
+  });
+  const answer = (await accepting.run(fired(names.retry, retried), world.io())) as unknown as Answer;
+  t.is(answer.counts.applied, 1);
+  t.is(answer.counts.duplicate, 1);
+  t.deepEqual(await entityState(world, "lucky-counter"), { total: 13, count: 1 });
+
+  const recorded = (await replaysOf(cloudant, replayDb, [stored])).get(stored.id) ?? [];
+  t.is(recorded.length, 2);
+  t.true(recorded.every((replay) => replay.retryTopic === names.retry && replay.key === "lucky-counter"));
+});
+
+/** Runs the command with tsx, as npm run would. */
+function deadletters(args: string[]) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "scripts/deadletters.ts", ...args], { stdio: "pipe" });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test("npm run deadletters: list shows each letter with its replays; a replay without a choice is refused", async (t) => {
+  const world = await stepWorld(t);
+  const { names } = world;
+  const refusing = tallyStep(names);
+  await refusing.run(fired(names.in, [{ key: "k", value: JSON.stringify(tallyAdded("k", 13)) }]), world.io());
+  const replayDb = uniqueName("replays");
+  t.teardown(() =>
+    testCloudant()
+      .deleteDatabase({ db: replayDb })
+      .then(
+        () => undefined,
+        () => undefined,
+      ),
+  );
+
+  const listed = await deadletters(["list", "--topic", names.deadLetter, "--database", replayDb]);
+  t.is(listed.code, 0, listed.stderr);
+  const lines = listed.stdout.trim().split("\n");
+  t.is(lines.length, 1, listed.stdout);
+  t.regex(
+    lines[0] ?? "",
+    /^\d+:\d+ +\S+ +tally\.add +handler-failed +attempts 3 +replays 0 +\S+\.in:0:0 +13 is unlucky$/,
+  );
+
+  const id = (lines[0] ?? "").split(" ")[0] ?? "";
+  const replayed = await deadletters(["replay", id, "--topic", names.deadLetter, "--database", replayDb]);
+  t.is(replayed.code, 0, replayed.stderr);
+  t.is(replayed.stdout.trim(), `replayed ${id} to ${names.retry}`);
+  const again = await deadletters([
+    "list",
+    "--topic",
+    names.deadLetter,
+    "--database",
+    replayDb,
+    "--reason",
+    "handler-failed",
+  ]);
+  t.regex(again.stdout, / replays 1 /);
+
+  const refused = await deadletters(["replay", "--topic", names.deadLetter]);
+  t.is(refused.code, 2);
+  t.regex(refused.stderr, /replay needs letter ids, or --step, --reason or --since/);
+});

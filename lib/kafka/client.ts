@@ -33,31 +33,51 @@ function logLevelFromEnv(): logLevel {
 
 /** Log lines of the same kind (numbers aside) printed at most once in this many ms; the rest are counted. */
 const LOG_EVERY_MS = 30_000;
-const lastLogged = new Map<string, { at: number; held: number }>();
+/** The details of a KafkaJS log entry worth a reader's eye; the rest (correlation ids, sizes, client ids) is noise. */
+const LOG_DETAILS = ["broker", "topic", "groupId", "error", "retryCount"] as const;
+
+export interface KafkaLogEntry {
+  namespace: string;
+  label: string;
+  log: Record<string, unknown>;
+}
 
 /**
- * KafkaJS logs every retry of a passing broker hiccup at error level: a broker restart printed hundreds of lines.
- * One JSON line per kind of message every 30 s, on stderr, says the same with how many were held back.
+ * One KafkaJS log entry as one readable line, or nothing while a line of the same kind was printed less than 30 s
+ * ago (the next one says how many were held back). KafkaJS logs every retry of a passing broker hiccup at error
+ * level: a broker restart printed hundreds of raw JSON lines.
  */
+export function kafkaLogLine(
+  entry: KafkaLogEntry,
+  now: number,
+  seen: Map<string, { at: number; held: number }>,
+): string | undefined {
+  const message = String(entry.log.message ?? "");
+  // The kit retries sends itself and consumers deduplicate by id, so KafkaJS's caution about bounded retries on an
+  // idempotent producer tells a reader nothing they can act on.
+  if (message.startsWith("Limiting retries for the idempotent producer")) return undefined;
+  const key = `${entry.namespace}:${message.replace(/\d+/g, "#")}`;
+  const last = seen.get(key);
+  if (last && now - last.at < LOG_EVERY_MS) {
+    last.held += 1;
+    return undefined;
+  }
+  seen.set(key, { at: now, held: 0 });
+  const details = LOG_DETAILS.flatMap((name) =>
+    entry.log[name] === undefined ? [] : [`${name} ${String(entry.log[name])}`],
+  );
+  const held = last?.held ? ` (${last.held} more like it in the last 30 s)` : "";
+  const detail = details.length > 0 ? ` [${details.join(", ")}]` : "";
+  return `kafka ${entry.label.toLowerCase()} ${entry.namespace}: ${message}${detail}${held}`;
+}
+
+const lastLogged = new Map<string, { at: number; held: number }>();
+
 const rateLimitedLog: logCreator =
   () =>
   ({ namespace, label, log }) => {
-    const { message, timestamp: _, logger: __, stack: ___, ...detail } = log as Record<string, unknown>;
-    // The kit retries sends itself and consumers deduplicate by id, so KafkaJS's caution about bounded retries on an
-    // idempotent producer tells a reader nothing they can act on.
-    if (String(message).startsWith("Limiting retries for the idempotent producer")) return;
-    const key = `${namespace}:${String(message).replace(/\d+/g, "#")}`;
-    const now = Date.now();
-    const seen = lastLogged.get(key);
-    if (seen && now - seen.at < LOG_EVERY_MS) {
-      seen.held += 1;
-      return;
-    }
-    lastLogged.set(key, { at: now, held: 0 });
-    const held = seen?.held ? { heldBack: seen.held } : {};
-    console.error(
-      JSON.stringify({ level: label.toLowerCase(), logger: `kafkajs.${namespace}`, message, ...detail, ...held }),
-    );
+    const line = kafkaLogLine({ namespace, label, log: log as Record<string, unknown> }, Date.now(), lastLogged);
+    if (line) console.error(line);
   };
 
 export function createKafka(settings: KafkaSettings, level: logLevel = logLevelFromEnv()): Kafka {

@@ -13,7 +13,7 @@ import { clientsFor, isTransientStoreError, retryWithinDeadline } from "./io.ts"
 import { runKeyedBatch } from "./keyed.ts";
 import { inboxDocs, type Landing, parkedDocs, retireLanding, seenDoc, sendAllToRetry, writeAll } from "./landing.ts";
 import type { BatchReport } from "./messages.ts";
-import { answerFor, malformedAnswer, type StepAnswer } from "./messages.ts";
+import { answerFor, malformedAnswer, type StepAnswer, sagasOf } from "./messages.ts";
 import { runEntityBatch, runStreamBatch } from "./rounds.ts";
 import {
   DEFAULT_ACTIVATION_MS,
@@ -167,6 +167,7 @@ function stepAction(
         step: spec.name,
         activation: process.env.__OW_ACTIVATION_ID,
         counts: report.counts,
+        ...sagasOf(report.messages),
         published: report.published,
         outboxPending: report.outboxPending,
         landed: landing ? landing.docs.length : 0,

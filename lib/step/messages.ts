@@ -182,6 +182,14 @@ export function asRetryEnvelope(value: unknown): RetryEnvelope | undefined {
 
 type EventMessage = Extract<Classified, { kind: "event" }>;
 
+const sagaOf = (event: CloudEvent<string, unknown>) => (event.sagaid ? { saga: event.sagaid } : {});
+
+/** The sagas a batch touched, for its log line: at most `max` ids, and how many there were. */
+export function sagasOf(reports: MessageReport[], max = 20): { sagas: string[]; sagaCount: number } {
+  const sagas = [...new Set(reports.flatMap((report) => (report.saga ? [report.saga] : [])))];
+  return { sagas: sagas.slice(0, max), sagaCount: sagas.length };
+}
+
 export class BatchLedger {
   readonly reports = new Map<number, MessageReport>();
   /** Dead letters and retries, sent with the batch's outbox in one producer call. */
@@ -211,7 +219,7 @@ export class BatchLedger {
       index: message.index,
       origin: message.origin,
       status: "dead-lettered",
-      ...("event" in message ? { eventId: message.event.id, type: message.event.type } : {}),
+      ...("event" in message ? { eventId: message.event.id, type: message.event.type, ...sagaOf(message.event) } : {}),
       reason,
       message: text,
       attempt: attempts,
@@ -248,6 +256,7 @@ export class BatchLedger {
       status,
       eventId: message.event.id,
       type: message.event.type,
+      ...sagaOf(message.event),
       entity: message.entityId,
       ...extra,
     });
@@ -260,6 +269,7 @@ export class BatchLedger {
       status: "ignored",
       eventId: message.event.id,
       type: message.event.type,
+      ...sagaOf(message.event),
     });
   }
 
@@ -290,6 +300,8 @@ export interface MessageReport {
   status: MessageStatus;
   eventId?: string;
   type?: string;
+  /** The saga (correlation) the event belongs to, to follow one business transaction through the logs. */
+  saga?: string;
   entity?: string;
   emitted?: string[];
   reason?: string;

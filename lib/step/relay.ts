@@ -187,6 +187,7 @@ async function relayDatabase(spec: RelaySpec, db: string, io: RelayIO, admin: ()
 export function defineOutboxRelay(definition: RelaySpec) {
   let spec = definition;
   const run = async (io: RelayIO) => {
+    const started = io.now();
     const databases: RelayDatabaseReport[] = [];
     let connected: Admin | undefined;
     const admin = async () => {
@@ -207,7 +208,14 @@ export function defineOutboxRelay(definition: RelaySpec) {
     }
     await connected?.disconnect().catch(() => undefined);
     const failed = databases.filter((d) => d.error);
-    console.log(JSON.stringify({ relay: spec.name, activation: process.env.__OW_ACTIVATION_ID, databases }));
+    console.log(
+      JSON.stringify({
+        relay: spec.name,
+        activation: process.env.__OW_ACTIVATION_ID,
+        databases,
+        durationMs: io.now() - started,
+      }),
+    );
     return failed.length > 0
       ? { error: { relay: spec.name, message: "some databases failed", databases } }
       : { relay: spec.name, databases };

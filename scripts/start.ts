@@ -3,6 +3,7 @@
 // the real `serverless deploy` and the Composer compositions; a simulated pump fleet; then, once the system is quiet,
 // the report and its invariants. The system keeps running for a look around until Ctrl-C, which stops everything
 // this command started. `--once` stops after the report, exiting 1 if an invariant is broken.
+import { appendFileSync } from "node:fs";
 import { join } from "node:path";
 import { createKafka } from "../lib/kafka/client.ts";
 import { kafkaSettingsFromEnv, requireKafkaSettings } from "../lib/kafka/config.ts";
@@ -51,6 +52,18 @@ function stop(code: number): Promise<never> {
 process.on("SIGINT", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));
 
+// What the local OpenWhisk says (a feed's trouble, a disabled trigger, a skipped batch) is kept whole in a file;
+// its warnings are shown as they happen.
+const PLATFORM_WARNING = /disabl|skipp|fail|error|exceed|crash|refus|restart/i;
+
+function platformLogger(file: string, log: (line: string) => void): (line: string) => void {
+  log(`The local OpenWhisk's log: ${file}`);
+  return (line) => {
+    appendFileSync(file, `${new Date().toISOString()} ${line}\n`);
+    if (PLATFORM_WARNING.test(line)) log(`openwhisk: ${line}`);
+  };
+}
+
 async function main(): Promise<void> {
   stackWasUp = readState() !== undefined;
   const state = await stackUp({ log });
@@ -76,6 +89,7 @@ async function main(): Promise<void> {
       relayCron: "*/10 * * * * *",
     },
     log,
+    platformLog: platformLogger(join(stackDir, "openwhisk.log"), log),
   });
   const { report } = await runSaga(env, simulation as NonNullable<typeof simulation>, { log });
   console.log("\nReport:");

@@ -11,6 +11,7 @@ import {
   publishOutbox,
   retryWithinDeadline,
   type StepClients,
+  type StoreCall,
 } from "../../lib/step/index.ts";
 import { Unavailable, withTimeout } from "./http.ts";
 
@@ -26,8 +27,6 @@ export interface CommandDoc extends OutboxDoc {
 const STORE_BUDGET_MS = 5_000;
 const STORE_CALL_TIMEOUT_MS = 4_000;
 const KAFKA_SEND_TIMEOUT_MS = 10_000;
-
-export type StoreCall = <T>(fn: () => Promise<T>) => Promise<T>;
 
 /** Store calls retried while they fail transiently, within a budget; then Unavailable (503). */
 export function storeCaller(now: () => number = Date.now): StoreCall {

@@ -1,8 +1,8 @@
 // The dead-letter tools on the real broker and store: a letter replayed twice goes to its step's retry topic under
 // its original key both times, is applied once, and both replays are recorded; the command lists and refuses.
-import { spawn } from "node:child_process";
 import test from "ava";
 import { type ReplayIO, readLetters, replayLetter, replaysOf } from "../../scripts/deadletters/letters.ts";
+import { runScript } from "../support/run-script.ts";
 import { testCloudant, testKafka, uniqueName } from "../support/services.ts";
 import { entityState, stepWorld, tallyAdded, tallyStep } from "../support/step-fixture.ts";
 import { readTopic } from "../support/topic-reader.ts";
@@ -80,22 +80,7 @@ test("a dead letter replayed twice is applied once, under its original key, and 
   t.true(recorded.every((replay) => replay.retryTopic === names.retry && replay.key === "lucky-counter"));
 });
 
-/** Runs the command with tsx, as npm run would. */
-function deadletters(args: string[]) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "scripts/deadletters.ts", ...args], { stdio: "pipe" });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const deadletters = (args: string[]) => runScript("scripts/deadletters.ts", args);
 
 test("npm run deadletters: list shows each letter with its replays; a replay without a choice is refused", async (t) => {
   const world = await stepWorld(t);

@@ -1,5 +1,4 @@
 // The simulator against the real Kafka from KAFKA_BROKERS, on topics of its own (sim-test-*).
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +8,7 @@ import { createIdempotentProducer, ensureTopics } from "../../lib/kafka/client.t
 import { planFleet, readingEvent, registrationEvent } from "../../scripts/simulator/fleet.ts";
 import { DEFAULTS, NO_BROKERS, type SimulateOptions } from "../../scripts/simulator/options.ts";
 import { simulate, simulatorTopics } from "../../scripts/simulator/run.ts";
+import { runScript } from "../support/run-script.ts";
 import { kafkaSettings, testKafka, uniqueName } from "../support/services.ts";
 import { type ReadRecord, readTopic } from "../support/topic-reader.ts";
 
@@ -114,24 +114,6 @@ test("--duplicate produces every record twice with the same id, key and partitio
   }
 });
 
-/** Runs a command script with tsx, as npm run would. */
-function run(script: string, args: string[], env: NodeJS.ProcessEnv, input?: string) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", script, ...args], { env, stdio: "pipe" });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? "");
-  });
-}
-
 const withBrokers = () => ({ ...process.env, KAFKA_BROKERS: kafkaSettings().brokers.join(",") });
 
 /** The environment without KAFKA_BROKERS, and a stack folder of its own holding `state` (none: no stack). */
@@ -145,7 +127,7 @@ function withoutBrokers(t: ExecutionContext, state?: unknown): NodeJS.ProcessEnv
 }
 
 test("npm run simulate: without KAFKA_BROKERS and no stack running, it fails with one clear line", async (t) => {
-  const { code, stdout, stderr } = await run("scripts/simulate.ts", ["--seconds", "1"], withoutBrokers(t));
+  const { code, stdout, stderr } = await runScript("scripts/simulate.ts", ["--seconds", "1"], withoutBrokers(t));
   t.is(code, 1);
   t.is(stderr.trim(), NO_BROKERS);
   t.is(stdout, "");
@@ -159,7 +141,7 @@ test("npm run simulate: without KAFKA_BROKERS it uses the running stack's broker
   const name = uniqueName("sim-test");
   const args = ["--pumps", "2", "--rate", "10", "--seconds", "1", "--seed", "stack"];
   const topics = ["--topic-assets", `${name}.assets`, "--topic-metrics", `${name}.metrics`];
-  const { code, stderr } = await run("scripts/simulate.ts", [...args, ...topics], withoutBrokers(t, state));
+  const { code, stderr } = await runScript("scripts/simulate.ts", [...args, ...topics], withoutBrokers(t, state));
   t.is(code, 0, stderr);
   t.true(stderr.includes(`simulate: using the running stack (KAFKA_BROKERS=${brokers.join(",")})`), stderr);
   t.true((await readTopic(`${name}.metrics`, { atLeast: 1 })).length >= 1);
@@ -169,7 +151,7 @@ test("npm run simulate: creates its topics, streams, and ends with the summary",
   const name = uniqueName("sim-test");
   const args = ["--pumps", "5", "--rate", "25", "--seconds", "2", "--faulty", "1", "--seed", "cli"];
   const topics = ["--topic-assets", `${name}.assets`, "--topic-metrics", `${name}.metrics`];
-  const { code, stdout, stderr } = await run("scripts/simulate.ts", [...args, ...topics], withBrokers());
+  const { code, stdout, stderr } = await runScript("scripts/simulate.ts", [...args, ...topics], withBrokers());
   t.is(code, 0, stderr);
   t.regex(stdout, /Simulation done\./);
   t.regex(stdout, /readings +50 of 50 sent/);
@@ -182,15 +164,24 @@ test("npm run simulate: creates its topics, streams, and ends with the summary",
 test("npm run messages: produce from arguments and stdin, consume from the beginning with key, partition, offset", async (t) => {
   const topic = `${uniqueName("sim-test")}.text`;
   const env = withBrokers();
-  const missing = await run("scripts/messages.ts", ["produce", topic, "x"], env);
+  const missing = await runScript("scripts/messages.ts", ["produce", topic, "x"], env);
   t.is(missing.code, 1);
   t.regex(missing.stderr, /does not exist .*add --create/);
-  const fromArgs = await run("scripts/messages.ts", ["produce", topic, "--create", "--key", "k1", "hello there"], env);
+  const fromArgs = await runScript(
+    "scripts/messages.ts",
+    ["produce", topic, "--create", "--key", "k1", "hello there"],
+    env,
+  );
   t.is(fromArgs.code, 0, fromArgs.stderr);
   t.regex(fromArgs.stdout, /sent 1 message\(s\)/);
-  const fromStdin = await run("scripts/messages.ts", ["produce", topic, "--key", "k1"], env, "line one\nline two\n");
+  const fromStdin = await runScript(
+    "scripts/messages.ts",
+    ["produce", topic, "--key", "k1"],
+    env,
+    "line one\nline two\n",
+  );
   t.is(fromStdin.code, 0, fromStdin.stderr);
-  const consumed = await run("scripts/messages.ts", ["consume", topic, "--from-beginning", "--max", "3"], env);
+  const consumed = await runScript("scripts/messages.ts", ["consume", topic, "--from-beginning", "--max", "3"], env);
   t.is(consumed.code, 0, consumed.stderr);
   t.deepEqual(consumed.stdout.trim().split("\n"), [
     printed("k1", 0, "hello there", consumed.stdout),

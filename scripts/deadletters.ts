@@ -10,10 +10,9 @@ import { isTransientStoreError, retryWithinDeadline } from "../lib/step/index.ts
 import { createCloudant, ensureDatabase } from "../lib/store/client.ts";
 import { requireStoreSettings, storeSettingsFromEnv } from "../lib/store/config.ts";
 import {
-  CannotReplay,
   type LetterFilter,
   readLetters,
-  replayLetter,
+  replayLetters,
   replaysOf,
   type StoredLetter,
   selectLetters,
@@ -128,7 +127,6 @@ async function main(argv: string[]): Promise<number> {
   }
   const producer = createIdempotentProducer(kafka);
   await producer.connect();
-  let failed = 0;
   try {
     const io = {
       kafka,
@@ -139,23 +137,18 @@ async function main(argv: string[]): Promise<number> {
       now: Date.now,
       by: process.env.USER ?? "cli",
     };
-    for (const stored of chosen) {
-      try {
-        const replay = await replayLetter(io, stored);
-        const earlier = replays.get(stored.id)?.length ?? 0;
-        console.log(
-          `replayed ${stored.id} to ${replay.retryTopic}${earlier > 0 ? ` (replayed ${earlier} time(s) before)` : ""}`,
-        );
-      } catch (err) {
-        if (!(err instanceof CannotReplay)) throw err;
-        failed += 1;
-        console.error(`not replayed: ${err.message}`);
-      }
+    const { replayed, refused } = await replayLetters(io, chosen);
+    for (const { stored, replay } of replayed) {
+      const earlier = replays.get(stored.id)?.length ?? 0;
+      console.log(
+        `replayed ${stored.id} to ${replay.retryTopic}${earlier > 0 ? ` (replayed ${earlier} time(s) before)` : ""}`,
+      );
     }
+    for (const { stored, why } of refused) console.error(`not replayed: ${stored.id}: ${why}`);
+    return refused.length > 0 ? 1 : 0;
   } finally {
     await producer.disconnect();
   }
-  return failed > 0 ? 1 : 0;
 }
 
 function findLetter(letters: StoredLetter[], id: string): StoredLetter {

@@ -36,8 +36,7 @@ export function loadServerlessWiring(path = join(repoRoot, "serverless.yml")): S
   return parse(readFileSync(path, "utf8"), { merge: true }) as ServerlessWiring;
 }
 
-const triggerName = (event: TriggerEvent) =>
-  typeof event.trigger === "string" ? event.trigger : (event.trigger?.name ?? undefined);
+const triggerName = (event: TriggerEvent) => (typeof event.trigger === "string" ? event.trigger : event.trigger?.name);
 
 /** Every disagreement between serverless.yml and the declaration, one line each; none when they agree. */
 export function wiringProblems(config: ServerlessWiring, declared: DeclaredWiring = DECLARED): string[] {

@@ -4,7 +4,15 @@
 import type { Kafka, Producer } from "kafkajs";
 import { SagaError } from "../../lib/errors.ts";
 import { readRange } from "../../lib/kafka/read-range.ts";
-import { type DeadLetter, readDocs, retryRecord, type StoreCall, writeDocs } from "../../lib/step/index.ts";
+import {
+  type DeadLetter,
+  type OutgoingRecord,
+  readDocs,
+  retryRecord,
+  type StoreCall,
+  sendWithinDeadline,
+  writeDocs,
+} from "../../lib/step/index.ts";
 import type { Cloudant } from "../../lib/store/client.ts";
 
 /** A letter with where it sits on the dead-letter topic; its id is `<partition>:<offset>`. */
@@ -106,12 +114,14 @@ export async function replaysOf(
 async function originalValue(kafka: Kafka, stored: StoredLetter): Promise<unknown> {
   const { letter } = stored;
   if (!letter.recordTruncated) return letter.record;
-  if (!("topic" in letter.origin)) throw new CannotReplay(`${stored.id}: truncated, and it came from no topic`);
+  if (!("topic" in letter.origin)) throw new CannotReplay("its record was truncated, and it came from no topic");
   const offset = Number(letter.origin.offset);
   const { records } = await readRange(kafka, letter.origin.topic, letter.origin.partition, offset, offset);
   const value = records[0]?.value?.toString("utf8");
   if (value === undefined) {
-    throw new CannotReplay(`${stored.id}: its record is gone from ${letter.origin.topic} (retention)`);
+    throw new CannotReplay(
+      `its record was truncated, and the original is gone from ${letter.origin.topic} (retention)`,
+    );
   }
   return value;
 }
@@ -127,43 +137,81 @@ export interface ReplayIO {
   by: string;
 }
 
-/**
- * Sends the letter's record to its step's retry topic, as a first attempt, under the key it came with, and records
- * the replay. Refuses what a replay cannot fix: a feed payload that was malformed as a whole.
- */
-export async function replayLetter(io: ReplayIO, stored: StoredLetter): Promise<Replay> {
-  const { letter } = stored;
-  if (letter.reason === "malformed-params") {
-    throw new CannotReplay(`${stored.id}: the feed's payload was malformed as a whole; there is no record to replay`);
-  }
-  const retryTopic = letter.retryTopic ?? `${letter.step}.retry`;
-  const key = "topic" in letter.origin ? letter.origin.key : null;
-  const value = await originalValue(io.kafka, stored);
-  const now = io.now();
-  const record = retryRecord(retryTopic, key, {
-    step: letter.step,
-    attempt: 1,
-    reason: `replay of dead letter ${stored.id} (${letter.reason})`,
-    notBefore: now,
-    value,
-  });
-  await io.producer.send({ topic: record.topic, acks: -1, messages: [{ key: record.key, value: record.value }] });
-  const replay: Replay = { at: new Date(now).toISOString(), retryTopic, key, by: io.by };
-  await recordReplay(io, stored, replay);
-  return replay;
+export interface ReplayOutcome {
+  replayed: { stored: StoredLetter; replay: Replay }[];
+  refused: { stored: StoredLetter; why: string }[];
 }
 
-/** Appends the replay to the letter's document (created on the first replay), again after a 409. */
-async function recordReplay(io: ReplayIO, stored: StoredLetter, replay: Replay): Promise<void> {
-  const id = replayDocId(stored);
-  for (let round = 0; round < 5; round += 1) {
-    const current = (await io.store(() => readDocs<ReplayDoc>(io.cloudant, io.database, [id]))).get(id);
-    const doc: ReplayDoc = current
-      ? { ...current, replays: [...current.replays, replay] }
-      : { _id: id, letter: stored.id, step: stored.letter.step, replays: [replay] };
-    const written = (await io.store(() => writeDocs(io.cloudant, io.database, [doc]))).get(id);
-    if (written?.ok) return;
-    if (written && !written.conflict) throw new CannotReplay(`recording the replay of ${stored.id}: ${written.reason}`);
+/**
+ * Sends each letter's record to its step's retry topic, as a first attempt, under the key it came with, in one
+ * producer call; then records every replay with one bulk read and one bulk write (again for those that met a 409).
+ * Refuses what a replay cannot fix: a feed payload that was malformed as a whole, a record no longer kept.
+ */
+export async function replayLetters(io: ReplayIO, letters: StoredLetter[]): Promise<ReplayOutcome> {
+  const now = io.now();
+  const at = new Date(now).toISOString();
+  const refused: ReplayOutcome["refused"] = [];
+  const planned: { stored: StoredLetter; replay: Replay; record: OutgoingRecord }[] = [];
+  for (const stored of letters) {
+    const { letter } = stored;
+    if (letter.reason === "malformed-params") {
+      refused.push({ stored, why: "the feed's payload was malformed as a whole; there is no record to replay" });
+      continue;
+    }
+    let value: unknown;
+    try {
+      value = await originalValue(io.kafka, stored);
+    } catch (err) {
+      if (!(err instanceof CannotReplay)) throw err;
+      refused.push({ stored, why: err.message });
+      continue;
+    }
+    const retryTopic = letter.retryTopic ?? `${letter.step}.retry`;
+    const key = "topic" in letter.origin ? letter.origin.key : null;
+    const record = retryRecord(retryTopic, key, {
+      step: letter.step,
+      attempt: 1,
+      reason: `replay of dead letter ${stored.id} (${letter.reason})`,
+      notBefore: now,
+      value,
+    });
+    planned.push({ stored, replay: { at, retryTopic, key, by: io.by }, record });
   }
-  throw new CannotReplay(`recording the replay of ${stored.id}: conflicts persisted`);
+  await sendWithinDeadline(
+    async () => io.producer,
+    planned.map((p) => p.record),
+    { at: now + 60_000, reserveMs: 0 },
+    { now: io.now },
+  );
+  await recordReplays(io, planned);
+  return { replayed: planned.map(({ stored, replay }) => ({ stored, replay })), refused };
+}
+
+/** Appends each replay to its letter's document (created on the first replay), in bulk, again after a 409. */
+async function recordReplays(io: ReplayIO, done: { stored: StoredLetter; replay: Replay }[]): Promise<void> {
+  let pending = done;
+  for (let round = 0; round < 5 && pending.length > 0; round += 1) {
+    const ids = pending.map(({ stored }) => replayDocId(stored));
+    const current = await io.store(() => readDocs<ReplayDoc>(io.cloudant, io.database, ids));
+    const docs = pending.map(({ stored, replay }): ReplayDoc => {
+      const found = current.get(replayDocId(stored));
+      return found
+        ? { ...found, replays: [...found.replays, replay] }
+        : { _id: replayDocId(stored), letter: stored.id, step: stored.letter.step, replays: [replay] };
+    });
+    const written = await io.store(() => writeDocs(io.cloudant, io.database, docs));
+    const failed = pending.filter(({ stored }) => {
+      const outcome = written.get(replayDocId(stored));
+      if (outcome && !outcome.ok && !outcome.conflict) {
+        throw new CannotReplay(`recording the replay of ${stored.id}: ${outcome.reason}`);
+      }
+      return !outcome?.ok;
+    });
+    pending = failed;
+  }
+  if (pending.length > 0) {
+    throw new CannotReplay(
+      `recording the replays of ${pending.map(({ stored }) => stored.id).join(", ")}: conflicts persisted`,
+    );
+  }
 }

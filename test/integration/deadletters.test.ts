@@ -1,7 +1,7 @@
 // The dead-letter tools on the real broker and store: a letter replayed twice goes to its step's retry topic under
 // its original key both times, is applied once, and both replays are recorded; the command lists and refuses.
 import test from "ava";
-import { type ReplayIO, readLetters, replayLetter, replaysOf } from "../../scripts/deadletters/letters.ts";
+import { type ReplayIO, readLetters, replayLetters, replaysOf } from "../../scripts/deadletters/letters.ts";
 import { runScript } from "../support/run-script.ts";
 import { testCloudant, testKafka, uniqueName } from "../support/services.ts";
 import { entityState, stepWorld, tallyAdded, tallyStep } from "../support/step-fixture.ts";
@@ -54,8 +54,8 @@ test("a dead letter replayed twice is applied once, under its original key, and 
     now: Date.now,
     by: "test",
   };
-  await replayLetter(io, stored);
-  await replayLetter(io, stored);
+  await replayLetters(io, [stored]);
+  await replayLetters(io, [stored]);
   const retried = await readTopic(names.retry, { atLeast: 2 });
   t.is(retried.length, 2);
   t.deepEqual(
@@ -78,6 +78,64 @@ test("a dead letter replayed twice is applied once, under its original key, and 
   const recorded = (await replaysOf(cloudant, replayDb, [stored])).get(stored.id) ?? [];
   t.is(recorded.length, 2);
   t.true(recorded.every((replay) => replay.retryTopic === names.retry && replay.key === "lucky-counter"));
+});
+
+test("1,000 dead letters of one batch are replayed in one send and recorded in bulk, each applied once", async (t) => {
+  t.timeout(180_000);
+  const world = await stepWorld(t);
+  const { names } = world;
+  const counters = Array.from({ length: 1_000 }, (_, i) => `counter-${i}`);
+  const refusing = tallyStep(names);
+  const poison = counters.map((counter) => ({ key: counter, value: JSON.stringify(tallyAdded(counter, 13)) }));
+  const refused = (await refusing.run(fired(names.in, poison), world.io())) as unknown as Answer;
+  t.is(refused.counts["dead-lettered"], 1_000);
+
+  const kafka = testKafka();
+  const letters = await readLetters(kafka, names.deadLetter);
+  t.is(letters.length, 1_000);
+  const replayDb = uniqueName("replays");
+  const cloudant = testCloudant();
+  await cloudant.putDatabase({ db: replayDb });
+  t.teardown(() =>
+    cloudant.deleteDatabase({ db: replayDb }).then(
+      () => undefined,
+      () => undefined,
+    ),
+  );
+  // Counting the store's round trips: the replays are recorded in bulk, not one document at a time.
+  let storeCalls = 0;
+  const io: ReplayIO = {
+    kafka,
+    producer: world.producer,
+    cloudant,
+    database: replayDb,
+    store: (fn) => {
+      storeCalls += 1;
+      return fn();
+    },
+    now: Date.now,
+    by: "test",
+  };
+  const outcome = await replayLetters(io, letters);
+  t.is(outcome.replayed.length, 1_000);
+  t.deepEqual(outcome.refused, []);
+  t.true(storeCalls <= 4, `${storeCalls} store calls for 1,000 replays`);
+
+  const retried = await readTopic(names.retry, { atLeast: 1_000 });
+  t.is(retried.length, 1_000);
+  t.deepEqual(retried.map((record) => record.key).sort(), [...counters].sort(), "each under its original key, once");
+  const recorded = await replaysOf(cloudant, replayDb, letters);
+  t.true([...recorded.values()].every((replays) => replays.length === 1));
+
+  const accepting = tallyStep(names, {
+    handle: (event, state) => {
+      const { amount } = event.data as { amount: number };
+      return { state: { total: (state?.total ?? 0) + amount, count: (state?.count ?? 0) + 1 } };
+    },
+  });
+  const answer = (await accepting.run(fired(names.retry, retried), world.io())) as unknown as Answer;
+  t.is(answer.counts.applied, 1_000);
+  t.deepEqual(await entityState(world, "counter-999"), { total: 13, count: 1 });
 });
 
 const deadletters = (args: string[]) => runScript("scripts/deadletters.ts", args);

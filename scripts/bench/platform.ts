@@ -5,7 +5,7 @@
 // process (which hosts the platform) plus its action containers. Counts and durations are bounded: about 1 minute.
 import { readdirSync, readFileSync } from "node:fs";
 import openwhisk from "openwhisk";
-import { createKafka } from "../../lib/kafka/client.ts";
+import { createKafka, ensureTopics } from "../../lib/kafka/client.ts";
 import { type KafkaSettings, kafkaSettingsFromEnv } from "../../lib/kafka/config.ts";
 import type { LocalOptionsInput } from "../../local/config.ts";
 import { type LocalOpenWhisk, startLocalOpenWhisk } from "../../local/server.ts";
@@ -189,7 +189,7 @@ async function kafkaFigures(settings: KafkaSettings, label: string, feeds: Parti
   try {
     await admin.connect();
     await producer.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, replicationFactor: -1 }] });
+    await ensureTopics(admin, [{ topic, partitions: 1 }]);
     const client = openwhisk({ apihost: ow.apiHost, api_key: ow.auth });
     await client.actions.create({ name: "bench", action: ACTION });
     const feed = "/whisk.system/messaging/kafkaFeed";

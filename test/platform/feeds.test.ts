@@ -1,6 +1,8 @@
 // The built-in feeds against the real Kafka of the local stack, through the openwhisk client only.
+
 import test from "ava";
 import type { Admin, Producer } from "kafkajs";
+import { ensureTopics } from "../../lib/kafka/client.ts";
 import { kafkaSettings, testKafka, uniqueName } from "../support/services.ts";
 import { eventually, type Started, startOw } from "./helpers.ts";
 
@@ -27,10 +29,7 @@ async function withKafka(
     await admin.disconnect();
   });
   const topic = uniqueName("platform-test-feed");
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: [{ topic, numPartitions: partitions, replicationFactor: -1 }],
-  });
+  await ensureTopics(admin, [{ topic, partitions }]);
   t.teardown(() => admin.deleteTopics({ topics: [topic] }).catch(() => {}));
   return { topic, admin, producer };
 }

@@ -1,7 +1,9 @@
 // The two Kafka feeds as apache/openwhisk-package-kafka installs them, through the real openwhisk client: every
 // refusal upstream makes with upstream's message, and messageHubFeed end to end on the stack's broker as IBM Event
 // Streams (the admin API's check, then SASL_SSL with user "token").
+
 import test from "ava";
+import { ensureTopics } from "../../lib/kafka/client.ts";
 import { eventStreamsEnv, kafkaSettings, testKafka, uniqueName } from "../support/services.ts";
 import { activationsOf, eventually, feedTrigger, type Started, startOw } from "./helpers.ts";
 
@@ -13,7 +15,7 @@ async function topicFor(t: import("ava").ExecutionContext): Promise<string> {
   const admin = testKafka().admin();
   await admin.connect();
   const topic = uniqueName("feed-rules");
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, replicationFactor: -1 }] });
+  await ensureTopics(admin, [{ topic, partitions: 1 }]);
   t.teardown(async () => {
     await admin.deleteTopics({ topics: [topic] }).catch(() => {});
     await admin.disconnect();

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import test from "ava";
+import { ensureTopics } from "../../lib/kafka/client.ts";
 import { kafkaSettings, testKafka, uniqueName } from "../support/services.ts";
 import { eventually, startOw } from "./helpers.ts";
 
@@ -23,7 +24,7 @@ test("serverless deploy binds the Kafka and alarm feeds; records and ticks reach
   await admin.connect();
   await producer.connect();
   const topic = uniqueName("platform-test-sls");
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, replicationFactor: -1 }] });
+  await ensureTopics(admin, [{ topic, partitions: 1 }]);
   t.teardown(async () => {
     await admin.deleteTopics({ topics: [topic] }).catch(() => {});
     await producer.disconnect();

@@ -13,6 +13,8 @@ export const ACTION_ENTRIES: Record<string, string> = {
   "parts-restock": "functions/parts/restock.ts",
   "crews-view": "functions/crews/view.ts",
   "saga-relay": "functions/relay.ts",
+  dashboard: "functions/dashboard/page.ts",
+  "dashboard-data": "functions/dashboard/data.ts",
   // Components of the operator compositions (CONDUCTORS below): request-maintenance (monitoring) and
   // cancel-workorder (workorders).
   "monitoring-request-validate": "functions/operator/request-validate.ts",

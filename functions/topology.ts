@@ -83,6 +83,8 @@ export const STEPS = {
       "crew.unavailable",
       "workorder.deadline.passed",
       "workorder.cancel.requested",
+      "part.released",
+      "crew.released",
     ],
   },
   "parts.stock": {

@@ -3,11 +3,33 @@
 // with its source map inline.
 import { mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { build } from "esbuild";
+import { build, type Plugin } from "esbuild";
 import { ACTION_ENTRIES } from "../functions/actions.ts";
 import { buildConductors } from "./conductors.ts";
 import { repoRoot } from "./stack/paths.ts";
 import { assertWiring } from "./wiring.ts";
+
+/** The dashboard's browser script (Chart.js included) as one minified IIFE, for the page action to inline. */
+async function dashboardScript(): Promise<Plugin> {
+  const bundled = await build({
+    entryPoints: [join(repoRoot, "functions/dashboard/browser/app.ts")],
+    bundle: true,
+    write: false,
+    platform: "browser",
+    target: "es2022",
+    format: "iife",
+    minify: true,
+    logLevel: "error",
+  });
+  const code = bundled.outputFiles[0]?.text ?? "";
+  return {
+    name: "dashboard-app-script",
+    setup(plugin) {
+      plugin.onResolve({ filter: /^dashboard-app:script$/ }, (args) => ({ path: args.path, namespace: "dashboard" }));
+      plugin.onLoad({ filter: /.*/, namespace: "dashboard" }, () => ({ contents: code, loader: "text" }));
+    },
+  };
+}
 
 export async function buildActions(log: (line: string) => void = console.log): Promise<void> {
   // A deploy of actions whose triggers and rules disagree with the steps would lose or misroute events.
@@ -18,6 +40,7 @@ export async function buildActions(log: (line: string) => void = console.log): P
   const outdir = join(dist, `.build-${process.pid}-${Date.now()}`);
   mkdirSync(outdir, { recursive: true });
   const started = Date.now();
+  const plugins = [await dashboardScript()];
   await Promise.all(
     Object.entries(ACTION_ENTRIES).map(([name, entry]) =>
       build({
@@ -34,6 +57,7 @@ export async function buildActions(log: (line: string) => void = console.log): P
         sourcesContent: false,
         banner: { js: "process.setSourceMapsEnabled?.(true);" },
         logLevel: "error",
+        plugins,
       }),
     ),
   );

@@ -6,7 +6,8 @@
 //   crew.assigned         -> workorder.scheduled         crew.unavailable  -> workorder.cancelled (no-crew)
 //   workorder.deadline.passed  -> workorder.cancelled (deadline), unless already terminal
 //   workorder.cancel.requested -> workorder.cancelled (operator), unless already terminal
-// Parts and crews release what they reserved when they see workorder.cancelled (the compensation).
+// Parts and crews release what they reserved when they see workorder.cancelled (the compensation); their
+// part.released and crew.released come back to the work order, which records them (its timeline shows them).
 import { SagaError } from "../../lib/errors.ts";
 import type { HandlerContext } from "../../lib/step/index.ts";
 import type { CANCEL_REASONS, SagaEmit, SagaEvent } from "../events.ts";
@@ -26,6 +27,8 @@ export interface WorkOrder {
   crewId?: string;
   day?: string;
   cancelReason?: string;
+  /** The compensations confirmed after a cancellation: what parts and crews released. */
+  released?: ("part" | "crew")[];
 }
 
 /** News about a work order that was never requested: the step dead-letters it. */
@@ -75,6 +78,10 @@ export function evolve(order: WorkOrder | undefined, event: SagaEvent): WorkOrde
       return { ...order, status: "scheduled", crewId: event.data.crewId, day: event.data.day };
     case "workorder.cancelled":
       return { ...order, status: "cancelled", cancelReason: event.data.reason };
+    case "part.released":
+      return { ...order, released: [...new Set([...(order.released ?? []), "part" as const])] };
+    case "crew.released":
+      return { ...order, released: [...new Set([...(order.released ?? []), "crew" as const])] };
     default:
       return order;
   }
@@ -133,7 +140,23 @@ export function decide(
   }
 }
 
-/** Stored on each commit, so the deadline alarm can find open work orders past their deadline. */
+/**
+ * Stored on each commit: the deadline alarm finds open work orders past their deadline by it, and the dashboard
+ * lists and filters work orders by it without replaying their streams.
+ */
 export function project(order: WorkOrder): Record<string, unknown> {
-  return { status: order.status, open: !isTerminal(order), deadline: order.deadline };
+  const { status, deadline, assetId, site, partType, skill, crewId, day, cancelReason, released } = order;
+  return {
+    status,
+    open: !isTerminal(order),
+    deadline,
+    assetId,
+    site,
+    partType,
+    skill,
+    crewId,
+    day,
+    cancelReason,
+    released,
+  };
 }

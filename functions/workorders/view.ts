@@ -1,27 +1,55 @@
-// Web action: GET ?id=wo-... -> the work order's state and its full event history, oldest first.
+// Web action: GET ?id=wo-... -> the work order's state and its timeline, oldest first.
 
-import { readStreams, replay } from "../../lib/step/index.ts";
+import { readStreams, replay, type StreamCommitDoc } from "../../lib/step/index.ts";
 import { DATABASE } from "../topology.ts";
 import { answering, json, storeFor } from "../web.ts";
 import { evolve } from "./saga.ts";
+
+export interface TimelineEntry {
+  id: string;
+  type: string;
+  source: string;
+  time: string;
+  /** The event that caused this one (absent for an event from outside). */
+  causationid?: string;
+  /** The activation that emitted it (absent for an event from outside the platform). */
+  activationid?: string;
+  /** Whether the work order received it or emitted it. */
+  role: "received" | "emitted";
+  data: unknown;
+}
+
+/** Every event of a work order in the order it was applied: each input, then what the saga emitted for it. */
+export function timelineOf(commits: StreamCommitDoc[]): TimelineEntry[] {
+  return commits.flatMap((commit) =>
+    commit.entries.flatMap((entry) =>
+      [
+        { event: entry.input, role: "received" as const },
+        ...entry.emitted.map((event) => ({ event, role: "emitted" as const })),
+      ].map(({ event, role }) => ({
+        id: event.id,
+        type: event.type,
+        source: event.source,
+        time: event.time,
+        ...(event.causationid ? { causationid: event.causationid } : {}),
+        ...(event.activationid ? { activationid: event.activationid } : {}),
+        role,
+        data: event.data,
+      })),
+    ),
+  );
+}
+
+export async function readWorkOrder(params: Record<string, unknown>, id: string) {
+  const commits = (await readStreams(storeFor(params), DATABASE.workorders, [id])).get(id) ?? [];
+  return commits.length === 0 ? undefined : { workOrder: replay(evolve, commits).state, timeline: timelineOf(commits) };
+}
 
 export async function main(params: Record<string, unknown>) {
   return answering(async () => {
     const id = typeof params.id === "string" ? params.id : "";
     if (!id) return json(400, { error: "give the work order's id: ?id=wo-..." });
-    const commits = (await readStreams(storeFor(params), DATABASE.workorders, [id])).get(id) ?? [];
-    if (commits.length === 0) return json(404, { error: `no work order ${id}` });
-    const history = commits.flatMap((commit) =>
-      commit.entries
-        .flatMap((entry) => [entry.input, ...entry.emitted])
-        .map(({ id: eventId, type, source, time, data }) => ({
-          id: eventId,
-          type,
-          source,
-          time,
-          data,
-        })),
-    );
-    return json(200, { workOrder: replay(evolve, commits).state, history });
+    const found = await readWorkOrder(params, id);
+    return found ? json(200, found) : json(404, { error: `no work order ${id}` });
   });
 }

@@ -29,6 +29,7 @@ export interface BuildFields<TData> {
   time: string;
   sagaid?: string;
   causationid?: string;
+  activationid?: string;
 }
 
 /** A catalog's event types, each with the schema of its data. */

@@ -22,6 +22,8 @@ export const envelopeSchema = z.object({
   sagaid: nonEmpty.optional(),
   /** The id of the event that caused this one; absent for events that start something. */
   causationid: nonEmpty.optional(),
+  /** The OpenWhisk activation that emitted this event; absent for events from outside the platform. */
+  activationid: nonEmpty.optional(),
 });
 
 export interface CloudEvent<TType extends string = string, TData = unknown> {
@@ -35,6 +37,7 @@ export interface CloudEvent<TType extends string = string, TData = unknown> {
   data: TData;
   sagaid?: string;
   causationid?: string;
+  activationid?: string;
 }
 
 /**

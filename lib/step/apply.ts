@@ -168,6 +168,8 @@ export function outboxEntriesFor(
       time: new Date(now).toISOString(),
       causationid: input.event.id,
       ...(sagaid ? { sagaid } : {}),
+      // Where the event came from, for the timelines people read; the event is written once, so it never varies.
+      ...(process.env.__OW_ACTIVATION_ID ? { activationid: process.env.__OW_ACTIVATION_ID } : {}),
     });
     return { topic, key: subject, event };
   });

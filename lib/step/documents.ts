@@ -296,6 +296,21 @@ export async function readEntityStates<S>(client: Cloudant, db: string): Promise
   return response.result.rows.flatMap((row) => (row.doc ? [(row.doc as unknown as EntityDoc<S>).state] : []));
 }
 
+/** A page of entities' states in id order, and how many there are in all. */
+export async function readEntityPage<S>(
+  client: Cloudant,
+  db: string,
+  page: { skip: number; limit: number },
+): Promise<{ total: number; states: S[] }> {
+  const range = { db, startKey: entityDocId(""), endKey: entityDocId("\ufff0") };
+  const [ids, docs] = await Promise.all([
+    client.postAllDocs(range),
+    client.postAllDocs({ ...range, includeDocs: true, skip: page.skip, limit: page.limit }),
+  ]).catch((err) => rethrowMissing(db, err));
+  const states = docs.result.rows.flatMap((row) => (row.doc ? [(row.doc as unknown as EntityDoc<S>).state] : []));
+  return { total: ids.result.rows.length, states };
+}
+
 /** One entity's state, or undefined when the step has never applied an event to it. */
 export async function readEntityState<S>(client: Cloudant, db: string, entityId: string): Promise<S | undefined> {
   const id = entityDocId(entityId);

@@ -26,6 +26,7 @@ export {
   type OutboxDoc,
   type OutboxEntry,
   readDocs,
+  readEntityPage,
   readEntityState,
   readEntityStates,
   readStreams,
@@ -47,7 +48,14 @@ export {
   type StepClients,
 } from "./io.ts";
 export { findLandings } from "./landing.ts";
-export { asRetryEnvelope, type DeadLetter, type EventMessage, type RetryEnvelope, retryRecord } from "./messages.ts";
+export {
+  asRetryEnvelope,
+  type DeadLetter,
+  type EventMessage,
+  parseDeadLetter,
+  type RetryEnvelope,
+  retryRecord,
+} from "./messages.ts";
 export type { StoreCall } from "./publish.ts";
 export {
   eventRecords,

@@ -133,6 +133,19 @@ export interface DeadLetter {
   failedAt: string;
 }
 
+/** A dead-letter record's value as a letter; undefined when it is not one (the topic may hold anything). */
+export function parseDeadLetter(text: string | undefined): DeadLetter | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const value = JSON.parse(text) as Partial<DeadLetter>;
+    return typeof value.step === "string" && typeof value.reason === "string" && value.origin
+      ? (value as DeadLetter)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Dead letters must themselves fit in a Kafka record (1 MB by default); the original stays on its topic. */
 const DEAD_LETTER_RECORD_LIMIT = 256 * 1024;
 

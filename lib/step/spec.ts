@@ -25,6 +25,7 @@ export interface StepCatalog {
       time: string;
       sagaid?: string;
       causationid?: string;
+      activationid?: string;
     },
   ): CloudEvent<string, unknown>;
 }

@@ -7,6 +7,7 @@ import { readRange } from "../../lib/kafka/read-range.ts";
 import {
   type DeadLetter,
   type OutgoingRecord,
+  parseDeadLetter,
   readDocs,
   retryRecord,
   type StoreCall,
@@ -62,24 +63,12 @@ export async function readLetters(kafka: Kafka, topic: string): Promise<StoredLe
     if (Number(high) <= Number(low)) continue;
     const { records } = await readRange(kafka, topic, partition, Number(low), Number(high) - 1);
     for (const record of records) {
-      const letter = parseLetter(record.value?.toString("utf8"));
+      const letter = parseDeadLetter(record.value?.toString("utf8"));
       if (letter)
         letters.push({ id: `${partition}:${record.offset}`, topic, partition, offset: record.offset, letter });
     }
   }
   return letters;
-}
-
-function parseLetter(text: string | undefined): DeadLetter | undefined {
-  if (text === undefined) return undefined;
-  try {
-    const value = JSON.parse(text) as Partial<DeadLetter>;
-    return typeof value.step === "string" && typeof value.reason === "string" && value.origin
-      ? (value as DeadLetter)
-      : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export interface LetterFilter {

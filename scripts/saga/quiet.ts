@@ -4,32 +4,22 @@
 import type { Admin, Kafka } from "kafkajs";
 import { DATABASES, SWEPT_STEPS, TOPICS } from "../../functions/topology.ts";
 import { openWorkOrders } from "../../functions/workorders/deadlines.ts";
+import { groupLags, type TopicEnds, topicEndsOf } from "../../lib/kafka/lag.ts";
 import { findLandings, findStaleOutboxes, uncoveredOffsets } from "../../lib/step/index.ts";
 import type { Cloudant } from "../../lib/store/client.ts";
 import { isSagaFeedGroup } from "./reset.ts";
 
-export async function topicEnds(admin: Admin): Promise<Map<string, number>> {
-  const ends = new Map<string, number>();
-  for (const { topic } of TOPICS) {
-    for (const { partition, high } of await admin.fetchTopicOffsets(topic))
-      ends.set(`${topic}:${partition}`, Number(high));
-  }
-  return ends;
+export async function topicEnds(admin: Admin): Promise<TopicEnds> {
+  return topicEndsOf(
+    admin,
+    TOPICS.map(({ topic }) => topic),
+  );
 }
 
 /** Records the feeds' consumer groups (one per trigger, named /namespace/trigger) have not consumed yet. */
-export async function feedLag(admin: Admin, ends: Map<string, number>): Promise<number> {
+export async function feedLag(admin: Admin, ends: TopicEnds): Promise<number> {
   const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter(isSagaFeedGroup);
-  let lag = 0;
-  for (const groupId of groups) {
-    for (const { topic, partitions } of await admin.fetchOffsets({ groupId })) {
-      for (const { partition, offset } of partitions) {
-        const committed = Number(offset) < 0 ? 0 : Number(offset);
-        lag += Math.max(0, (ends.get(`${topic}:${partition}`) ?? 0) - committed);
-      }
-    }
-  }
-  return lag;
+  return (await groupLags(admin, groups, ends)).reduce((sum, group) => sum + group.lag, 0);
 }
 
 /** Outboxes not yet published, and landed batches not yet cleared (running, or abandoned and awaiting the relay). */

@@ -2,6 +2,7 @@
 // a simulated fleet with every kind of anomaly, then the same fleet with every record produced twice and steps
 // killed right after their writes. When the system is quiet, every invariant holds and the outcomes match.
 import { randomBytes } from "node:crypto";
+import { join } from "node:path";
 import test from "ava";
 import openwhisk from "openwhisk";
 import { createKafka } from "../../lib/kafka/client.ts";
@@ -10,7 +11,9 @@ import { resetSaga } from "../../scripts/saga/reset.ts";
 import { runSaga } from "../../scripts/saga/run.ts";
 import { type SystemOptions, startSystem } from "../../scripts/saga/system.ts";
 import { DEFAULTS } from "../../scripts/simulator/options.ts";
+import { stackDir } from "../../scripts/stack/paths.ts";
 import { eventStreamsEnv, kafkaSettings, storeSettings, testCloudant } from "../support/services.ts";
+import { type DashboardSeen, seeDashboard } from "./dashboard.ts";
 
 function stackEnv(): Record<string, string> {
   return { KAFKA_BROKERS: kafkaSettings().brokers.join(","), CLOUDANT_URL: storeSettings().url };
@@ -67,9 +70,10 @@ function outcome(report: SagaReport) {
 }
 
 test.serial(
-  "a fleet with every kind of anomaly: scarce parts, scarce crews and short deadlines compensate, invariants hold",
+  "a fleet with every kind of anomaly: scarce parts, scarce crews and short deadlines compensate, invariants hold, and the dashboard shows it in Chromium",
   async (t) => {
     t.timeout(600_000);
+    let seen: DashboardSeen | undefined;
     const { report, simulation } = await freshRun(
       t,
       {
@@ -80,6 +84,10 @@ test.serial(
         crewsCapacityPerDay: 1,
       },
       { pumps: 12, rate: 30, seconds: 15, faulty: 0.5, seed: "e2e-anomalies" },
+      stackEnv(),
+      async (apiHost) => {
+        seen = await seeDashboard(apiHost, testCloudant(), join(stackDir, "dashboard.png"));
+      },
     );
     t.deepEqual(holds(report), []);
     t.deepEqual(Object.keys(simulation.byProblem).sort(), [
@@ -95,6 +103,28 @@ test.serial(
     );
     t.is(report.pumps, 12);
     t.is(report.readings, simulation.readings);
+
+    if (!seen) return t.fail("the dashboard was not looked at");
+    t.log(
+      `dashboard: loaded and drawn in ${seen.loadMs} ms; refreshes ${seen.refresh.map((r) => `${r.ms} ms, ${(r.bytes / 1024).toFixed(1)} KiB`).join("; ")}`,
+    );
+    t.deepEqual(seen.errors, [], "no console error, no failed panel");
+    t.true(seen.pump.stored.length > 0, `pump ${seen.pump.id} has readings`);
+    t.deepEqual(seen.pump.charted, seen.pump.stored, `pump ${seen.pump.id}: the plot holds its stored readings`);
+    t.deepEqual(seen.order.shown, seen.order.stored, `work order ${seen.order.id}: its timeline, in order`);
+    t.true(
+      seen.order.stored.some((entry) => entry.startsWith("emitted workorder.cancelled")),
+      "the timeline shows the cancellation",
+    );
+    for (const [i, entry] of seen.order.stored.entries()) {
+      // Events the platform's activations emitted name their activation; the simulator's come from outside.
+      if (entry.startsWith("emitted")) t.regex(seen.order.activations[i] ?? "", /^[0-9a-f]{32}$/, entry);
+    }
+    t.is(seen.cancelled.shownStates.length, seen.cancelled.stored, "the filter lists every cancelled order");
+    t.true(seen.cancelled.shownStates.every((state) => state === "cancelled"));
+    t.true(seen.stockParts > 0 && seen.crewDays > 0, "stock and crew load are charted");
+    t.true(seen.lagTriggers.includes("pump-metrics"), `lag per trigger: ${seen.lagTriggers.join(", ")}`);
+    t.regex(seen.letters, /^\d+ kept/);
   },
 );
 
@@ -198,11 +228,18 @@ test.serial(
     t.like((await invoke()).counts, { applied: 0, duplicate: 1 });
     const view = await fetch(`${system.ow.apiHost}/api/v1/web/guest/saga/workorders-view?id=wo-manual-1`);
     t.is(view.status, 200);
-    const body = (await view.json()) as { workOrder: { status: string }; history: { type: string }[] };
+    const body = (await view.json()) as {
+      workOrder: { status: string };
+      timeline: { type: string; role: string; activationid?: string }[];
+    };
     t.is(body.workOrder.status, "open");
     t.deepEqual(
-      body.history.map((e) => e.type),
-      ["maintenance.requested", "workorder.opened"],
+      body.timeline.map((e) => `${e.role} ${e.type}`),
+      ["received maintenance.requested", "emitted workorder.opened"],
     );
+    // The emitted event names the activation that made it: the platform has its record.
+    const opened = body.timeline[1]?.activationid ?? "";
+    t.regex(opened, /^[0-9a-f]{32}$/);
+    t.like(JSON.parse(await wsk("activation", "get", opened)), { name: "workorders-saga" });
   },
 );

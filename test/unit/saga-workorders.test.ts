@@ -79,6 +79,20 @@ test("no crew: the work order is cancelled, which makes parts release the part",
   });
 });
 
+test("the compensations come back: part.released and crew.released are recorded on the order, once, emitting nothing", (t) => {
+  const noCrew = sagaEvent("crew.unavailable", wo, { workOrderId: wo, site: "north", skill: "mechanical" });
+  const partReleased = sagaEvent("part.released", wo, { workOrderId: wo, partType: "cooling-fan" });
+  const crewReleased = sagaEvent("crew.released", wo, {
+    workOrderId: wo,
+    crewId: "north-mechanical",
+    day: "2026-11-23",
+  });
+  const { state, types } = run([requested, partReserved, noCrew, partReleased, crewReleased, partReleased]);
+  t.deepEqual(types, ["workorder.opened", "workorder.cancelled"]);
+  t.is(state?.status, "cancelled");
+  t.deepEqual(state?.released, ["part", "crew"]);
+});
+
 test("deadline passed: an open order is cancelled; a scheduled one is left alone", (t) => {
   const passed = sagaEvent("workorder.deadline.passed", wo, { workOrderId: wo, deadline: "2026-11-23T09:10:00Z" });
   const open = run([requested, partReserved, passed]);

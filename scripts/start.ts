@@ -64,7 +64,10 @@ function platformLogger(file: string, log: (line: string) => void): (line: strin
   };
 }
 
+const port = Number(process.env.LOCAL_OW_PORT ?? 3233);
+
 async function main(): Promise<void> {
+  log(`Dashboard: http://127.0.0.1:${port}/api/v1/web/guest/saga/dashboard   (live once the system is deployed)`);
   stackWasUp = readState() !== undefined;
   const state = await stackUp({ log });
   const env = viaEventStreams ? eventStreamsEnv(state) : clientEnv(state);
@@ -78,7 +81,7 @@ async function main(): Promise<void> {
 
   system = await startSystem({
     env,
-    port: Number(process.env.LOCAL_OW_PORT ?? 3233),
+    port,
     wskpropsPath: join(stackDir, "wskprops"),
     // Scarce parts and crews and a one-minute deadline, so that compensations show in a short run.
     policies: {
@@ -91,14 +94,14 @@ async function main(): Promise<void> {
     log,
     platformLog: platformLogger(join(stackDir, "openwhisk.log"), log),
   });
+  const web = `${system.ow.apiHost}/api/v1/web/guest/saga`;
+  log(`Deployed. The dashboard is live: ${web}/dashboard`);
   const { report } = await runSaga(env, simulation as NonNullable<typeof simulation>, { log });
   console.log("\nReport:");
   printReport(report, (line) => console.log(`  ${line}`));
-  const web = `${system.ow.apiHost}/api/v1/web/guest/saga`;
-  console.log(
-    `\nLook around: ${web}/parts-view, ${web}/crews-view, ${web}/assets-view, ${web}/workorders-view?id=wo-...`,
-  );
-  console.log("             npm run wsk -- activation list   (credentials in .stack/wskprops)");
+  console.log(`\nDashboard:   ${web}/dashboard`);
+  console.log(`Look around: ${web}/workorders-view?id=wo-..., ${web}/assets-view, ${web}/parts-view, ${web}/crews-view`);
+  console.log("             npx wsk activation list   (the local OpenWhisk's credentials are found by themselves)");
   const broken = report.invariants.some((invariant) => !invariant.holds);
   if (once) await stop(broken ? 1 : 0);
   console.log("Running. Press Ctrl-C to stop everything this command started.");

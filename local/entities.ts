@@ -197,7 +197,8 @@ function limitsFrom(raw: unknown, old: ActionLimits | undefined): ActionLimits {
   if (raw === undefined || raw === null) return { ...base };
   if (typeof raw !== "object") throw new ApiError(400, Messages.malformed("limits must be an object"));
   const r = raw as Partial<ActionLimits>;
-  const limits = { ...DEFAULT_LIMITS, ...r } as ActionLimits;
+  // As OpenWhisk's update does: each limit not given keeps the action's current value.
+  const limits = { ...base, ...r } as ActionLimits;
   const check = (field: string, value: unknown, min: number, max: number, unit: string) => {
     if (typeof value !== "number" || !Number.isInteger(value)) {
       throw new ApiError(400, Messages.malformed(`${field} must be an integer`));
@@ -265,7 +266,8 @@ export function actionFromPut(
     }
   }
   annotations = annotations ?? old?.annotations ?? [];
-  annotations = setAnnotation(annotations, "exec", exec.kind === "sequence" ? "sequence" : "nodejs");
+  // As OpenWhisk does: the exec annotation is the kind, so a list shows each action's runtime.
+  annotations = setAnnotation(annotations, "exec", exec.kind);
   return {
     namespace: ns,
     pkg,

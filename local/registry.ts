@@ -63,7 +63,7 @@ export class Registry {
       version: "0.0.1",
       publish: true,
       exec: { kind: DEFAULT_KIND, code: "// built into the local OpenWhisk", binary: false },
-      annotations: [{ key: "exec", value: "nodejs" }, ...annotations],
+      annotations: [{ key: "exec", value: DEFAULT_KIND }, ...annotations],
       parameters: [],
       limits: { ...DEFAULT_LIMITS },
       updated: Date.now(),

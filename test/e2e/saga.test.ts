@@ -213,7 +213,7 @@ test.serial(
       new Promise<string>((resolve, reject) =>
         execFile(
           process.execPath,
-          ["--import", "tsx", "scripts/wsk.ts", ...args],
+          ["bin/wsk.mjs", ...args],
           { env: { ...process.env, OW_APIHOST: system.ow.apiHost, OW_AUTH: system.ow.auth } },
           (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
         ),
@@ -240,6 +240,7 @@ test.serial(
     // The emitted event names the activation that made it: the platform has its record.
     const opened = body.timeline[1]?.activationid ?? "";
     t.regex(opened, /^[0-9a-f]{32}$/);
-    t.like(JSON.parse(await wsk("activation", "get", opened)), { name: "workorders-saga" });
+    const got = await wsk("activation", "get", opened);
+    t.like(JSON.parse(got.slice(got.indexOf("\n") + 1)), { name: "workorders-saga" });
   },
 );

@@ -100,7 +100,9 @@ async function main(): Promise<void> {
   console.log("\nReport:");
   printReport(report, (line) => console.log(`  ${line}`));
   console.log(`\nDashboard:   ${web}/dashboard`);
-  console.log(`Look around: ${web}/workorders-view?id=wo-..., ${web}/assets-view, ${web}/parts-view, ${web}/crews-view`);
+  console.log(
+    `Look around: ${web}/workorders-view?id=wo-..., ${web}/assets-view, ${web}/parts-view, ${web}/crews-view`,
+  );
   console.log("             npx wsk activation list   (the local OpenWhisk's credentials are found by themselves)");
   const broken = report.invariants.some((invariant) => !invariant.holds);
   if (once) await stop(broken ? 1 : 0);

@@ -20,6 +20,8 @@ export const TOPIC = {
   deliveries: "parts.deliveries",
   crews: "crews.events",
   deadLetter: "saga.deadletter",
+  /** The lossless feed's: batches whose actions kept failing, with the activations and their errors. */
+  feedDeadLetter: "saga.feed-deadletter",
 } as const;
 
 /** Where each event type is published. */
@@ -40,6 +42,9 @@ export const ROUTES: Record<EventType, string> = {
   "crew.unavailable": TOPIC.crews,
   "crew.released": TOPIC.crews,
 };
+
+/** Topics of letters for a person, not events: the steps' and the lossless feed's. */
+export const isDeadLetterTopic = (topic: string) => topic === TOPIC.deadLetter || topic === TOPIC.feedDeadLetter;
 
 /** Each step's retry topic: the step's own trigger consumes it again. */
 export const retryTopicOf = (step: string) => `${step}.retry`;
@@ -120,7 +125,7 @@ const DEAD_LETTER_RETENTION_MS = 30 * DAY_MS;
 
 export const TOPICS: TopicPlan[] = [
   ...Object.values(TOPIC)
-    .filter((topic) => topic !== TOPIC.deadLetter)
+    .filter((topic) => topic !== TOPIC.deadLetter && topic !== TOPIC.feedDeadLetter)
     .map((topic) => ({ topic, partitions: PARTITIONS, retentionMs: RETENTION_MS })),
   ...STEP_NAMES.map((step) => ({
     topic: retryTopicOf(step),
@@ -128,6 +133,7 @@ export const TOPICS: TopicPlan[] = [
     retentionMs: RETENTION_MS,
   })),
   { topic: TOPIC.deadLetter, partitions: 1, retentionMs: DEAD_LETTER_RETENTION_MS },
+  { topic: TOPIC.feedDeadLetter, partitions: 1, retentionMs: DEAD_LETTER_RETENTION_MS },
 ];
 
 /** The Kafka-feed trigger of a topic in serverless.yml: saga-<topic with dashes>. Its consumer group is /ns/<trigger>. */

@@ -1,4 +1,4 @@
-// npm start [-- simulator flags] [--once] [--event-streams]: the whole system on the local stack. The stack; an empty saga (topics,
+// npm start [-- simulator flags] [--once] [--event-streams | --lossless]: the whole system on the local stack. The stack; an empty saga (topics,
 // databases, feed groups); the actions built; the local OpenWhisk on 127.0.0.1:3233 (credentials in .stack/wskprops);
 // the real `serverless deploy` and the Composer compositions; a simulated pump fleet; then, once the system is quiet,
 // the report and its invariants. The system keeps running for a look around until Ctrl-C, which stops everything
@@ -20,9 +20,13 @@ import { clientEnv, eventStreamsEnv, readState, StackError, stackDown, stackUp }
 const once = process.argv.includes("--once");
 // --event-streams: the triggers use messageHubFeed, and everything speaks SASL_SSL to the broker's Event Streams face.
 const viaEventStreams = process.argv.includes("--event-streams");
+// --lossless: the triggers use this project's lossless feed (triggers/lossless), which commits after success.
+const lossless = process.argv.includes("--lossless");
+const OWN_FLAGS = ["--once", "--event-streams", "--lossless"];
 let simulation: ReturnType<typeof parseSimulateArgs>;
 try {
-  simulation = parseSimulateArgs(process.argv.slice(2).filter((arg) => arg !== "--once" && arg !== "--event-streams"));
+  if (lossless && viaEventStreams) throw new Error("--lossless and --event-streams choose different feeds: give one");
+  simulation = parseSimulateArgs(process.argv.slice(2).filter((arg) => !OWN_FLAGS.includes(arg)));
 } catch (err) {
   console.error(`start: ${err instanceof Error ? err.message : err}`);
   process.exit(2);
@@ -70,7 +74,10 @@ async function main(): Promise<void> {
   log(`Dashboard: http://127.0.0.1:${port}/api/v1/web/guest/saga/dashboard   (live once the system is deployed)`);
   stackWasUp = readState() !== undefined;
   const state = await stackUp({ log });
-  const env = viaEventStreams ? eventStreamsEnv(state) : clientEnv(state);
+  const env = viaEventStreams
+    ? eventStreamsEnv(state)
+    : { ...clientEnv(state), ...(lossless ? { KAFKA_FEED: "lossless" } : {}) };
+  if (lossless) log("Triggers use the lossless feed: a batch is committed only after its actions succeed");
   if (viaEventStreams)
     log(`Triggers use messageHubFeed over SASL_SSL on ${env.KAFKA_BROKERS}, admin API ${env.KAFKA_ADMIN_URL}`);
   const kafkaSettings = requireKafkaSettings(kafkaSettingsFromEnv(env, "start"));

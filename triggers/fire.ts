@@ -46,6 +46,13 @@ export const fireTrigger = (apiHost: string, authKey: string, triggerFqn: string
 export const getTrigger = (apiHost: string, authKey: string, triggerFqn: string) =>
   call(apiHost, authKey, "GET", triggerPath(triggerFqn));
 
+/** GET one activation record in the trigger's namespace: 404 until the activation has ended. */
+export function getActivation(apiHost: string, authKey: string, triggerFqn: string, activationId: string) {
+  const [, ns] = triggerFqn.split("/");
+  const path = `/api/v1/namespaces/${encodeURIComponent(ns ?? "_")}/activations/${encodeURIComponent(activationId)}`;
+  return call(apiHost, authKey, "GET", path);
+}
+
 /** The real feeds re-derive the trigger's namespace from the caller: "/<__OW_NAMESPACE>/<third path segment>". */
 export function feedTriggerName(triggerName: unknown, namespace: string): string {
   const parts = String(triggerName ?? "").split("/");

@@ -25,6 +25,7 @@ import {
   validateCreate,
   validateUpdate,
 } from "./kafka-feed-rules.ts";
+import { pinLatest } from "./offsets.ts";
 import { pyBase64, pyJsonLength } from "./python.ts";
 import { type FeedSettings, feedSettings } from "./settings.ts";
 
@@ -134,25 +135,9 @@ class TriggerFeed {
     this.host.log(`[${this.config.triggerName}] ${line}`);
   }
 
-  /**
-   * A group that never committed starts at the end of each partition as of now (auto.offset.reset=latest, pinned at
-   * creation); one that did (a trigger created again under its name) resumes from its committed offsets.
-   */
-  async pinLatest(): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const committed = await admin.fetchOffsets({ groupId: this.config.triggerName, topics: [this.config.topic] });
-      if (committed.some((entry) => entry.partitions.some((p) => Number(p.offset) >= 0))) return;
-      const offsets = await admin.fetchTopicOffsets(this.config.topic);
-      await admin.setOffsets({
-        groupId: this.config.triggerName,
-        topic: this.config.topic,
-        partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })),
-      });
-    } finally {
-      await admin.disconnect();
-    }
+  /** See pinLatest: where a new trigger's group starts. */
+  pinLatest(): Promise<void> {
+    return pinLatest(this.kafka, this.config.triggerName, this.config.topic);
   }
 
   /** Starts consuming again after stop() (UPDATE): the one place a stopped feed becomes wanted again. */

@@ -20,6 +20,7 @@ import {
   DEFAULT_LIMITS,
   type EntityStepSpec,
   type KeyedStepSpec,
+  LOSSLESS_FEED,
   STEP_PARAMETER_KEYS,
   type StepCatalog,
   type StepLimits,
@@ -99,6 +100,7 @@ async function settleLanding(
   landing: Landing | undefined,
   report: BatchReport,
   storeCall: <T>(fn: () => Promise<T>) => Promise<T>,
+  recordCoverage = true,
 ): Promise<BatchReport> {
   const unsent = report.messages.filter((message) => message.status === "unsent" && message.record !== undefined);
   if (unsent.length > 0) {
@@ -121,7 +123,7 @@ async function settleLanding(
   const done = io.now();
   if (landing)
     await retireLanding(io.cloudant, spec.database, spec.name, landing, done, storeCall).catch(() => undefined);
-  else {
+  else if (recordCoverage) {
     // Sent on without a landing: record the coverage if the store answers now; if not, the coverage audit finds
     // the offsets uncovered later and sends them again (duplicates, absorbed).
     await writeAll(io.cloudant, spec.database, [seenDoc(spec.name, records, done)], storeCall).catch(() => undefined);
@@ -148,20 +150,25 @@ function stepAction(
         isTransient: isTransientStoreError,
         sleep: io.sleep,
       });
-    // Land the batch first: if this activation is killed, the relay finds it and sends it to the retry topic.
+    // Land the batch first: if this activation is killed, the relay finds it and sends it to the retry topic. On
+    // the lossless feed there is nothing to land: the feed fires the batch again until an activation succeeds.
+    const lossless = params.kafka_feed === LOSSLESS_FEED;
     const retryTopic = spec.topics.retry;
     const docs = inboxDocs({ name: spec.name, retryTopic }, decoded.records, io.deadline);
-    const landed = await writeAll(io.cloudant, spec.database, docs, storeCall).then(
-      (landing) => ({ landing, failure: undefined }),
-      (err: unknown) => ({ landing: undefined, failure: describeError(err) }),
-    );
+    const landed = lossless
+      ? { landing: undefined, failure: undefined }
+      : await writeAll(io.cloudant, spec.database, docs, storeCall).then(
+          (landing) => ({ landing, failure: undefined }),
+          (err: unknown) => ({ landing: undefined, failure: describeError(err) }),
+        );
     const { landing } = landed;
     await io.crash?.afterLanding?.();
     // No landing, no work: a kill would lose the batch. The retry topic keeps it until the store is back.
-    let report = landing
-      ? await runBatch(decoded.records, io)
-      : await sendAllToRetry(spec, decoded.records, io, `the batch could not be landed: ${landed.failure}`);
-    report = await settleLanding(spec, io, decoded.records, landing, report, storeCall);
+    let report =
+      landing || lossless
+        ? await runBatch(decoded.records, io)
+        : await sendAllToRetry(spec, decoded.records, io, `the batch could not be landed: ${landed.failure}`);
+    report = await settleLanding(spec, io, decoded.records, landing, report, storeCall, !lossless);
     log(
       JSON.stringify({
         step: spec.name,
@@ -171,6 +178,7 @@ function stepAction(
         published: report.published,
         outboxPending: report.outboxPending,
         landed: landing ? landing.docs.length : 0,
+        ...(lossless ? { feed: LOSSLESS_FEED } : {}),
         ...(report.parkedIn ? { parked: report.parkedIn.length } : {}),
         ...(report.landingKept ? { landingKept: true } : {}),
         durationMs: io.now() - started,

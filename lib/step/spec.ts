@@ -194,7 +194,11 @@ export const STEP_PARAMETER_KEYS: ReadonlySet<string> = new Set([
   "cloudant_username",
   "cloudant_password",
   "cloudant_iam_url",
+  "kafka_feed",
 ]);
+
+/** `kafka_feed` bound to a step when the lossless feed fires it: the feed fires a batch again until it succeeds. */
+export const LOSSLESS_FEED = "lossless";
 
 /** Without __OW_DEADLINE (a direct call outside OpenWhisk) an activation gets OpenWhisk's default 60 s. */
 export const DEFAULT_ACTIVATION_MS = 60_000;

@@ -5,7 +5,7 @@ import type { Pump } from "../../functions/assets/registry.ts";
 import type { Roster } from "../../functions/crews/roster.ts";
 import type { Watch } from "../../functions/monitoring/detection.ts";
 import type { Stock } from "../../functions/parts/stock.ts";
-import { DATABASE, DATABASES, TOPIC, TOPICS } from "../../functions/topology.ts";
+import { DATABASE, DATABASES, isDeadLetterTopic, TOPICS } from "../../functions/topology.ts";
 import { sagaSpec } from "../../functions/workorders/saga-step.ts";
 import type { StreamCommitDoc } from "../../lib/step/index.ts";
 import type { Cloudant } from "../../lib/store/client.ts";
@@ -59,7 +59,7 @@ const statesOf = <S>(docs: Record<string, unknown>[]) =>
 async function eventsOnTopics(kafka: Kafka): Promise<Event[]> {
   const records = await readTopicsToEnd(
     kafka,
-    TOPICS.map((t) => t.topic).filter((topic) => !topic.endsWith(".retry") && topic !== TOPIC.deadLetter),
+    TOPICS.map((t) => t.topic).filter((topic) => !topic.endsWith(".retry") && !isDeadLetterTopic(topic)),
     180_000,
   );
   const byId = new Map<string, Event>();

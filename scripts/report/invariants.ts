@@ -5,7 +5,7 @@ import type { Kafka } from "kafkajs";
 import type { Pump } from "../../functions/assets/registry.ts";
 import type { Roster } from "../../functions/crews/roster.ts";
 import { reservedCount, type Stock } from "../../functions/parts/stock.ts";
-import { DATABASE, TOPIC, TOPICS } from "../../functions/topology.ts";
+import { DATABASE, isDeadLetterTopic, TOPICS } from "../../functions/topology.ts";
 import { readStreams } from "../../lib/step/index.ts";
 import type { Cloudant } from "../../lib/store/client.ts";
 import { readTopicsToEnd } from "./topics.ts";
@@ -45,7 +45,7 @@ export async function sagaReport(kafka: Kafka, cloudant: Cloudant, expectedDeadL
   let duplicateDeliveries = 0;
   let deadLetters = 0;
   for (const record of records) {
-    if (record.topic === TOPIC.deadLetter) {
+    if (isDeadLetterTopic(record.topic)) {
       deadLetters += 1;
       continue;
     }

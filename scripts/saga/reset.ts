@@ -4,6 +4,7 @@ import type { Admin } from "kafkajs";
 import { DATABASES, TOPICS } from "../../functions/topology.ts";
 import { isTransientKafkaError, retryWithinDeadline } from "../../lib/step/index.ts";
 import type { Cloudant } from "../../lib/store/client.ts";
+import { DEFAULT_REGISTRATIONS_DB } from "../../triggers/lossless/registrations.ts";
 
 /** The feeds' consumer groups are their triggers' /namespace/name; the saga's triggers are named saga-*. */
 export const isSagaFeedGroup = (groupId: string) => /^\/[^/]+\/saga-/.test(groupId);
@@ -31,4 +32,6 @@ export async function resetSaga(admin: Admin, cloudant: Cloudant, brokers: strin
   const groups = (await patiently(() => admin.listGroups())).groups.map((g) => g.groupId).filter(isSagaFeedGroup);
   if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
   for (const db of DATABASES) await cloudant.deleteDatabase({ db }).catch(() => undefined);
+  // The lossless feed's registrations name the triggers of a local OpenWhisk that is gone.
+  await cloudant.deleteDatabase({ db: DEFAULT_REGISTRATIONS_DB }).catch(() => undefined);
 }

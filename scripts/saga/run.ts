@@ -32,7 +32,11 @@ export async function runSaga(
     );
     const simulated = await simulate(simulation, { producer, log: (line) => log(`  ${line}`) });
     log("Waiting until the system is quiet...");
-    await waitUntilQuiet(kafka, admin, cloudant, { timeoutMs: options.quietTimeoutMs ?? 180_000, log });
+    await waitUntilQuiet(kafka, admin, cloudant, {
+      timeoutMs: options.quietTimeoutMs ?? 180_000,
+      log,
+      coverage: env.KAFKA_FEED !== "lossless",
+    });
     const report = await sagaReport(kafka, cloudant, options.expectedDeadLetters ?? 0);
     return { simulation: simulated, report };
   } finally {

@@ -9,6 +9,7 @@ import { requireStoreSettings, storeSettingsFromEnv } from "../../lib/store/conf
 import type { LocalLimits } from "../../local/config.ts";
 import { type LocalOpenWhisk, startLocalOpenWhisk } from "../../local/server.ts";
 import { defaultProviders } from "../../triggers/index.ts";
+import { LosslessFeedProvider } from "../../triggers/lossless/provider.ts";
 import { buildActions } from "../build.ts";
 import { serverless } from "./deploy.ts";
 
@@ -31,6 +32,7 @@ export interface SystemOptions {
   };
   /** The feed's batch window; OpenWhisk's provider polls for about 2 s. */
   kafkaBatchMs?: number;
+
   log?: (line: string) => void;
   /** Where the local OpenWhisk's own messages go (a disabled trigger, a skipped batch); default nowhere. */
   platformLog?: (line: string) => void;
@@ -57,11 +59,12 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
   await buildActions((line) => log(`  ${line}`));
 
   log("Creating topics, databases and indexes...");
+  const cloudant = createCloudant(requireStoreSettings(storeSettingsFromEnv(options.env)));
   const kafka = createKafka(requireKafkaSettings(kafkaSettingsFromEnv(options.env, "system")));
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await provisionSaga(admin, createCloudant(requireStoreSettings(storeSettingsFromEnv(options.env))));
+    await provisionSaga(admin, cloudant);
   } finally {
     await admin.disconnect();
   }
@@ -73,13 +76,17 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       limits: SYSTEM_LIMITS,
       log: options.platformLog ?? (() => undefined),
     },
-    defaultProviders({
-      ...(options.kafkaBatchMs
-        ? { kafkaBatchMs: options.kafkaBatchMs, kafkaPollMs: Math.min(1000, options.kafkaBatchMs) }
-        : {}),
-      // The platform's feed provider trusts what the clients are told to trust (a local broker's certificate).
-      ...(options.env.KAFKA_CA ? { kafkaCa: options.env.KAFKA_CA } : {}),
-    }),
+    [
+      ...defaultProviders({
+        ...(options.kafkaBatchMs
+          ? { kafkaBatchMs: options.kafkaBatchMs, kafkaPollMs: Math.min(1000, options.kafkaBatchMs) }
+          : {}),
+        // The platform's feed provider trusts what the clients are told to trust (a local broker's certificate).
+        ...(options.env.KAFKA_CA ? { kafkaCa: options.env.KAFKA_CA } : {}),
+      }),
+      // KAFKA_FEED=lossless in env deploys the triggers on it: this project's feed, which commits after success.
+      new LosslessFeedProvider({ cloudant, log: options.platformLog ?? (() => undefined) }),
+    ],
   );
   log(`Local OpenWhisk on ${ow.apiHost}`);
   try {

@@ -1,0 +1,285 @@
+// The lossless Kafka feed on the real Kafka and store, through the local OpenWhisk and the real clients: it commits
+// a batch only after every rule's action succeeded, fires a failed batch again, dead-letters it after its attempts
+// while other partitions flow, and loses nothing when a provider process is killed.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import test, { type ExecutionContext } from "ava";
+import type { Admin } from "kafkajs";
+import openwhisk from "openwhisk";
+import { ensureTopics } from "../../lib/kafka/client.ts";
+import { startLocalOpenWhisk } from "../../local/server.ts";
+import { FEED_ACTION, FEED_PACKAGE, LosslessFeedProvider } from "../../triggers/lossless/provider.ts";
+import { kafkaSettings, storeSettings, testCloudant, testKafka, uniqueName } from "../support/services.ts";
+import { eventually, feedError } from "./helpers.ts";
+
+const FEED = `/whisk.system/${FEED_PACKAGE}/${FEED_ACTION}`;
+
+/**
+ * An action that records each batch it is given in a file (one line per call: "ok" or "fail" and the offsets) and
+ * fails while the call count is below `failFirst`, or while a message's value is "poison".
+ */
+const RECORDING_ACTION = `
+const fs = require("fs");
+function main(params) {
+  const calls = fs.existsSync(params.counter) ? Number(fs.readFileSync(params.counter, "utf8")) + 1 : 1;
+  fs.writeFileSync(params.counter, String(calls));
+  const messages = params.messages || [];
+  const poisoned = messages.some((m) => m.value === "poison");
+  const fail = calls <= (params.failFirst || 0) || poisoned;
+  const line = (fail ? "fail " : "ok ") + messages.map((m) => m.partition + ":" + m.offset + ":" + m.value).join(",");
+  fs.appendFileSync(params.log, line + "\\n");
+  return fail ? { error: "asked to fail" } : { applied: messages.length };
+}`;
+
+interface Setup {
+  topic: string;
+  deadLetters: string;
+  db: string;
+  files: { log: string; counter: string };
+  client: ReturnType<typeof openwhisk>;
+  admin: Admin;
+  auth: string;
+  /** The trigger's name, unique: its consumer group /guest/<trigger> is shared by nothing else. */
+  trigger: string;
+  group: string;
+}
+
+async function setup(t: ExecutionContext, partitions: number, consume: boolean, failFirst = 0): Promise<Setup> {
+  const topic = uniqueName("lossless");
+  const deadLetters = `${topic}.dead`;
+  const trigger = uniqueName("records");
+  const db = uniqueName("lossless-feed");
+  const admin = testKafka().admin();
+  await admin.connect();
+  t.teardown(() => admin.disconnect());
+  await ensureTopics(admin, [
+    { topic, partitions: partitions },
+    { topic: deadLetters, partitions: 1 },
+  ]);
+  const provider = new LosslessFeedProvider({
+    cloudant: testCloudant(),
+    db,
+    consume,
+    settings: { retryBaseMs: 200, retryMaxMs: 1_000, followTimeoutMs: 20_000, syncMs: 300 },
+  });
+  const ow = await startLocalOpenWhisk({ port: 0 }, [provider]);
+  t.teardown(async () => {
+    await ow.stop();
+    await testCloudant()
+      .deleteDatabase({ db })
+      .catch(() => undefined);
+  });
+  const client = openwhisk({ apihost: ow.apiHost, api_key: ow.auth });
+  const dir = mkdtempSync(join(tmpdir(), "lossless-"));
+  const files = { log: join(dir, "calls.log"), counter: join(dir, "calls.count") };
+  writeFileSync(files.log, "");
+  await client.actions.create({
+    name: "record",
+    action: RECORDING_ACTION,
+    kind: "nodejs:20",
+    params: { ...files, failFirst },
+  });
+  await client.triggers.create({ name: trigger, trigger: { annotations: [{ key: "feed", value: FEED }] } as never });
+  await (client.feeds as unknown as { create(o: object): Promise<unknown> }).create({
+    feedName: FEED,
+    trigger,
+    params: { topic, brokers: kafkaSettings().brokers, deadLetterTopic: deadLetters, batchMs: 20, maxAttempts: 3 },
+  });
+  await client.rules.create({ name: `${trigger}-record`, trigger, action: "record" });
+  return { topic, deadLetters, db, files, client, admin, auth: ow.auth, trigger, group: `/guest/${trigger}` };
+}
+
+type Call = { ok: boolean; entries: string[] };
+const calls = (log: string): Call[] =>
+  readFileSync(log, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => {
+      const [status, list = ""] = line.split(" ");
+      return { ok: status === "ok", entries: list.split(",").filter(Boolean) };
+    });
+const applied = (log: string) =>
+  calls(log)
+    .filter((c) => c.ok)
+    .flatMap((c) => c.entries);
+
+async function produce(topic: string, records: { partition: number; value: string }[]) {
+  const producer = testKafka().producer();
+  await producer.connect();
+  await producer.send({ topic, messages: records.map((r) => ({ partition: r.partition, value: r.value })) });
+  await producer.disconnect();
+}
+
+async function committed(admin: Admin, group: string, topic: string): Promise<number[]> {
+  const [entry] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+  return (entry?.partitions ?? []).sort((a, b) => a.partition - b.partition).map((p) => Number(p.offset));
+}
+
+test("an action that fails twice and then succeeds: its batch is applied once, in order, and committed only then", async (t) => {
+  const s = await setup(t, 1, true, 2);
+  await produce(
+    s.topic,
+    Array.from({ length: 10 }, (_, i) => ({ partition: 0, value: `r${i}` })),
+  );
+  // While it fails, nothing may be committed: whenever no call has succeeded yet, the offset is where CREATE pinned it.
+  for (let look = 0; look < 50 && applied(s.files.log).length === 0; look += 1) {
+    const offsets = await committed(s.admin, s.group, s.topic);
+    // -1 or 0: the group has committed nothing past where CREATE pinned it (the topic was empty).
+    if (applied(s.files.log).length === 0)
+      t.true((offsets[0] ?? 0) <= 0, `nothing committed before the success: ${offsets}`);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+  }
+  await eventually(async () => (applied(s.files.log).length >= 10 ? true : undefined), 30_000);
+  await eventually(async () => ((await committed(s.admin, s.group, s.topic))[0] === 10 ? true : undefined));
+  const all = calls(s.files.log);
+  t.deepEqual(
+    all.slice(0, 2).map((c) => c.ok),
+    [false, false],
+    "the first two calls failed",
+  );
+  t.deepEqual(
+    applied(s.files.log),
+    Array.from({ length: 10 }, (_, i) => `0:${i}:r${i}`),
+    "each record applied once, in order",
+  );
+  t.deepEqual(all[0]?.entries, all[2]?.entries, "the failed batch was fired again, the same");
+});
+
+test("a batch that keeps failing goes to the dead-letter topic after its attempts; other partitions keep flowing", async (t) => {
+  const s = await setup(t, 2, true);
+  await produce(s.topic, [
+    { partition: 0, value: "poison" },
+    ...Array.from({ length: 5 }, (_, i) => ({ partition: 1, value: `p1-${i}` })),
+  ]);
+  // Partition 1 flows while partition 0's batch is being retried.
+  await eventually(
+    async () => (applied(s.files.log).filter((e) => e.startsWith("1:")).length === 5 ? true : undefined),
+    20_000,
+  );
+  const letters: Record<string, unknown>[] = [];
+  const consumer = testKafka().consumer({ groupId: uniqueName("dead-reader") });
+  await consumer.connect();
+  await consumer.subscribe({ topic: s.deadLetters, fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ message }) => void letters.push(JSON.parse(String(message.value))) });
+  t.teardown(() => consumer.disconnect());
+  const letter = await eventually(async () => letters[0], 30_000);
+  t.like(letter, { trigger: s.group, topic: s.topic, partition: 0, fromOffset: 0, toOffset: 0, attempts: 3 });
+  t.is((letter.failures as { error: string }[])[0]?.error, "asked to fail");
+  t.regex(((letter.activationIds as string[]) ?? [])[0] ?? "", /^[0-9a-f]{32}$/);
+  t.deepEqual(
+    (letter.messages as { value: string }[]).map((m) => m.value),
+    ["poison"],
+  );
+  // Dead-lettered, the partition moves on: its next record is applied, and the offset is committed past both.
+  await produce(s.topic, [{ partition: 0, value: "after" }]);
+  await eventually(async () => (applied(s.files.log).includes("0:1:after") ? true : undefined), 20_000);
+  t.is(calls(s.files.log).filter((c) => c.entries.includes("0:0:poison")).length, 3, "three attempts, then the letter");
+  await eventually(async () => ((await committed(s.admin, s.group, s.topic))[0] === 2 ? true : undefined));
+});
+
+test("feed lifecycle: refusals name the parameter; READ, PAUSE, UNPAUSE, UPDATE and DELETE act on the registration", async (t) => {
+  const s = await setup(t, 1, true);
+  const feeds = s.client.feeds as unknown as {
+    create(o: object): Promise<unknown>;
+    get(o: object): Promise<{ response: { result: { config: Record<string, unknown>; status: { active: boolean } } } }>;
+    update(o: object): Promise<unknown>;
+    delete(o: object): Promise<unknown>;
+  };
+  await s.client.triggers.create({ name: "other", trigger: { annotations: [{ key: "feed", value: FEED }] } as never });
+  const refused = (params: object) => feedError(feeds.create({ feedName: FEED, trigger: "other", params }));
+  const base = { topic: s.topic, brokers: kafkaSettings().brokers, deadLetterTopic: s.deadLetters };
+  t.is(await refused({ brokers: base.brokers }), "You must supply a 'topic' parameter.");
+  t.is(await refused({ ...base, batchMs: -1 }), "'batchMs' must be a whole number from 0 to 10000, not -1.");
+  t.is(
+    await refused({ ...base, maxAttempts: "many" }),
+    "'maxAttempts' must be a whole number from 1 to 100, not \"many\".",
+  );
+  t.is(
+    await refused({ ...base, topic: "no-such-topic-here" }),
+    "Topic does not exist. You must create the topic first: no-such-topic-here",
+  );
+  const read = await feeds.get({ feedName: FEED, trigger: s.trigger });
+  t.like(read.response.result.config, { triggerName: s.group, topic: s.topic, batchMs: 20, maxAttempts: 3 });
+  t.false("authKey" in read.response.result.config, "the key is never shown");
+  const lifecycle = (lifecycleEvent: string) =>
+    s.client.actions.invoke({
+      name: FEED,
+      params: { lifecycleEvent, triggerName: s.group, authKey: s.auth },
+      blocking: true,
+    });
+  await lifecycle("PAUSE");
+  t.false((await feeds.get({ feedName: FEED, trigger: s.trigger })).response.result.status.active);
+  await lifecycle("UNPAUSE");
+  t.true((await feeds.get({ feedName: FEED, trigger: s.trigger })).response.result.status.active);
+  await feeds.update({ feedName: FEED, trigger: s.trigger, params: { maxAttempts: 7 } });
+  t.like((await feeds.get({ feedName: FEED, trigger: s.trigger })).response.result.config, { maxAttempts: 7 });
+  t.is(
+    await feedError(feeds.update({ feedName: FEED, trigger: s.trigger, params: { topic: "elsewhere" } })),
+    "'topic' cannot be updated: delete the trigger and create it again.",
+  );
+  await feeds.delete({ feedName: FEED, trigger: s.trigger });
+  t.is(await feedError(feeds.get({ feedName: FEED, trigger: s.trigger })), "Error: missing");
+});
+
+function providerProcess(db: string, log: string): ChildProcess {
+  const out = openSync(log, "a");
+  const child = spawn(process.execPath, ["--import", "tsx", "scripts/feed-provider.ts"], {
+    env: {
+      ...process.env,
+      CLOUDANT_URL: storeSettings().url,
+      LOSSLESS_FEED_DB: db,
+      LOSSLESS_FEED_SYNC_MS: "300",
+      LOSSLESS_FEED_RETRY_BASE_MS: "200",
+    },
+    stdio: ["ignore", out, out],
+  });
+  return child;
+}
+
+test("two provider processes share the load; one killed mid-run and started again: nothing is lost", async (t) => {
+  t.timeout(180_000);
+  const s = await setup(t, 4, false);
+  const providerLog = join(tmpdir(), `${s.db}.log`);
+  t.log(`the providers' log: ${providerLog}`);
+  const children: ChildProcess[] = [providerProcess(s.db, providerLog), providerProcess(s.db, providerLog)];
+  t.teardown(() => {
+    for (const child of children) child.kill("SIGKILL");
+  });
+  // Both consuming before the run: each has started and joined the group.
+  await eventually(
+    async () =>
+      readFileSync(providerLog, "utf8").match(/consuming for the registrations/g)?.length === 2 ? true : undefined,
+    30_000,
+  );
+  const total = 600;
+  for (let i = 0; i < total; i += 30) {
+    await produce(
+      s.topic,
+      Array.from({ length: 30 }, (_, j) => ({ partition: (i + j) % 4, value: `v${i + j}` })),
+    );
+    // A third of the way in, with batches in flight, one provider is killed; two thirds in, another starts.
+    if (i === 180) children[0]?.kill("SIGKILL");
+    if (i === 390) children.push(providerProcess(s.db, providerLog));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  await eventually(async () => (new Set(applied(s.files.log)).size >= total ? true : undefined), 120_000, 500);
+  const seen = new Set(applied(s.files.log).map((entry) => entry.split(":")[2]));
+  t.is(seen.size, total, "every record reached the action");
+  // Per partition, the first application of each offset comes in offset order.
+  for (let partition = 0; partition < 4; partition += 1) {
+    const firsts = [
+      ...new Set(
+        applied(s.files.log)
+          .filter((e) => e.startsWith(`${partition}:`))
+          .map((e) => Number(e.split(":")[1])),
+      ),
+    ];
+    t.deepEqual(
+      firsts,
+      [...firsts].sort((a, b) => a - b),
+      `partition ${partition} in order`,
+    );
+  }
+});

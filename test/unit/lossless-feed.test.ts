@@ -1,0 +1,211 @@
+// The lossless feed's decisions: how a fire settles, when a batch is fired again, held or dead-lettered, what
+// CREATE and UPDATE accept, and how a partition's messages are cut into fires.
+import test from "ava";
+import type { FeedMessage } from "../../triggers/kafka-feed.ts";
+import { FeedRefusal } from "../../triggers/kafka-feed-rules.ts";
+import { type DeadBatch, deliver } from "../../triggers/lossless/deliver.ts";
+import { type ActivationEnd, ruleResultsOf, type Settlement, settle } from "../../triggers/lossless/follow.ts";
+import type { FireResult } from "../../triggers/lossless/platform.ts";
+import { validateLosslessCreate, validateLosslessUpdate } from "../../triggers/lossless/rules.ts";
+import { chunk } from "../../triggers/lossless/runner.ts";
+import { providerSettings } from "../../triggers/lossless/settings.ts";
+
+const settings = providerSettings({ retryBaseMs: 1, retryMaxMs: 4 });
+const message = (offset: number, value = `v${offset}`): FeedMessage => ({
+  topic: "t",
+  partition: 0,
+  offset,
+  key: null,
+  value,
+});
+
+test("the rule results are read from the trigger activation's logs; other lines are left out", (t) => {
+  const logs = [
+    JSON.stringify({ statusCode: 0, success: true, activationId: "a1", action: "guest/one" }),
+    "not json",
+    JSON.stringify({ statusCode: 1, success: false, action: "guest/two", error: "Rule 'r2' is inactive" }),
+  ];
+  t.deepEqual(ruleResultsOf(logs), [
+    { statusCode: 0, success: true, activationId: "a1", action: "guest/one" },
+    { statusCode: 1, success: false, action: "guest/two", error: "Rule 'r2' is inactive" },
+  ]);
+  t.deepEqual(ruleResultsOf(undefined), []);
+});
+
+test("a fire settles only when every rule's action was started and succeeded", (t) => {
+  const started = (id: string) => ({ statusCode: 0, success: true, activationId: id, action: `guest/${id}` });
+  const ok: ActivationEnd = { success: true };
+  t.deepEqual(
+    settle(
+      [started("a"), started("b")],
+      new Map([
+        ["a", ok],
+        ["b", ok],
+      ]),
+    ),
+    {
+      kind: "succeeded",
+      activationIds: ["a", "b"],
+    },
+  );
+  const failed = settle(
+    [started("a"), started("b")],
+    new Map([
+      ["a", ok],
+      ["b", { success: false, error: "boom" }],
+    ]),
+  );
+  t.deepEqual(failed, { kind: "failed", failures: [{ action: "guest/b", activationId: "b", error: "boom" }] });
+  const late = settle([started("a")], new Map([["a", undefined]]));
+  t.deepEqual(late, {
+    kind: "failed",
+    failures: [{ action: "guest/a", activationId: "a", error: "did not end in time" }],
+  });
+  const throttled = settle(
+    [{ statusCode: 2, success: false, action: "guest/c", error: "Too many requests" }],
+    new Map(),
+  );
+  t.deepEqual(throttled, { kind: "failed", failures: [{ action: "guest/c", error: "Too many requests" }] });
+  t.is(settle([], new Map()).kind, "failed", "a fire whose activation lists no rule ran nothing");
+});
+
+function scripted(fires: FireResult[], follows: Settlement[]) {
+  const seen = { fires: 0, follows: 0, letters: [] as DeadBatch[], pauses: [] as number[] };
+  return {
+    seen,
+    io: {
+      fire: async () => fires[Math.min(seen.fires++, fires.length - 1)] as FireResult,
+      follow: async () => follows[Math.min(seen.follows++, follows.length - 1)] as Settlement,
+      deadLetter: async (batch: DeadBatch) => void seen.letters.push(batch),
+      stillOwned: () => true,
+      pause: async (ms: number) => void seen.pauses.push(ms),
+      log: () => undefined,
+    },
+  };
+}
+
+const fired: FireResult = { kind: "fired", activationId: "t1" };
+const failed: Settlement = { kind: "failed", failures: [{ action: "guest/a", activationId: "a1", error: "boom" }] };
+const succeeded: Settlement = { kind: "succeeded", activationIds: ["a2"] };
+
+test("a failed batch is fired again with backoff, and settles when its actions succeed", async (t) => {
+  const { io, seen } = scripted([fired], [failed, failed, succeeded]);
+  const outcome = await deliver({ name: "/guest/t", maxAttempts: 5 }, [message(0), message(1)], io, settings);
+  t.deepEqual(outcome, { kind: "settled", how: "succeeded", attempts: 3 });
+  t.deepEqual(seen.pauses, [1, 2]);
+  t.is(seen.letters.length, 0);
+});
+
+test("after its attempts a batch is dead-lettered with its offsets, activations and errors, then settled", async (t) => {
+  const { io, seen } = scripted([fired], [failed]);
+  const outcome = await deliver({ name: "/guest/t", maxAttempts: 3 }, [message(4), message(5)], io, settings);
+  t.deepEqual(outcome, { kind: "settled", how: "dead-lettered", attempts: 3 });
+  t.like(seen.letters[0], {
+    trigger: "/guest/t",
+    fromOffset: 4,
+    toOffset: 5,
+    attempts: 3,
+    activationIds: ["t1", "a1"],
+  });
+  t.deepEqual(seen.letters[0]?.failures, failed.kind === "failed" ? failed.failures : []);
+});
+
+test("204, 429 and no answer are held: fired again, never counted as attempts, never settled by themselves", async (t) => {
+  const held: FireResult = { kind: "held", reason: "204: no active rule" };
+  const { io, seen } = scripted([held, held, held, fired], [succeeded]);
+  const outcome = await deliver({ name: "/guest/t", maxAttempts: 1 }, [message(0)], io, settings);
+  t.deepEqual(outcome, { kind: "settled", how: "succeeded", attempts: 1 });
+  t.is(seen.fires, 4);
+});
+
+test("a trigger that is gone, or refuses the key, leaves the batch unsettled; a refused payload is dead-lettered", async (t) => {
+  t.deepEqual(
+    await deliver({ name: "x", maxAttempts: 3 }, [message(0)], scripted([{ kind: "gone" }], []).io, settings),
+    {
+      kind: "left",
+      reason: "the trigger is gone (404)",
+    },
+  );
+  const unauthorized = scripted([{ kind: "unauthorized", reason: "401" }], []).io;
+  t.is((await deliver({ name: "x", maxAttempts: 3 }, [message(0)], unauthorized, settings)).kind, "left");
+  const refused = scripted([{ kind: "refused", reason: "413 payload too large" }], []);
+  t.like(await deliver({ name: "x", maxAttempts: 3 }, [message(0)], refused.io, settings), { how: "dead-lettered" });
+  t.is(refused.seen.letters[0]?.failures[0]?.error, "413 payload too large");
+});
+
+test("a dead-letter topic that refuses the letter keeps the batch unsettled until it takes it", async (t) => {
+  const { io, seen } = scripted([fired], [failed]);
+  let refusals = 2;
+  const flaky = {
+    ...io,
+    deadLetter: async (batch: DeadBatch) => {
+      if (refusals-- > 0) throw new Error("not the leader");
+      seen.letters.push(batch);
+    },
+  };
+  t.like(await deliver({ name: "x", maxAttempts: 1 }, [message(0)], flaky, settings), { how: "dead-lettered" });
+  t.is(seen.letters.length, 1);
+});
+
+test("a partition taken away mid-delivery leaves the batch for its new owner", async (t) => {
+  const { io } = scripted([fired], [failed]);
+  let owned = 2;
+  const outcome = await deliver(
+    { name: "x", maxAttempts: 5 },
+    [message(0)],
+    { ...io, stillOwned: () => owned-- > 0 },
+    settings,
+  );
+  t.is(outcome.kind, "left");
+});
+
+test("messages are cut into fires under the size cap; one larger than the cap goes alone", (t) => {
+  const small = Array.from({ length: 10 }, (_, i) => message(i, "x".repeat(100)));
+  const parts = chunk(small, 450);
+  t.true(parts.length > 1);
+  t.deepEqual(
+    parts.flat().map((m) => m.offset),
+    small.map((m) => m.offset),
+    "in order, none lost",
+  );
+  const big = chunk([message(0), message(1, "y".repeat(2_000)), message(2)], 500);
+  t.deepEqual(
+    big.map((p) => p.map((m) => m.offset)),
+    [[0], [1], [2]],
+  );
+});
+
+test("CREATE takes kafkaFeed's parameters and the feed's own, each checked with one message", (t) => {
+  const request = validateLosslessCreate({ triggerName: "/_/t", topic: "orders", brokers: "a:9092, b:9092" });
+  t.deepEqual(request, {
+    topic: "orders",
+    brokers: ["a:9092", "b:9092"],
+    isJSONData: false,
+    isBinaryKey: false,
+    isBinaryValue: false,
+    deadLetterTopic: "feed.deadletter",
+    batchMs: 50,
+    batchBytes: 900_000,
+    maxAttempts: 5,
+  });
+  const refusal = (params: Record<string, unknown>) =>
+    t.throws(() => validateLosslessCreate({ triggerName: "/_/t", topic: "o", brokers: ["a:1"], ...params }), {
+      instanceOf: FeedRefusal,
+    })?.message;
+  t.is(refusal({ batchBytes: 5 }), "'batchBytes' must be a whole number from 1024 to 1000000, not 5.");
+  t.is(refusal({ deadLetterTopic: "no spaces" }), "'deadLetterTopic' must be a Kafka topic name, not \"no spaces\".");
+  t.is(refusal({ isJSONData: true, isBinaryValue: true }), "isJSONData and isBinaryValue cannot both be enabled.");
+  t.is(refusal({ brokers: undefined }), "You must supply a 'brokers' parameter.");
+});
+
+test("UPDATE changes the encodings and the feed's settings, keeps the rest, and refuses a new topic", (t) => {
+  const current = validateLosslessCreate({ triggerName: "/_/t", topic: "orders", brokers: ["a:1"], maxAttempts: 4 });
+  t.like(validateLosslessUpdate({ isJSONData: "true", batchMs: 10 }, current), {
+    isJSONData: true,
+    batchMs: 10,
+    maxAttempts: 4,
+  });
+  t.throws(() => validateLosslessUpdate({ topic: "other" }, current), {
+    message: "'topic' cannot be updated: delete the trigger and create it again.",
+  });
+});

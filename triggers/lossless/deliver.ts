@@ -1,0 +1,101 @@
+// One batch of one partition, delivered losslessly: fired, followed until every rule's action has ended, and
+// settled only then. A failed action gets the same batch again (backing off); after the trigger's attempts it goes
+// to the dead-letter topic with its activations and errors. A fire that ran nothing (204, 429, 5xx, no answer) is
+// held and fired again, never counted and never settled. The caller commits the offsets when this says "settled".
+import type { FeedMessage } from "../kafka-feed.ts";
+import type { RuleFailure, Settlement } from "./follow.ts";
+import type { FireResult } from "./platform.ts";
+import { backoffMs, type ProviderSettings } from "./settings.ts";
+
+export interface DeadBatch {
+  trigger: string;
+  topic: string;
+  partition: number;
+  fromOffset: number;
+  toOffset: number;
+  attempts: number;
+  failures: RuleFailure[];
+  /** The activations of the last attempt, to look at with `wsk activation get`. */
+  activationIds: string[];
+  failedAt: string;
+  messages: FeedMessage[];
+}
+
+export interface DeliveryIO {
+  fire(payload: { messages: FeedMessage[] }): Promise<FireResult>;
+  follow(triggerActivationId: string): Promise<Settlement>;
+  deadLetter(batch: DeadBatch): Promise<void>;
+  /** False once the partition was taken away (rebalance) or the trigger's feed stopped: leave the batch. */
+  stillOwned(): boolean;
+  /** Waits, keeping the consumer's membership alive. */
+  pause(ms: number): Promise<void>;
+  log(line: string): void;
+}
+
+export type Delivery =
+  | { kind: "settled"; how: "succeeded" | "dead-lettered"; attempts: number }
+  /** Not settled: the partition moved or the feed stopped ("moved"), or the trigger is gone or refuses the key. */
+  | { kind: "left"; why: "moved" | "gone" | "unauthorized"; reason: string };
+
+export async function deliver(
+  trigger: { name: string; maxAttempts: number },
+  messages: FeedMessage[],
+  io: DeliveryIO,
+  settings: ProviderSettings,
+): Promise<Delivery> {
+  const first = messages[0];
+  const last = messages.at(-1);
+  if (!first || !last) return { kind: "settled", how: "succeeded", attempts: 0 };
+  const where = `${first.topic}/${first.partition} offsets ${first.offset}..${last.offset}`;
+  let attempts = 0;
+  let holds = 0;
+  for (;;) {
+    if (!io.stillOwned()) return { kind: "left", why: "moved", reason: "the partition is no longer this consumer's" };
+    const fired = await io.fire({ messages });
+    if (fired.kind === "gone") return { kind: "left", why: "gone", reason: "the trigger is gone (404)" };
+    if (fired.kind === "unauthorized")
+      return { kind: "left", why: "unauthorized", reason: `the trigger refuses the key: ${fired.reason}` };
+    if (fired.kind === "held") {
+      holds += 1;
+      if (holds === 1 || holds % 10 === 0) io.log(`${where}: held (${fired.reason}), firing again`);
+      await io.pause(backoffMs(settings, holds));
+      continue;
+    }
+    const deadLetter = async (failures: RuleFailure[], activationIds: string[]): Promise<Delivery> => {
+      const batch: DeadBatch = {
+        trigger: trigger.name,
+        topic: first.topic,
+        partition: first.partition,
+        fromOffset: first.offset,
+        toOffset: last.offset,
+        attempts,
+        failures,
+        activationIds,
+        failedAt: new Date().toISOString(),
+        messages,
+      };
+      // Settled only once the letter is written: until then the batch stays uncommitted.
+      for (let tries = 1; ; tries += 1) {
+        if (!io.stillOwned())
+          return { kind: "left", why: "moved", reason: "the partition is no longer this consumer's" };
+        try {
+          await io.deadLetter(batch);
+          break;
+        } catch (err) {
+          io.log(`${where}: the dead-letter topic refused the batch (${err instanceof Error ? err.message : err})`);
+          await io.pause(backoffMs(settings, tries));
+        }
+      }
+      io.log(`${where}: dead-lettered after ${attempts} attempts (${failures[0]?.error ?? "failed"})`);
+      return { kind: "settled", how: "dead-lettered", attempts };
+    };
+    attempts += 1;
+    if (fired.kind === "refused") return deadLetter([{ action: "(trigger)", error: fired.reason }], []);
+    const settlement = await io.follow(fired.activationId);
+    if (settlement.kind === "succeeded") return { kind: "settled", how: "succeeded", attempts };
+    const ids = [fired.activationId, ...settlement.failures.flatMap((f) => (f.activationId ? [f.activationId] : []))];
+    if (attempts >= trigger.maxAttempts) return deadLetter(settlement.failures, ids);
+    io.log(`${where}: attempt ${attempts} failed (${settlement.failures[0]?.error ?? "failed"}); firing again`);
+    await io.pause(backoffMs(settings, attempts));
+  }
+}

@@ -1,0 +1,99 @@
+// The lossless feed action: CREATE, READ, UPDATE, DELETE, PAUSE and UNPAUSE of a trigger's registration. It checks
+// the request, the caller's key against the trigger, and the topics, then writes the registration; the providers
+// (any number of them, wherever they run) consume for what is registered. A refusal is the result {error}.
+import type { Kafka } from "kafkajs";
+import { feedTriggerName, getTrigger } from "../fire.ts";
+import { FeedRefusal, missingTrigger, notAuthorized } from "../kafka-feed-rules.ts";
+import { pinLatest } from "../offsets.ts";
+import type { Registration, Registrations } from "./registrations.ts";
+import { validateLosslessCreate, validateLosslessUpdate } from "./rules.ts";
+
+export interface LifecycleContext {
+  registrations: Registrations;
+  kafka(brokers: string[]): Kafka;
+  /** Where the trigger lives: the caller's API host and namespace. */
+  apiHost: string;
+  namespace: string;
+  log(line: string): void;
+}
+
+const EVENTS = ["CREATE", "READ", "UPDATE", "DELETE", "PAUSE", "UNPAUSE"] as const;
+type LifecycleEvent = (typeof EVENTS)[number];
+
+export async function losslessLifecycle(
+  params: Record<string, unknown>,
+  ctx: LifecycleContext,
+): Promise<Record<string, unknown>> {
+  const event = params.lifecycleEvent as LifecycleEvent;
+  if (!EVENTS.includes(event)) return { error: `unsupported lifecycleEvent: ${String(params.lifecycleEvent)}` };
+  try {
+    return await handle(event, params, ctx);
+  } catch (err) {
+    if (err instanceof FeedRefusal) return { error: err.message };
+    throw err;
+  }
+}
+
+async function checkTopics(kafka: Kafka, topics: string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((topic) => !existing.has(topic));
+    if (missing.length > 0)
+      throw new FeedRefusal(400, `Topic does not exist. You must create the topic first: ${missing.join(", ")}`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function handle(event: LifecycleEvent, params: Record<string, unknown>, ctx: LifecycleContext) {
+  const trigger = feedTriggerName(params.triggerName, ctx.namespace);
+  const authKey = String(params.authKey ?? "");
+  const answer = await getTrigger(ctx.apiHost, authKey, trigger).catch(() => ({ status: 0 }));
+  const readable = answer.status >= 200 && answer.status < 300;
+  if (!readable && !(event === "DELETE" && answer.status === 404))
+    throw notAuthorized(event === "PAUSE" || event === "UNPAUSE" ? "UPDATE" : event);
+
+  if (event === "CREATE") {
+    const request = validateLosslessCreate(params);
+    const kafka = ctx.kafka(request.brokers);
+    try {
+      await checkTopics(kafka, [request.topic, request.deadLetterTopic]);
+      await pinLatest(kafka, trigger, request.topic);
+    } catch (err) {
+      if (err instanceof FeedRefusal) throw err;
+      throw new FeedRefusal(500, `Could not connect to Kafka: ${err instanceof Error ? err.message : err}`);
+    }
+    await ctx.registrations.put({ _id: trigger, ...request, authKey, apiHost: ctx.apiHost, active: true });
+    ctx.log(`registered the lossless feed of ${trigger} on topic ${request.topic}`);
+    return { uuid: trigger };
+  }
+  const current = await ctx.registrations.get(trigger);
+  if (!current) {
+    if (event === "DELETE") return {};
+    throw missingTrigger();
+  }
+  switch (event) {
+    case "READ": {
+      const { _id, _rev, authKey: _, ...config } = current;
+      return { config: { triggerName: _id, ...config }, status: { active: current.active, reason: current.reason } };
+    }
+    case "UPDATE":
+      await ctx.registrations.put({ ...withoutRev(current), ...validateLosslessUpdate(params, current) });
+      return {};
+    case "PAUSE":
+    case "UNPAUSE":
+      await ctx.registrations.put({
+        ...withoutRev(current),
+        active: event === "UNPAUSE",
+        ...(event === "PAUSE" ? { reason: "paused by its owner" } : { reason: undefined }),
+      });
+      return {};
+    case "DELETE":
+      await ctx.registrations.remove(trigger);
+      return {};
+  }
+}
+
+const withoutRev = ({ _rev, changedAt, ...registration }: Registration) => registration;

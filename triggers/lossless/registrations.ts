@@ -1,0 +1,94 @@
+// Where the lossless feed keeps its triggers: one document per trigger in a Cloudant (CouchDB) database, as
+// apache/openwhisk-package-kafka's provider keeps them, so a restarted provider (or another instance) finds every
+// trigger again and resumes from the offsets Kafka kept for the trigger's consumer group.
+import type { Cloudant } from "../../lib/store/client.ts";
+import { ensureDatabase } from "../../lib/store/client.ts";
+
+export interface Registration {
+  /** The trigger, `/namespace/name`: also the Kafka consumer group. */
+  _id: string;
+  _rev?: string;
+  topic: string;
+  brokers: string[];
+  isJSONData: boolean;
+  isBinaryKey: boolean;
+  isBinaryValue: boolean;
+  /** Where a batch goes after its attempts, with the activations and their errors. */
+  deadLetterTopic: string;
+  /** Batch window (ms), size cap (bytes of the fire's JSON) and attempts before the dead-letter topic. */
+  batchMs: number;
+  batchBytes: number;
+  maxAttempts: number;
+  /** The trigger owner's key: fires and reads activations with it, as any provider does. */
+  authKey: string;
+  /** The API host the trigger lives on. */
+  apiHost: string;
+  active: boolean;
+  /** Why a trigger is not active: paused by its owner, or the platform refused the key. */
+  reason?: string;
+  changedAt: string;
+}
+
+export const DEFAULT_REGISTRATIONS_DB = "lossless-feed-triggers";
+
+export class Registrations {
+  constructor(
+    readonly cloudant: Cloudant,
+    readonly db: string = DEFAULT_REGISTRATIONS_DB,
+  ) {}
+
+  async ensure(): Promise<void> {
+    await ensureDatabase(this.cloudant, this.db);
+  }
+
+  async get(trigger: string): Promise<Registration | undefined> {
+    try {
+      return (await this.cloudant.getDocument({ db: this.db, docId: trigger })).result as unknown as Registration;
+    } catch (err) {
+      if ((err as { status?: number }).status === 404) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Creates or replaces the trigger's registration (the last writer wins: CREATE and UPDATE are idempotent); with
+   * `onlyRev`, only if it is still that revision.
+   */
+  async put(
+    registration: Omit<Registration, "_rev" | "changedAt">,
+    onlyRev?: string,
+  ): Promise<Registration | undefined> {
+    for (;;) {
+      const current = await this.get(registration._id);
+      if (onlyRev !== undefined && current?._rev !== onlyRev) return undefined;
+      const doc = { ...registration, changedAt: new Date().toISOString(), ...(current ? { _rev: current._rev } : {}) };
+      try {
+        const { result } = await this.cloudant.putDocument({ db: this.db, docId: doc._id, document: doc as never });
+        return { ...doc, _rev: result.rev };
+      } catch (err) {
+        if ((err as { status?: number }).status !== 409) throw err;
+      }
+    }
+  }
+
+  /** Deletes the registration; with `onlyRev`, only if it is still that revision (not one written since). */
+  async remove(trigger: string, onlyRev?: string): Promise<boolean> {
+    for (;;) {
+      const current = await this.get(trigger);
+      if (!current?._rev || (onlyRev !== undefined && current._rev !== onlyRev)) return false;
+      try {
+        await this.cloudant.deleteDocument({ db: this.db, docId: trigger, rev: current._rev });
+        return true;
+      } catch (err) {
+        if ((err as { status?: number }).status !== 409) throw err;
+      }
+    }
+  }
+
+  async list(): Promise<Registration[]> {
+    const { result } = await this.cloudant.postAllDocs({ db: this.db, includeDocs: true });
+    return result.rows.flatMap((row) =>
+      row.doc && !String(row.id).startsWith("_design/") ? [row.doc as unknown as Registration] : [],
+    );
+  }
+}

@@ -1,0 +1,21 @@
+// Where a feed's consumer group starts: a group that never committed starts at the end of each partition as of
+// now (auto.offset.reset=latest, pinned when the trigger is created, so nothing produced after CREATE is missed);
+// one that did (a trigger created again under its name) resumes from its committed offsets.
+import type { Kafka } from "kafkajs";
+
+export async function pinLatest(kafka: Kafka, groupId: string, topic: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
+    if (committed.some((entry) => entry.partitions.some((p) => Number(p.offset) >= 0))) return;
+    const offsets = await admin.fetchTopicOffsets(topic);
+    await admin.setOffsets({
+      groupId,
+      topic,
+      partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,4 +1,4 @@
-// npm run chaos [-- --scenario soak|burst-kills] [--seconds S] [--seed X] [--rate R] [--pumps N]
+// npm run chaos [-- --scenario soak|burst-kills] [--seconds S] [--seed X] [--rate R] [--pumps N] [--lossless]
 // Runs the saga under faults on the local stack (started here when it is not running) and reports whether anything
 // was lost or doubled. Exits 1 on any loss, any doubled effect or any broken invariant.
 import { parseArgs } from "node:util";
@@ -7,6 +7,7 @@ import { BURST_KILLS, type ChaosOptions, runChaos, SOAK } from "./chaos/run.ts";
 import { clientEnv, readState, StackError, stackDown, stackUp } from "./stack/stack.ts";
 
 const USAGE = `usage: npm run chaos -- [--scenario soak|burst-kills] [--seconds S] [--seed X] [--pumps N] [--rate R]
+                        [--lossless]   (the triggers on the lossless feed: the steps land nothing)
   soak         (default) ${SOAK.seconds} s of load and every fault, then the drain and the report
   burst-kills  ${BURST_KILLS.burstReadings} readings from ${BURST_KILLS.burstPumps} new pumps at once, a container killed every ${BURST_KILLS.killEveryMs} ms for ${BURST_KILLS.killWindowMs / 1000} s`;
 
@@ -20,6 +21,7 @@ function options(argv: string[]): ChaosOptions | undefined {
       seed: { type: "string" },
       pumps: { type: "string" },
       rate: { type: "string" },
+      lossless: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -39,6 +41,7 @@ function options(argv: string[]): ChaosOptions | undefined {
     seed: values.seed ?? base.seed,
     pumps: values.pumps === undefined ? base.pumps : Math.round(positive("pumps", values.pumps, 1)),
     rate: positive("rate", values.rate, base.rate),
+    lossless: values.lossless === true,
   };
 }
 
@@ -61,7 +64,8 @@ async function main(): Promise<number> {
       throw new StackError(
         "the chaos run restarts the broker and injects store faults: it runs on the local stack only",
       );
-    const result = await runChaos(chosen, clientEnv(state), (line) => console.log(line));
+    const env = { ...clientEnv(state), ...(chosen.lossless ? { KAFKA_FEED: "lossless" } : {}) };
+    const result = await runChaos(chosen, env, (line) => console.log(line));
     console.log("");
     printChaos(result);
     return result.ok ? 0 : 1;

@@ -1,6 +1,8 @@
 // npm run feed-provider: one instance of the lossless Kafka feed's provider, in the foreground until a signal. Run
 // as many as you like, anywhere that reaches Kafka, the registrations' store and OpenWhisk's API: they share the
 // triggers' partitions. The store comes from CLOUDANT_URL (and its credentials), or the running stack's.
+// npm run feed-provider -- install [PACKAGE]: bundles the feed action and creates it as PACKAGE/kafkaFeed (default
+// lossless) in the OpenWhisk that wsk's settings name, with the store bound to the package.
 //   LOSSLESS_FEED_DB (default lossless-feed-triggers), LOSSLESS_FEED_MAX_IN_FLIGHT, LOSSLESS_FEED_FOLLOW_TIMEOUT_MS,
 //   LOSSLESS_FEED_RETRY_BASE_MS, LOSSLESS_FEED_RETRY_MAX_MS, LOSSLESS_FEED_SYNC_MS (triggers/lossless/settings.ts)
 import { createCloudant } from "../lib/store/client.ts";
@@ -8,8 +10,53 @@ import { requireStoreSettings, storeSettingsFromEnv } from "../lib/store/config.
 import { LosslessFeedProvider } from "../triggers/lossless/provider.ts";
 import { useRunningStack } from "./stack/stack.ts";
 
+async function install(pkg: string): Promise<void> {
+  const { build } = await import("esbuild");
+  const openwhisk = (await import("openwhisk")).default;
+  const { findTarget } = await import("./wsk/credentials.ts");
+  const store = requireStoreSettings(storeSettingsFromEnv(), "CLOUDANT_URL");
+  const bundled = await build({
+    entryPoints: ["triggers/lossless/feed-action.ts"],
+    bundle: true,
+    write: false,
+    platform: "node",
+    target: "node20",
+    format: "cjs",
+    minify: true,
+    logLevel: "error",
+  });
+  const target = await findTarget({});
+  console.error(`feed-provider: installing ${pkg}/kafkaFeed on ${target.apihost} (from ${target.from})`);
+  const ow = openwhisk({ apihost: target.apihost, api_key: target.auth });
+  const { auth } = store;
+  const bound = Object.entries({
+    cloudant_url: store.url,
+    cloudant_apikey: auth.kind === "iam" ? auth.apiKey : undefined,
+    cloudant_iam_url: auth.kind === "iam" ? auth.iamUrl : undefined,
+    cloudant_username: auth.kind === "basic" ? auth.username : undefined,
+    cloudant_password: auth.kind === "basic" ? auth.password : undefined,
+    registrations_db: process.env.LOSSLESS_FEED_DB,
+  }).flatMap(([key, value]) => (value ? [{ key, value }] : []));
+  await ow.packages.update({ name: pkg, package: { parameters: bound } as never });
+  await ow.actions.update({
+    name: `${pkg}/kafkaFeed`,
+    action: {
+      exec: { kind: "nodejs:20", code: bundled.outputFiles[0]?.text ?? "" },
+      annotations: [
+        { key: "feed", value: true },
+        {
+          key: "description",
+          value: "Fire a trigger for a Kafka topic's records; commit only after the actions succeed",
+        },
+      ],
+    } as never,
+  });
+  console.log(`ok: the feed is /${target.namespace}/${pkg}/kafkaFeed; run npm run feed-provider beside it`);
+}
+
 async function main(): Promise<void> {
   useRunningStack("feed-provider");
+  if (process.argv[2] === "install") return install(process.argv[3] ?? "lossless");
   const cloudant = createCloudant(requireStoreSettings(storeSettingsFromEnv(), "CLOUDANT_URL"));
   const provider = new LosslessFeedProvider({
     cloudant,

@@ -201,3 +201,28 @@ test("a batch that kills every activation comes back with one attempt more each 
   );
   t.is(await entityState(world, "loop"), undefined);
 });
+
+test("on the lossless feed (kafka_feed bound to lossless) a batch is applied without a landing or a coverage record; a kill fails the activation, and the batch fired again applies once", async (t) => {
+  const world = await stepWorld(t);
+  const step = tallyStep(world.names);
+  const batch = {
+    ...feedParams(world.names.in, [tallyAdded("a", 1), tallyAdded("b", 2), tallyAdded("a", 3)]),
+    kafka_feed: "lossless",
+  };
+  let landedAtWrite = -1;
+  const crash = {
+    beforeWrite: async () => {
+      landedAtWrite = (await docsOfKind(world, "inbox")).length;
+      throw new Crash("killed");
+    },
+  };
+  // The kill fails the activation: the lossless feed fires the same batch again, as here.
+  await t.throwsAsync(step.run(batch, world.io({ crash })), { instanceOf: Crash });
+  t.is(landedAtWrite, 0, "nothing was landed before the write");
+  const answer = (await step.run(batch, world.io())) as Answer;
+  t.like(answer.counts, { applied: 3 });
+  t.like((await step.run(batch, world.io())) as Answer, { counts: { applied: 0, duplicate: 3 } });
+  t.like(await entityState(world, "a"), { total: 4, count: 2 });
+  t.is((await docsOfKind(world, "inbox")).length, 0);
+  t.is((await docsOfKind(world, "seen")).length, 0, "no coverage record: the feed committed nothing it did not settle");
+});

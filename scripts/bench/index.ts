@@ -13,6 +13,10 @@ const BENCHMARKS: Record<string, { about: string; load: () => Promise<{ default:
     about: "completed sagas/s and request-to-terminal latency on the local OpenWhisk vs a 4-hop KafkaJS pipe",
     load: () => import("./saga.ts"),
   },
+  dashboard: {
+    about: "on a running system (npm start): the dashboard's page load and refresh cost in Chromium, per panel",
+    load: () => import("./dashboard.ts"),
+  },
   platform: {
     about: "local OpenWhisk: cold and warm invokes, invocations/s, Kafka record to action start",
     load: () => import("./platform.ts"),

@@ -5,7 +5,7 @@ import { DATABASE } from "../../functions/topology.ts";
 import { timelineOf } from "../../functions/workorders/view.ts";
 import { findStreamHeads, readEntityPage, readStreams } from "../../lib/step/index.ts";
 import type { Cloudant } from "../../lib/store/client.ts";
-import { launchChromium, watchedPage } from "../support/chromium.ts";
+import { launchChromium, watchedPage } from "../../scripts/chromium.ts";
 
 type Point = { x: number; y: number };
 

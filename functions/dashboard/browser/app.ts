@@ -34,6 +34,8 @@ const stats = {
   lastRefreshMs: 0,
   lastBytes: 0,
   errors: [] as string[],
+  /** Each panel's last request: milliseconds and bytes. */
+  panels: {} as Record<string, { ms: number; bytes: number }>,
   pumpCharts: new Map<string, Chart<"line">>(),
   charts: {} as { stock?: Chart<"bar">; crews?: Chart<"bar">; lag?: Chart<"bar">; throughput?: Chart<"line"> },
 };
@@ -43,9 +45,11 @@ async function panel<T = Json>(name: string, query: Record<string, string | numb
   const url = new URL(DATA);
   url.searchParams.set("panel", name);
   for (const [key, value] of Object.entries(query)) url.searchParams.set(key, String(value));
+  const started = performance.now();
   const response = await fetch(url);
   const text = await response.text();
   stats.lastBytes += text.length;
+  stats.panels[name] = { ms: Math.round(performance.now() - started), bytes: text.length };
   if (!response.ok) throw new Error(`${name}: ${response.status} ${text.slice(0, 200)}`);
   return JSON.parse(text) as T;
 }

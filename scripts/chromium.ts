@@ -1,5 +1,5 @@
-// A real headless browser for the dashboard's tests: Debian's chromium (CHROMIUM_PATH to use another), driven by
-// puppeteer-core over the DevTools protocol. Missing, it fails with the way to install it, never skips.
+// A real headless browser: Debian's chromium (CHROMIUM_PATH to use another), driven by puppeteer-core over the
+// DevTools protocol. For the dashboard's tests and its benchmark; missing, it fails with the way to install it.
 import { existsSync } from "node:fs";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 

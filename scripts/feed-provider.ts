@@ -51,7 +51,8 @@ async function install(pkg: string): Promise<void> {
       ],
     } as never,
   });
-  console.log(`ok: the feed is /${target.namespace}/${pkg}/kafkaFeed; run npm run feed-provider beside it`);
+  const namespace = target.namespace === "_" ? ((await ow.namespaces.list())[0] ?? "_") : target.namespace;
+  console.log(`ok: the feed is /${namespace}/${pkg}/kafkaFeed; run npm run feed-provider beside it`);
 }
 
 async function main(): Promise<void> {

@@ -123,6 +123,7 @@ test("a trigger that is gone, or refuses the key, leaves the batch unsettled; a 
     await deliver({ name: "x", maxAttempts: 3 }, [message(0)], scripted([{ kind: "gone" }], []).io, settings),
     {
       kind: "left",
+      why: "gone",
       reason: "the trigger is gone (404)",
     },
   );

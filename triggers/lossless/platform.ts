@@ -55,14 +55,17 @@ async function activation(target: Target, id: string): Promise<Record_ | undefin
   }
 }
 
-/** Polls, 50 ms at first and then slower (up to 1 s), until `read` gives something or the deadline passes. */
+/**
+ * Polls, 20 ms at first and then slower (up to 250 ms), until `read` gives something or the deadline passes: a
+ * partition's next batch waits for this answer, so it is asked for often; an activation record is a cheap GET.
+ */
 async function until<T>(read: () => Promise<T | undefined>, deadline: number): Promise<T | undefined> {
-  let wait = 50;
+  let wait = 20;
   for (;;) {
     const value = await read();
     if (value !== undefined || Date.now() >= deadline) return value;
     await sleep(Math.min(wait, Math.max(0, deadline - Date.now())));
-    wait = Math.min(1_000, wait * 1.5);
+    wait = Math.min(250, wait * 1.5);
   }
 }
 

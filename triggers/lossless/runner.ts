@@ -3,6 +3,7 @@
 // are committed after a batch settled, never before: a batch left unsettled (a kill, a rebalance, a stop) is
 // delivered again from the last commit.
 import type { Consumer, EachBatchPayload, Kafka, Producer } from "kafkajs";
+import { createIdempotentProducer } from "../../lib/kafka/client.ts";
 import { encodeKey, encodeValue, type FeedMessage } from "../kafka-feed.ts";
 import { pyJsonLength } from "../python.ts";
 import { type DeadBatch, deliver } from "./deliver.ts";
@@ -97,7 +98,7 @@ export class TriggerRunner {
       for (const queue of this.queues.values()) queue.resume();
       this.queues.clear();
     });
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.producer = createIdempotentProducer(kafka);
     await this.producer.connect();
     await consumer.connect();
     await consumer.subscribe({ topics: [r.topic], fromBeginning: false });

@@ -33,7 +33,7 @@ export interface ProviderSettings {
 
 export function providerSettings(overrides: Partial<ProviderSettings> = {}): ProviderSettings {
   return {
-    maxInFlight: envNumber("LOSSLESS_FEED_MAX_IN_FLIGHT", 16),
+    maxInFlight: envNumber("LOSSLESS_FEED_MAX_IN_FLIGHT", 48),
     partitionsConcurrently: envNumber("LOSSLESS_FEED_PARTITIONS_CONCURRENTLY", 4),
     followTimeoutMs: envNumber("LOSSLESS_FEED_FOLLOW_TIMEOUT_MS", 330_000),
     retryBaseMs: envNumber("LOSSLESS_FEED_RETRY_BASE_MS", 1_000),

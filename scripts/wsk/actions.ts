@@ -2,8 +2,8 @@
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import type { Client } from "openwhisk";
-import { parseVerbArgs, UsageError } from "./args.ts";
-import { type ActivationRow, activationTable, annotation, fullName, json, list, type Out } from "./format.ts";
+import { needName, parseVerbArgs, UsageError } from "./args.ts";
+import { type ActivationRow, activationTable, annotation, fullName, got, json, list, type Out } from "./format.ts";
 
 export interface Context {
   ow: Client;
@@ -11,12 +11,6 @@ export interface Context {
   /** Runs until a signal or the poll's --exit. */
   sleep: (ms: number) => Promise<void>;
 }
-
-const needName = (positionals: string[], usage: string) => {
-  const name = positionals[0];
-  if (!name) throw new UsageError(`a name is required: ${usage}`);
-  return name;
-};
 
 const ACTION_OPTIONS = {
   kind: { type: "string" },
@@ -94,9 +88,7 @@ export async function action(ctx: Context, verb: string, argv: string[]): Promis
     }
     case "get": {
       const name = needName(positionals, "wsk action get NAME");
-      const got = await ow.actions.get({ name });
-      out(`ok: got action ${name}`);
-      out(json(got));
+      got(out, "action", name, await ow.actions.get({ name }));
       return 0;
     }
     case "create":
@@ -175,9 +167,7 @@ export async function activation(ctx: Context, verb: string, argv: string[]): Pr
     }
     case "get": {
       const id = await idOf();
-      const got = await ow.activations.get({ name: id });
-      out(`ok: got activation ${id}`);
-      out(json(got));
+      got(out, "activation", id, await ow.activations.get({ name: id }));
       return 0;
     }
     case "logs": {

@@ -95,3 +95,10 @@ export function parseGlobalFlags(argv: string[]): { apihost?: string; auth?: str
   const text = (value: unknown) => (typeof value === "string" ? value : undefined);
   return { apihost: text(values.apihost), auth: text(values.auth), insecure: values.insecure === true };
 }
+
+/** The verb's NAME, or a usage error naming the command. */
+export function needName(positionals: string[], usage: string): string {
+  const name = positionals[0];
+  if (!name) throw new UsageError(`a name is required: ${usage}`);
+  return name;
+}

@@ -1,8 +1,8 @@
 // wsk trigger …, rule …, package …, namespace list and property get.
 import type { Context } from "./actions.ts";
-import { parseVerbArgs, UsageError } from "./args.ts";
+import { needName, parseVerbArgs, UsageError } from "./args.ts";
 import type { Target } from "./credentials.ts";
-import { fullName, json, list } from "./format.ts";
+import { fullName, got, list } from "./format.ts";
 
 const LIST_OPTIONS = { limit: { type: "string", short: "l" }, skip: { type: "string", short: "s" } } as const;
 
@@ -10,12 +10,6 @@ const page = (values: { limit?: string; skip?: string }) => ({
   limit: Number(values.limit ?? 30),
   skip: Number(values.skip ?? 0),
 });
-
-function needName(positionals: string[], usage: string): string {
-  const name = positionals[0];
-  if (!name) throw new UsageError(`a name is required: ${usage}`);
-  return name;
-}
 
 const shared = (entity: { publish?: boolean }) => (entity.publish ? "shared" : "private");
 
@@ -37,9 +31,7 @@ export async function trigger(ctx: Context, verb: string, argv: string[]): Promi
       return 0;
     case "get": {
       const name = needName(positionals, "wsk trigger get NAME");
-      const got = await ow.triggers.get({ name });
-      out(`ok: got trigger ${name}`);
-      out(json(got));
+      got(out, "trigger", name, await ow.triggers.get({ name }));
       return 0;
     }
     case "create": {
@@ -106,9 +98,7 @@ export async function rule(ctx: Context, verb: string, argv: string[]): Promise<
       return 0;
     case "get": {
       const name = needName(positionals, "wsk rule get NAME");
-      const got = await ow.rules.get({ name });
-      out(`ok: got rule ${name}`);
-      out(json(got));
+      got(out, "rule", name, await ow.rules.get({ name }));
       return 0;
     }
     case "create": {
@@ -154,9 +144,7 @@ export async function pkg(ctx: Context, verb: string, argv: string[]): Promise<n
       return 0;
     case "get": {
       const name = needName(positionals, "wsk package get NAME");
-      const got = await ow.packages.get({ name });
-      out(`ok: got package ${name}`);
-      out(json(got));
+      got(out, "package", name, await ow.packages.get({ name }));
       return 0;
     }
     case "bind": {

@@ -5,6 +5,12 @@ export type Out = (line: string) => void;
 
 export const json = (value: unknown) => JSON.stringify(value, null, 4);
 
+/** `wsk <kind> get NAME`: the ok line, then the entity. */
+export function got(out: Out, kind: string, name: string, entity: unknown): void {
+  out(`ok: got ${kind} ${name}`);
+  out(json(entity));
+}
+
 /** `/namespace/[package/]name`, as wsk lists entities. */
 export const fullName = (entity: { namespace?: string; name?: string }) => `/${entity.namespace ?? "_"}/${entity.name}`;
 

@@ -3,22 +3,13 @@
 // trigger again and resumes from the offsets Kafka kept for the trigger's consumer group.
 import type { Cloudant } from "../../lib/store/client.ts";
 import { ensureDatabase } from "../../lib/store/client.ts";
+import type { LosslessRequest } from "./rules.ts";
 
-export interface Registration {
+/** A trigger's registration: what CREATE accepted (rules.ts), and what the provider needs to fire it. */
+export interface Registration extends LosslessRequest {
   /** The trigger, `/namespace/name`: also the Kafka consumer group. */
   _id: string;
   _rev?: string;
-  topic: string;
-  brokers: string[];
-  isJSONData: boolean;
-  isBinaryKey: boolean;
-  isBinaryValue: boolean;
-  /** Where a batch goes after its attempts, with the activations and their errors. */
-  deadLetterTopic: string;
-  /** Batch window (ms), size cap (bytes of the fire's JSON) and attempts before the dead-letter topic. */
-  batchMs: number;
-  batchBytes: number;
-  maxAttempts: number;
   /** The trigger owner's key: fires and reads activations with it, as any provider does. */
   authKey: string;
   /** The API host the trigger lives on. */

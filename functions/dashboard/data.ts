@@ -2,7 +2,7 @@
 // costs what the page shows: a page of pumps, not the fleet; the dead letters' records only when their count moved.
 //   fleet      ?offset&limit  pumps with their bounded reading histories, and how many there are
 //   incidents                 every pump's open incident and count
-//   workorders ?status        work orders (their latest commit's projection), newest deadline first
+//   workorders ?status        work orders (their latest commit's projection), at most 500
 //   workorder  ?id            one work order and its timeline
 //   stock, crews              parts per type; technicians' load per day
 //   deadletters ?known        how many letters are kept; the newest 50 when that differs from `known`

@@ -12,6 +12,15 @@ interface Answer {
 }
 
 /** The feed's payload for records with their keys. */
+/** The tally step once its handler is fixed: it accepts every amount, the poison one included. */
+const acceptingStep = (names: Parameters<typeof tallyStep>[0]) =>
+  tallyStep(names, {
+    handle: (event, state) => {
+      const { amount } = event.data as { amount: number };
+      return { state: { total: (state?.total ?? 0) + amount, count: (state?.count ?? 0) + 1 } };
+    },
+  });
+
 const fired = (topic: string, records: { key: string | null; value: string }[]) => ({
   messages: records.map((record, offset) => ({ topic, partition: 0, offset, key: record.key, value: record.value })),
 });
@@ -64,12 +73,7 @@ test("a dead letter replayed twice is applied once, under its original key, and 
   );
 
   // Once the handler is fixed, the step applies the event once and sees the second replay as a duplicate.
-  const accepting = tallyStep(names, {
-    handle: (event, state) => {
-      const { amount } = event.data as { amount: number };
-      return { state: { total: (state?.total ?? 0) + amount, count: (state?.count ?? 0) + 1 } };
-    },
-  });
+  const accepting = acceptingStep(names);
   const answer = (await accepting.run(fired(names.retry, retried), world.io())) as unknown as Answer;
   t.is(answer.counts.applied, 1);
   t.is(answer.counts.duplicate, 1);
@@ -127,12 +131,7 @@ test("1,000 dead letters of one batch are replayed in one send and recorded in b
   const recorded = await replaysOf(cloudant, replayDb, letters);
   t.true([...recorded.values()].every((replays) => replays.length === 1));
 
-  const accepting = tallyStep(names, {
-    handle: (event, state) => {
-      const { amount } = event.data as { amount: number };
-      return { state: { total: (state?.total ?? 0) + amount, count: (state?.count ?? 0) + 1 } };
-    },
-  });
+  const accepting = acceptingStep(names);
   const answer = (await accepting.run(fired(names.retry, retried), world.io())) as unknown as Answer;
   t.is(answer.counts.applied, 1_000);
   t.deepEqual(await entityState(world, "counter-999"), { total: 13, count: 1 });

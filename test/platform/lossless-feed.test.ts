@@ -11,6 +11,7 @@ import openwhisk from "openwhisk";
 import { ensureTopics } from "../../lib/kafka/client.ts";
 import { startLocalOpenWhisk } from "../../local/server.ts";
 import { FEED_ACTION, FEED_PACKAGE, LosslessFeedProvider } from "../../triggers/lossless/provider.ts";
+import { Registrations } from "../../triggers/lossless/registrations.ts";
 import { runScript } from "../support/run-script.ts";
 import { kafkaSettings, storeSettings, testCloudant, testKafka, uniqueName } from "../support/services.ts";
 import { eventually, feedError } from "./helpers.ts";
@@ -178,6 +179,46 @@ test("a batch that keeps failing goes to the dead-letter topic after its attempt
   await eventually(async () => (applied(s.files.log).includes("0:1:after") ? true : undefined), 20_000);
   t.is(calls(s.files.log).filter((c) => c.entries.includes("0:0:poison")).length, 3, "three attempts, then the letter");
   await eventually(async () => ((await committed(s.admin, s.group, s.topic))[0] === 2 ? true : undefined));
+});
+
+test("a full-size batch (2,000 records, 1.2 MB) is fired in parts under the 900 KB cap, each record once and in order", async (t) => {
+  t.timeout(120_000);
+  const s = await setup(t, 1, true);
+  const pad = "x".repeat(600);
+  const total = 2_000;
+  for (let i = 0; i < total; i += 500) {
+    await produce(
+      s.topic,
+      Array.from({ length: 500 }, (_, j) => ({ partition: 0, value: `${i + j}-${pad}` })),
+    );
+  }
+  await eventually(async () => (applied(s.files.log).length >= total ? true : undefined), 90_000, 500);
+  const offsets = applied(s.files.log).map((entry) => Number(entry.split(":")[1]));
+  t.deepEqual(
+    offsets,
+    Array.from({ length: total }, (_, i) => i),
+    "each record once, in offset order",
+  );
+  const fires = calls(s.files.log);
+  t.true(fires.length >= 2, `a 1.2 MB backlog cannot go in one fire: ${fires.length}`);
+  // About 650 bytes of the provider's JSON per record: a fire of 900 KB holds fewer than 1,400.
+  t.true(
+    fires.every((call) => call.entries.length < 1_400),
+    `records per fire: ${fires.map((c) => c.entries.length).join(", ")}`,
+  );
+});
+
+test("a trigger deleted without its feed's DELETE: the provider's next fire meets a 404 and forgets the registration, committing nothing", async (t) => {
+  const s = await setup(t, 1, true);
+  const registrations = new Registrations(testCloudant(), s.db);
+  t.truthy(await registrations.get(s.group));
+  await s.client.rules.delete({ name: `${s.trigger}-record` });
+  await s.client.triggers.delete({ name: s.trigger });
+  await produce(s.topic, [{ partition: 0, value: "orphan" }]);
+  await eventually(async () => ((await registrations.get(s.group)) === undefined ? true : undefined), 30_000);
+  t.deepEqual(applied(s.files.log), []);
+  const offsets = await committed(s.admin, s.group, s.topic);
+  t.true((offsets[0] ?? 0) <= 0, `nothing committed for the orphaned record: ${offsets}`);
 });
 
 test("a redeploy that deletes and recreates the rule while records flow: nothing is lost", async (t) => {

@@ -154,7 +154,7 @@ export class StreamTooLong extends SagaError {
   override name = "StreamTooLong";
 }
 
-/** A stream whose commits are not numbered 1..n without a hole: an index that has not caught up (Cloudant's `_find`). */
+/** A stream whose commits are not numbered 1..n without a hole: a replica that has not caught up (Cloudant's reads). */
 export class StreamGap extends SagaError {
   override name = "StreamGap";
   constructor(
@@ -168,19 +168,39 @@ export class StreamGap extends SagaError {
 /** Most commits one stream may have: state is rebuilt by replaying them all, and snapshots are not implemented. */
 export const MAX_STREAM_COMMITS = 10_000;
 
+/** The largest sequence number a commit id can hold (ten digits). */
+const LAST_SEQ = 9_999_999_999;
+
+/**
+ * Every commit of these streams in one request: one `_all_docs` range per stream (`_all_docs/queries`), each over
+ * the stream's own commit ids. A `_find` on `kind` and `stream` with `$in` is planned as one range over every commit
+ * of every stream, so its cost grows with the database instead of with the streams asked for.
+ */
 async function queryStreams(client: Cloudant, db: string, streams: string[]): Promise<Map<string, StreamCommitDoc[]>> {
-  const byStream = new Map<string, StreamCommitDoc[]>(streams.map((stream) => [stream, []]));
-  if (streams.length === 0) return byStream;
-  const response = await client
-    .postFind({ db, selector: { kind: "commit", stream: { $in: [...new Set(streams)] } }, limit: MAX_STREAM_COMMITS })
-    .catch((err) => rethrowMissing(db, err));
-  const docs = response.result.docs as unknown as StreamCommitDoc[];
-  if (docs.length >= MAX_STREAM_COMMITS)
-    throw new StreamTooLong(
-      `reading streams returned ${MAX_STREAM_COMMITS} commits or more; snapshots are not implemented`,
-    );
-  for (const doc of docs) byStream.get(doc.stream)?.push(doc);
-  for (const commits of byStream.values()) commits.sort((a, b) => a.seq - b.seq);
+  const unique = [...new Set(streams)];
+  const byStream = new Map<string, StreamCommitDoc[]>(unique.map((stream) => [stream, []]));
+  if (unique.length === 0) return byStream;
+  const queries = unique.map((stream) => ({
+    startKey: commitDocId(stream, 0),
+    endKey: commitDocId(stream, LAST_SEQ),
+    includeDocs: true,
+    limit: MAX_STREAM_COMMITS,
+  }));
+  const response = await client.postAllDocsQueries({ db, queries }).catch((err) => rethrowMissing(db, err));
+  response.result.results.forEach((result, i) => {
+    const stream = unique[i] ?? "";
+    if (result.rows.length >= MAX_STREAM_COMMITS)
+      throw new StreamTooLong(
+        `stream ${stream} has ${MAX_STREAM_COMMITS} commits or more; snapshots are not implemented`,
+      );
+    const commits = byStream.get(stream) ?? [];
+    for (const row of result.rows) {
+      const doc = row.doc as unknown as StreamCommitDoc | undefined;
+      // The range also holds a stream whose name continues with ":<digits>": keep this stream's own commits.
+      if (doc?.kind === "commit" && doc.stream === stream) commits.push(doc);
+    }
+    commits.sort((a, b) => a.seq - b.seq);
+  });
   return byStream;
 }
 
@@ -191,9 +211,10 @@ export function firstGap(commits: StreamCommitDoc[]): number | undefined {
 }
 
 /**
- * Every commit of these streams, in one query, grouped by stream and sorted by sequence. On Cloudant `_find` is
- * eventually consistent: a stream whose commits are not contiguous is read again (a few times, briefly), and if a
- * hole remains StreamGap is thrown. Deciding on a history with a hole would decide the missing inputs again.
+ * Every commit of these streams, in one request, grouped by stream and sorted by sequence. Cloudant answers
+ * `_all_docs` from one copy of each shard, which may not have a write the cluster acknowledged yet: a stream whose
+ * commits are not contiguous is read again (a few times, briefly), and if a hole remains StreamGap is thrown.
+ * Deciding on a history with a hole would decide the missing inputs again.
  */
 export async function readStreams(
   client: Cloudant,
@@ -270,10 +291,9 @@ export async function findExpiredRecords(client: Cloudant, db: string, now: numb
   return response.result.docs as unknown as StepDoc[];
 }
 
-/** The kit's queries and the fields they need indexed: the relay's, the streams', the landings', the audit's. */
+/** The kit's queries and the fields they need indexed: the relay's, the stream heads', the landings', the audit's. */
 export const STEP_INDEXES: { ddoc: string; name: string; fields: string[] }[] = [
   { ddoc: "step-kit", name: "outbox-since", fields: ["outboxSince"] },
-  { ddoc: "step-kit", name: "stream-commits", fields: ["kind", "stream"] },
   { ddoc: "step-kit", name: "stream-heads", fields: ["kind", "head"] },
   { ddoc: "step-kit", name: "inbox-deadline", fields: ["kind", "deadline"] },
   { ddoc: "step-kit", name: "coverage-by-step", fields: ["kind", "step"] },

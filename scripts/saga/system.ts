@@ -48,6 +48,13 @@ export const SYSTEM_LIMITS: Partial<LocalLimits> = {
   concurrent: 64,
 };
 
+/**
+ * Warm containers kept for the saga's actions. The lossless feed fires every partition of a trigger side by side, so
+ * each step wants a container per partition; with fewer, warm containers are evicted and started again (1 to 3 s of
+ * CPU each on 2 cores). OpenWhisk sizes this pool by the invoker's memory: 48 × 256 MB is a 12 GB invoker.
+ */
+export const SYSTEM_CONTAINERS = 48;
+
 export interface RunningSystem {
   ow: LocalOpenWhisk;
   stop: () => Promise<void>;
@@ -74,6 +81,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       port: options.port ?? 0,
       wskpropsPath: options.wskpropsPath,
       limits: SYSTEM_LIMITS,
+      maxContainers: Number(options.env.LOCAL_OW_MAX_CONTAINERS) || SYSTEM_CONTAINERS,
       log: options.platformLog ?? (() => undefined),
     },
     [

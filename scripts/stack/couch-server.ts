@@ -6,6 +6,7 @@ import express from "express";
 import expressPouchDB from "express-pouchdb";
 import memoryAdapter from "pouchdb-adapter-memory";
 import PouchDB from "pouchdb-node";
+import { allDocsQueries } from "./all-docs-queries.ts";
 
 const [portArg, dataDir, mode] = process.argv.slice(2);
 const port = Number(portArg);
@@ -58,6 +59,7 @@ const pouch =
 const app = express();
 app.disable("x-powered-by");
 app.use(selectorChangesShim);
+app.use(allDocsQueries(pouch));
 app.use(
   expressPouchDB(pouch, {
     mode: "fullCouchDB",

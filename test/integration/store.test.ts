@@ -119,3 +119,45 @@ test("requests that crash a stock express-pouchdb get an HTTP error here and the
   const info = await client.getServerInformation();
   t.is(info.status, 200);
 });
+
+test("_all_docs/queries answers each query as _all_docs would, in order, through the Cloudant client", async (t) => {
+  const client = testCloudant();
+  const db = await freshDatabase(t, client);
+  await client.postBulkDocs({
+    db,
+    bulkDocs: { docs: ["a:1", "a:2", "b:1", "c:1"].map((_id, n) => ({ _id, n })) },
+  });
+  const answer = await client.postAllDocsQueries({
+    db,
+    queries: [
+      { startKey: "a:", endKey: "a:\ufff0", includeDocs: true },
+      { keys: ["c:1", "missing"] },
+      { startKey: "a:", endKey: "b:\ufff0", limit: 3, skip: 1 },
+    ],
+  });
+  const [range, keys, paged] = answer.result.results;
+  t.deepEqual(
+    range?.rows.map((row) => [row.id, (row.doc as { n?: number } | undefined)?.n]),
+    [
+      ["a:1", 0],
+      ["a:2", 1],
+    ],
+  );
+  t.deepEqual(
+    keys?.rows.map((row) => row.id ?? row.error),
+    ["c:1", "not_found"],
+  );
+  t.deepEqual(
+    paged?.rows.map((row) => row.id),
+    ["a:2", "b:1"],
+  );
+  const missing = await client.postAllDocsQueries({ db: `${db}-none`, queries: [{}] }).catch((err: unknown) => err);
+  t.is(statusOf(missing), 404);
+  const { url } = storeSettings();
+  const malformed = await fetch(`${url}/${db}/_all_docs/queries`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ queries: "all" }),
+  });
+  t.is(malformed.status, 400);
+});

@@ -9,8 +9,10 @@ import { kafkaSettingsFromEnv, requireKafkaSettings } from "../lib/kafka/config.
 import { isTransientStoreError, retryWithinDeadline } from "../lib/step/index.ts";
 import { createCloudant, ensureDatabase } from "../lib/store/client.ts";
 import { requireStoreSettings, storeSettingsFromEnv } from "../lib/store/config.ts";
+import { FeedUsageError, runFeedCommand } from "./deadletters/feed-command.ts";
 import {
   type LetterFilter,
+  oneLine,
   readLetters,
   replayLetters,
   replaysOf,
@@ -23,8 +25,10 @@ const USAGE = `usage: npm run deadletters -- list [--step S] [--reason R] [--sin
        npm run deadletters -- show <id>
        npm run deadletters -- replay <id...>
        npm run deadletters -- replay [--step S] [--reason R] [--since T] [--dry-run]
+       npm run deadletters -- feed list [--since T] | feed show <id> | feed replay <id...> [--dry-run]
   ids are <partition>:<offset> on the dead-letter topic; --since takes a time (2026-11-30T10:00Z) or an age (30m, 2h, 1d)
-  --topic T      the dead-letter topic (default ${TOPIC.deadLetter})
+  feed: the lossless feed's letters, each a batch; a replay fires its trigger again and waits for the actions
+  --topic T      the dead-letter topic (default ${TOPIC.deadLetter}, for feed ${TOPIC.feedDeadLetter})
   --database D   where replays are recorded (default saga-deadletters)`;
 
 class UsageError extends SagaError {
@@ -43,11 +47,6 @@ function since(raw: string | undefined, now: number): number | undefined {
   return at;
 }
 
-const oneLine = (text: string, max = 100) => {
-  const flat = text.replaceAll(/\s+/g, " ");
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-};
-
 function originText(stored: StoredLetter): string {
   const { origin } = stored.letter;
   return "topic" in origin ? `${origin.topic}:${origin.partition}:${origin.offset}` : "direct";
@@ -61,7 +60,7 @@ async function main(argv: string[]): Promise<number> {
       step: { type: "string" },
       reason: { type: "string" },
       since: { type: "string" },
-      topic: { type: "string", default: TOPIC.deadLetter },
+      topic: { type: "string" },
       database: { type: "string", default: "saga-deadletters" },
       "dry-run": { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -72,6 +71,21 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return values.help ? 0 : 2;
   }
+  if (command === "feed") {
+    const [verb = "", ...letterIds] = ids;
+    const io = await connect(values.database);
+    return runFeedCommand(
+      {
+        verb,
+        ids: letterIds,
+        topic: values.topic ?? TOPIC.feedDeadLetter,
+        database: values.database,
+        since: since(values.since, Date.now()),
+        dryRun: values["dry-run"] ?? false,
+      },
+      { ...io, by: process.env.USER ?? "cli" },
+    );
+  }
   if (!["list", "show", "replay"].includes(command)) throw new UsageError(`unknown command "${command}"`);
   if (command === "show" && ids.length !== 1) throw new UsageError("show takes one letter id");
   const filter: LetterFilter = { step: values.step, reason: values.reason, since: since(values.since, Date.now()) };
@@ -80,18 +94,9 @@ async function main(argv: string[]): Promise<number> {
     throw new UsageError("replay needs letter ids, or --step, --reason or --since to choose letters");
   }
 
-  useRunningStack("deadletters");
-  const kafka = createKafka(requireKafkaSettings(kafkaSettingsFromEnv(process.env, "deadletters")));
-  const cloudant = createCloudant(requireStoreSettings(storeSettingsFromEnv(process.env)));
-  const store = <T>(fn: () => Promise<T>) =>
-    retryWithinDeadline(fn, {
-      deadline: { at: Date.now() + 30_000, reserveMs: 0 },
-      now: Date.now,
-      isTransient: isTransientStoreError,
-    });
-  await store(() => ensureDatabase(cloudant, values.database));
-
-  const all = await readLetters(kafka, values.topic);
+  const { kafka, cloudant, store } = await connect(values.database);
+  const topic = values.topic ?? TOPIC.deadLetter;
+  const all = await readLetters(kafka, topic);
   const chosen = ids.length > 0 ? ids.map((id) => findLetter(all, id)) : selectLetters(all, filter);
   const replays = await store(() => replaysOf(cloudant, values.database, chosen));
 
@@ -112,7 +117,7 @@ async function main(argv: string[]): Promise<number> {
         ].join("  "),
       );
     }
-    console.error(`${chosen.length} of ${all.length} dead letters on ${values.topic}`);
+    console.error(`${chosen.length} of ${all.length} dead letters on ${topic}`);
     return 0;
   }
   if (command === "show") {
@@ -151,6 +156,21 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** Kafka and the store of the running stack (or of KAFKA_BROKERS and CLOUDANT_URL), and the replays' database. */
+async function connect(database: string) {
+  useRunningStack("deadletters");
+  const kafka = createKafka(requireKafkaSettings(kafkaSettingsFromEnv(process.env, "deadletters")));
+  const cloudant = createCloudant(requireStoreSettings(storeSettingsFromEnv(process.env)));
+  const store = <T>(fn: () => Promise<T>) =>
+    retryWithinDeadline(fn, {
+      deadline: { at: Date.now() + 30_000, reserveMs: 0 },
+      now: Date.now,
+      isTransient: isTransientStoreError,
+    });
+  await store(() => ensureDatabase(cloudant, database));
+  return { kafka, cloudant, store };
+}
+
 function findLetter(letters: StoredLetter[], id: string): StoredLetter {
   const found = letters.find((stored) => stored.id === id);
   if (!found) throw new UsageError(`no dead letter ${id} (ids are <partition>:<offset>; see list)`);
@@ -160,7 +180,7 @@ function findLetter(letters: StoredLetter[], id: string): StoredLetter {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof FeedUsageError) {
       console.error(`deadletters: ${err.message}\n${USAGE}`);
       process.exit(2);
     }

@@ -5,7 +5,8 @@
 //   workorders ?status        work orders (their latest commit's projection), at most 500
 //   workorder  ?id            one work order and its timeline
 //   stock, crews              parts per type; technicians' load per day
-//   deadletters ?known        how many letters are kept; the newest 50 when that differs from `known`
+//   deadletters ?known        how many letters are kept; the newest 50 when that differs from `known`; how many
+//                             batches the lossless feed dead-lettered
 //   lag                       per trigger: records consumed and not yet consumed
 import { groupLags } from "../../lib/kafka/lag.ts";
 import { readRange } from "../../lib/kafka/read-range.ts";
@@ -77,9 +78,15 @@ async function deadLetters(params: Params) {
   const { kafka } = clientsFor(params, "dashboard");
   const admin = kafka.admin();
   await admin.connect();
-  const partitions = await admin.fetchTopicOffsets(TOPIC.deadLetter).finally(() => admin.disconnect());
-  const total = partitions.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
-  if (String(total) === String(params.known ?? "")) return { total };
+  const kept = (offsets: { high: string; low: string }[]) =>
+    offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+  const [partitions, feedBatches] = await Promise.all([
+    admin.fetchTopicOffsets(TOPIC.deadLetter),
+    // The lossless feed's letters: whole batches, listed and replayed with `npm run deadletters -- feed`.
+    admin.fetchTopicOffsets(TOPIC.feedDeadLetter).then(kept),
+  ]).finally(() => admin.disconnect());
+  const total = kept(partitions);
+  if (String(total) === String(params.known ?? "")) return { total, feedBatches };
   const letters = [];
   for (const { partition, low, high } of partitions) {
     const from = Math.max(Number(low), Number(high) - LETTERS_SHOWN);
@@ -94,7 +101,7 @@ async function deadLetters(params: Params) {
     }
   }
   letters.sort((a, b) => b.failedAt.localeCompare(a.failedAt));
-  return { total, letters: letters.slice(0, LETTERS_SHOWN) };
+  return { total, feedBatches, letters: letters.slice(0, LETTERS_SHOWN) };
 }
 
 async function lag(params: Params) {

@@ -32,13 +32,11 @@ export interface Replay {
   by: string;
 }
 
-interface ReplayDoc {
-  _id: string;
-  _rev?: string;
-  letter: string;
-  step: string;
-  replays: Replay[];
-}
+/** A text on one line, cut at `max` characters. */
+export const oneLine = (text: string, max = 100) => {
+  const flat = text.replaceAll(/\s+/g, " ");
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+};
 
 export class CannotReplay extends SagaError {
   override name = "CannotReplay";
@@ -48,8 +46,12 @@ export class NoSuchTopic extends SagaError {
   override name = "NoSuchTopic";
 }
 
-/** Every letter still kept on the topic, oldest first per partition. A record that is not a letter is skipped. */
-export async function readLetters(kafka: Kafka, topic: string): Promise<StoredLetter[]> {
+/** Every record still kept on the topic that `parse` reads as a letter, oldest first per partition. */
+export async function readKept<L>(
+  kafka: Kafka,
+  topic: string,
+  parse: (text: string | undefined) => L | undefined,
+): Promise<{ id: string; topic: string; partition: number; offset: number; letter: L }[]> {
   const admin = kafka.admin();
   await admin.connect();
   const partitions = await (async () => {
@@ -58,18 +60,22 @@ export async function readLetters(kafka: Kafka, topic: string): Promise<StoredLe
     }
     return admin.fetchTopicOffsets(topic);
   })().finally(() => admin.disconnect());
-  const letters: StoredLetter[] = [];
+  const letters = [];
   for (const { partition, low, high } of partitions) {
     if (Number(high) <= Number(low)) continue;
     const { records } = await readRange(kafka, topic, partition, Number(low), Number(high) - 1);
     for (const record of records) {
-      const letter = parseDeadLetter(record.value?.toString("utf8"));
+      const letter = parse(record.value?.toString("utf8"));
       if (letter)
         letters.push({ id: `${partition}:${record.offset}`, topic, partition, offset: record.offset, letter });
     }
   }
   return letters;
 }
+
+/** Every step's letter still kept on the topic. A record that is not a letter is skipped. */
+export const readLetters = (kafka: Kafka, topic: string): Promise<StoredLetter[]> =>
+  readKept(kafka, topic, parseDeadLetter);
 
 export interface LetterFilter {
   step?: string;
@@ -87,15 +93,16 @@ export function selectLetters(letters: StoredLetter[], filter: LetterFilter): St
   );
 }
 
-const replayDocId = (stored: StoredLetter) => `replay:${stored.topic}:${stored.id}`;
+/** Where a letter's replays are recorded: one document per letter, named by its topic and place on it. */
+export const replayDocId = (stored: { topic: string; id: string }) => `replay:${stored.topic}:${stored.id}`;
 
 /** The replays recorded for these letters, by letter id. */
-export async function replaysOf(
+export async function replaysOf<R = Replay>(
   cloudant: Cloudant,
   db: string,
-  letters: StoredLetter[],
-): Promise<Map<string, Replay[]>> {
-  const docs = await readDocs<ReplayDoc>(cloudant, db, letters.map(replayDocId));
+  letters: { topic: string; id: string }[],
+): Promise<Map<string, R[]>> {
+  const docs = await readDocs<{ _id: string; replays: R[] }>(cloudant, db, letters.map(replayDocId));
   return new Map(letters.map((stored) => [stored.id, docs.get(replayDocId(stored))?.replays ?? []]));
 }
 
@@ -172,35 +179,56 @@ export async function replayLetters(io: ReplayIO, letters: StoredLetter[]): Prom
     { at: now + 60_000, reserveMs: 0 },
     { now: io.now },
   );
-  await recordReplays(io, planned);
+  await recordReplays(
+    io,
+    planned.map(({ stored, replay }) => ({
+      docId: replayDocId(stored),
+      letter: stored.id,
+      step: stored.letter.step,
+      replay,
+    })),
+  );
   return { replayed: planned.map(({ stored, replay }) => ({ stored, replay })), refused };
 }
 
+/** A replay to record: the letter's document id, the letter, whose it was, and what was done. */
+export interface ReplayRecord<R> {
+  docId: string;
+  letter: string;
+  step: string;
+  replay: R;
+}
+
 /** Appends each replay to its letter's document (created on the first replay), in bulk, again after a 409. */
-async function recordReplays(io: ReplayIO, done: { stored: StoredLetter; replay: Replay }[]): Promise<void> {
+export async function recordReplays<R>(io: Pick<ReplayIO, "cloudant" | "database" | "store">, done: ReplayRecord<R>[]) {
+  type Doc = { _id: string; _rev?: string; letter: string; step: string; replays: R[] };
   let pending = done;
   for (let round = 0; round < 5 && pending.length > 0; round += 1) {
-    const ids = pending.map(({ stored }) => replayDocId(stored));
-    const current = await io.store(() => readDocs<ReplayDoc>(io.cloudant, io.database, ids));
-    const docs = pending.map(({ stored, replay }): ReplayDoc => {
-      const found = current.get(replayDocId(stored));
+    const current = await io.store(() =>
+      readDocs<Doc>(
+        io.cloudant,
+        io.database,
+        pending.map((item) => item.docId),
+      ),
+    );
+    const docs = pending.map(({ docId, letter, step, replay }): Doc => {
+      const found = current.get(docId);
       return found
         ? { ...found, replays: [...found.replays, replay] }
-        : { _id: replayDocId(stored), letter: stored.id, step: stored.letter.step, replays: [replay] };
+        : { _id: docId, letter, step, replays: [replay] };
     });
     const written = await io.store(() => writeDocs(io.cloudant, io.database, docs));
-    const failed = pending.filter(({ stored }) => {
-      const outcome = written.get(replayDocId(stored));
+    pending = pending.filter(({ docId, letter }) => {
+      const outcome = written.get(docId);
       if (outcome && !outcome.ok && !outcome.conflict) {
-        throw new CannotReplay(`recording the replay of ${stored.id}: ${outcome.reason}`);
+        throw new CannotReplay(`recording the replay of ${letter}: ${outcome.reason}`);
       }
       return !outcome?.ok;
     });
-    pending = failed;
   }
   if (pending.length > 0) {
     throw new CannotReplay(
-      `recording the replays of ${pending.map(({ stored }) => stored.id).join(", ")}: conflicts persisted`,
+      `recording the replays of ${pending.map((item) => item.letter).join(", ")}: conflicts persisted`,
     );
   }
 }

@@ -20,7 +20,7 @@ const FEED = `/whisk.system/${FEED_PACKAGE}/${FEED_ACTION}`;
 
 /**
  * An action that records each batch it is given in a file (one line per call: "ok" or "fail" and the offsets) and
- * fails while the call count is below `failFirst`, or while a message's value is "poison".
+ * fails while the call count is below `failFirst`, or while a message's value is "poison" (unless `acceptPoison`).
  */
 const RECORDING_ACTION = `
 const fs = require("fs");
@@ -28,7 +28,7 @@ function main(params) {
   const calls = fs.existsSync(params.counter) ? Number(fs.readFileSync(params.counter, "utf8")) + 1 : 1;
   fs.writeFileSync(params.counter, String(calls));
   const messages = params.messages || [];
-  const poisoned = messages.some((m) => m.value === "poison");
+  const poisoned = !params.acceptPoison && messages.some((m) => m.value === "poison");
   const fail = calls <= (params.failFirst || 0) || poisoned;
   const line = (fail ? "fail " : "ok ") + messages.map((m) => m.partition + ":" + m.offset + ":" + m.value).join(",");
   fs.appendFileSync(params.log, line + "\\n");
@@ -42,6 +42,7 @@ interface Setup {
   files: { log: string; counter: string };
   client: ReturnType<typeof openwhisk>;
   admin: Admin;
+  apiHost: string;
   auth: string;
   /** The trigger's name, unique: its consumer group /guest/<trigger> is shared by nothing else. */
   trigger: string;
@@ -90,7 +91,18 @@ async function setup(t: ExecutionContext, partitions: number, consume: boolean, 
     params: { topic, brokers: kafkaSettings().brokers, deadLetterTopic: deadLetters, batchMs: 20, maxAttempts: 3 },
   });
   await client.rules.create({ name: `${trigger}-record`, trigger, action: "record" });
-  return { topic, deadLetters, db, files, client, admin, auth: ow.auth, trigger, group: `/guest/${trigger}` };
+  return {
+    topic,
+    deadLetters,
+    db,
+    files,
+    client,
+    admin,
+    apiHost: ow.apiHost,
+    auth: ow.auth,
+    trigger,
+    group: `/guest/${trigger}`,
+  };
 }
 
 type Call = { ok: boolean; entries: string[] };
@@ -179,6 +191,42 @@ test("a batch that keeps failing goes to the dead-letter topic after its attempt
   await eventually(async () => (applied(s.files.log).includes("0:1:after") ? true : undefined), 20_000);
   t.is(calls(s.files.log).filter((c) => c.entries.includes("0:0:poison")).length, 3, "three attempts, then the letter");
   await eventually(async () => ((await committed(s.admin, s.group, s.topic))[0] === 2 ? true : undefined));
+
+  // The operator replays the letter: it fails again while the action still refuses it, and succeeds once fixed.
+  const replayDb = uniqueName("feed-replays");
+  t.teardown(() =>
+    testCloudant()
+      .deleteDatabase({ db: replayDb })
+      .catch(() => undefined),
+  );
+  const env = { ...process.env, __OW_API_HOST: s.apiHost, __OW_API_KEY: s.auth };
+  const deadletters = (args: string[]) =>
+    runScript("scripts/deadletters.ts", ["feed", ...args, "--topic", s.deadLetters, "--database", replayDb], env);
+  const listed = await deadletters(["list"]);
+  t.is(listed.code, 0, listed.stderr);
+  t.regex(
+    listed.stdout,
+    new RegExp(`^0:0 .*${s.group}  ${s.topic}:0:0\\.\\.0  1 records  attempts 3  replays 0  asked to fail`),
+  );
+  const refused = await deadletters(["replay", "0:0"]);
+  t.is(refused.code, 1, refused.stdout);
+  t.regex(refused.stderr, /not replayed: 0:0: failed: guest\/record \([0-9a-f]{32}\): asked to fail/);
+  await s.client.actions.update({
+    name: "record",
+    action: RECORDING_ACTION,
+    kind: "nodejs:20",
+    params: { ...s.files, acceptPoison: true },
+  } as never);
+  const replayed = await deadletters(["replay", "0:0"]);
+  t.is(replayed.code, 0, replayed.stderr);
+  t.regex(replayed.stdout, new RegExp(`replayed 0:0: ${s.group} took it \\([0-9a-f]{32}\\)`));
+  t.true(applied(s.files.log).includes("0:0:poison"), "the letter's batch was applied once replayed");
+  const shown = JSON.parse((await deadletters(["show", "0:0"])).stdout) as { replays: { outcome: string }[] };
+  t.deepEqual(
+    shown.replays.map((replay) => replay.outcome),
+    ["failed", "succeeded"],
+    "both replays recorded",
+  );
 });
 
 test("a full-size batch (2,000 records, 1.2 MB) is fired in parts under the 900 KB cap, each record once and in order", async (t) => {

@@ -218,9 +218,14 @@ function renderCrews(data: { sites: { site: string; load: Record<string, Record<
 
 function renderLetters(data: {
   total: number;
+  feedBatches?: number;
   letters?: { id: string; step: string; reason: string; message: string; attempts: number; failedAt: string }[];
 }) {
-  byId("deadletters-summary").textContent = `${data.total} kept (npm run deadletters -- list | show <id> | replay)`;
+  const feed = data.feedBatches
+    ? `; ${data.feedBatches} batches from the lossless feed (npm run deadletters -- feed list)`
+    : "";
+  byId("deadletters-summary").textContent =
+    `${data.total} kept (npm run deadletters -- list | show <id> | replay)${feed}`;
   if (!data.letters) return;
   fillTable(
     "deadletters",
@@ -283,7 +288,7 @@ function refresh(): Promise<void> {
       [
         "deadletters",
         async () => {
-          const data = await panel<{ total: number }>(
+          const data = await panel<{ total: number; feedBatches?: number }>(
             "deadletters",
             state.letters === undefined ? {} : { known: state.letters },
           );

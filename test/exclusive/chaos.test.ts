@@ -1,10 +1,10 @@
 // The chaos suite's short run, as CI runs it: the saga on the local OpenWhisk with a burst that fills 900 KB
 // batches, containers killed at random, one broker restart, one store outage, every record produced 1 to 5 times,
 // and 429s, conflicts and lost answers from the store. Nothing may be lost or doubled, and every fault must have
-// happened (a run in which the faults missed proves nothing).
+// happened (a run in which the faults missed proves nothing). Then the burst with kills again, on the lossless feed.
 import test from "ava";
 import { printChaos } from "../../scripts/chaos/print.ts";
-import { runChaos, SOAK } from "../../scripts/chaos/run.ts";
+import { BURST_KILLS, runChaos, SOAK } from "../../scripts/chaos/run.ts";
 import { kafkaSettings, storeSettings } from "../support/services.ts";
 
 test("a short chaos run loses nothing and doubles nothing, and every invariant holds", async (t) => {
@@ -31,4 +31,29 @@ test("a short chaos run loses nothing and doubles nothing, and every invariant h
   );
   t.true(result.largestBatch >= 1_000, `the burst filled full-size batches: largest ${result.largestBatch} records`);
   t.true(result.produced.records > result.produced.readings, "records were produced more than once");
+});
+
+test("the burst with a container killed every 0.7 s, on the lossless feed with no landing: nothing lost or doubled", async (t) => {
+  t.timeout(900_000);
+  // The triggers on the lossless feed: the steps land nothing, and a killed activation's batch is fired again.
+  const env = {
+    KAFKA_BROKERS: kafkaSettings().brokers.join(","),
+    CLOUDANT_URL: storeSettings().url,
+    KAFKA_FEED: "lossless",
+  };
+  const result = await runChaos(
+    { ...BURST_KILLS, seed: "ci-lossless", lossless: true, quietTimeoutMs: 600_000 },
+    env,
+    (line) => console.log(`# chaos, lossless: ${line}`),
+  );
+  printChaos(result, (line) => t.log(line));
+  t.is(result.ledger.lost, 0);
+  t.is(result.ledger.doubled, 0);
+  t.deepEqual(
+    result.report.invariants.filter((i) => !i.holds).map((i) => `${i.name}: ${i.detail}`),
+    [],
+  );
+  t.true(result.faults.killed >= 10, `containers killed: ${result.faults.killed}`);
+  t.true(result.produced.readings >= BURST_KILLS.burstReadings, `readings produced: ${result.produced.readings}`);
+  t.true(result.largestBatch >= 1_000, `the burst filled full-size batches: largest ${result.largestBatch} records`);
 });

@@ -2,10 +2,22 @@
 // batches, containers killed at random, one broker restart, one store outage, every record produced 1 to 5 times,
 // and 429s, conflicts and lost answers from the store. Nothing may be lost or doubled, and every fault must have
 // happened (a run in which the faults missed proves nothing). Then the burst with kills again, on the lossless feed.
-import test from "ava";
+import test, { type ExecutionContext } from "ava";
 import { printChaos } from "../../scripts/chaos/print.ts";
-import { BURST_KILLS, runChaos, SOAK } from "../../scripts/chaos/run.ts";
+import { BURST_KILLS, type ChaosResult, runChaos, SOAK } from "../../scripts/chaos/run.ts";
 import { kafkaSettings, storeSettings } from "../support/services.ts";
+
+/** The report in the test's log; nothing lost or doubled, every invariant, and the kills really happened. */
+function nothingLostOrDoubled(t: ExecutionContext, result: ChaosResult) {
+  printChaos(result, (line) => t.log(line));
+  t.is(result.ledger.lost, 0);
+  t.is(result.ledger.doubled, 0);
+  t.deepEqual(
+    result.report.invariants.filter((i) => !i.holds).map((i) => `${i.name}: ${i.detail}`),
+    [],
+  );
+  t.true(result.faults.killed >= 10, `containers killed: ${result.faults.killed}`);
+}
 
 test("a short chaos run loses nothing and doubles nothing, and every invariant holds", async (t) => {
   t.timeout(900_000);
@@ -16,14 +28,7 @@ test("a short chaos run loses nothing and doubles nothing, and every invariant h
     env,
     (line) => console.log(`# chaos: ${line}`),
   );
-  printChaos(result, (line) => t.log(line));
-  t.is(result.ledger.lost, 0);
-  t.is(result.ledger.doubled, 0);
-  t.deepEqual(
-    result.report.invariants.filter((i) => !i.holds).map((i) => `${i.name}: ${i.detail}`),
-    [],
-  );
-  t.true(result.faults.killed >= 10, `containers killed: ${result.faults.killed}`);
+  nothingLostOrDoubled(t, result);
   t.true(result.faults.brokerAwayMs >= 15_000, `broker away ${result.faults.brokerAwayMs} ms`);
   t.true(
     result.faults.store.tooManyRequests > 0 && result.faults.store.lostAnswers > 0,
@@ -46,14 +51,7 @@ test("the burst with a container killed every 0.7 s, on the lossless feed with n
     env,
     (line) => console.log(`# chaos, lossless: ${line}`),
   );
-  printChaos(result, (line) => t.log(line));
-  t.is(result.ledger.lost, 0);
-  t.is(result.ledger.doubled, 0);
-  t.deepEqual(
-    result.report.invariants.filter((i) => !i.holds).map((i) => `${i.name}: ${i.detail}`),
-    [],
-  );
-  t.true(result.faults.killed >= 10, `containers killed: ${result.faults.killed}`);
+  nothingLostOrDoubled(t, result);
   t.true(result.produced.readings >= BURST_KILLS.burstReadings, `readings produced: ${result.produced.readings}`);
   t.true(result.largestBatch >= 1_000, `the burst filled full-size batches: largest ${result.largestBatch} records`);
 });

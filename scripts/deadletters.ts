@@ -72,6 +72,8 @@ async function main(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   if (command === "feed") {
+    if (values.step !== undefined || values.reason !== undefined)
+      throw new UsageError("a feed letter is a trigger's batch, with no step or reason: choose by id or --since");
     const [verb = "", ...letterIds] = ids;
     const io = await connect(values.database);
     return runFeedCommand(

@@ -32,11 +32,11 @@ export function allDocsQueries(pouch: PouchDBConstructor): express.RequestHandle
       return;
     }
     const name = req.params.db ?? "";
-    if (!(await pouch.allDbs()).includes(name)) {
-      res.status(404).json({ error: "not_found", reason: "Database does not exist." });
-      return;
-    }
     try {
+      if (!(await pouch.allDbs()).includes(name)) {
+        res.status(404).json({ error: "not_found", reason: "Database does not exist." });
+        return;
+      }
       // The server's own instance of the database, so that this read sees every write it acknowledged.
       const db = await getOrCreateDB(pouch, name);
       const results = [];

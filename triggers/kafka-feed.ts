@@ -9,7 +9,6 @@ import type { Consumer, Kafka, KafkaMessage } from "kafkajs";
 import { SagaError } from "../lib/errors.ts";
 import { createKafka } from "../lib/kafka/client.ts";
 import type { KafkaSettings } from "../lib/kafka/config.ts";
-import { isTransientKafkaError, retryWithinDeadline } from "../lib/step/index.ts";
 import type { BuiltinContext } from "../local/entities.ts";
 import type { BuiltinProvider, ProviderHost } from "../local/server.ts";
 import { feedTriggerName, fireTrigger, getTrigger, shouldDisable, sleep } from "./fire.ts";
@@ -498,12 +497,7 @@ export class KafkaFeedProvider implements BuiltinProvider {
         { apiHost, log: host.log, settings: this.settings },
       );
       try {
-        // A broker that has just started answers "coordinator is loading" or "not the correct coordinator" a while.
-        await retryWithinDeadline(() => feed.pinLatest(), {
-          deadline: { at: Date.now() + 30_000, reserveMs: 0 },
-          now: Date.now,
-          isTransient: isTransientKafkaError,
-        });
+        await feed.pinLatest();
         await feed.start();
       } catch (err) {
         await feed.stop();

@@ -2,8 +2,20 @@
 // now (auto.offset.reset=latest, pinned when the trigger is created, so nothing produced after CREATE is missed);
 // one that did (a trigger created again under its name) resumes from its committed offsets.
 import type { Kafka } from "kafkajs";
+import { isTransientKafkaError, retryWithinDeadline } from "../lib/step/index.ts";
 
-export async function pinLatest(kafka: Kafka, groupId: string, topic: string): Promise<void> {
+/** A broker that has just started answers "coordinator not available" or "not the correct coordinator" a while. */
+const PIN_WITHIN_MS = 30_000;
+
+export function pinLatest(kafka: Kafka, groupId: string, topic: string): Promise<void> {
+  return retryWithinDeadline(() => pinOnce(kafka, groupId, topic), {
+    deadline: { at: Date.now() + PIN_WITHIN_MS, reserveMs: 0 },
+    now: Date.now,
+    isTransient: isTransientKafkaError,
+  });
+}
+
+async function pinOnce(kafka: Kafka, groupId: string, topic: string): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {

@@ -54,9 +54,14 @@ export async function replayFeedLetter(
   stored: StoredFeedLetter,
   options: { by: string; followMs: number; now: () => number },
 ): Promise<FeedReplay> {
-  const { trigger, messages } = stored.letter;
+  const { trigger, messages, omitted } = stored.letter;
   const target = { ...platform, trigger };
   const base = { at: new Date(options.now()).toISOString(), by: options.by, trigger };
+  if (omitted && omitted.length > 0) {
+    const where = `${stored.letter.topic}:${stored.letter.partition}`;
+    const detail = `the record at offset ${omitted.join(", ")} was too large for a letter; it is still on ${where}`;
+    return { ...base, outcome: "not fired", detail };
+  }
   const fired = await fire(target, { messages });
   if (fired.kind !== "fired") {
     const detail = fired.kind === "gone" ? "the trigger is gone (404)" : fired.reason;

@@ -9,7 +9,9 @@ import test, { type ExecutionContext } from "ava";
 import type { Admin } from "kafkajs";
 import openwhisk from "openwhisk";
 import { ensureTopics } from "../../lib/kafka/client.ts";
+import { readRange } from "../../lib/kafka/read-range.ts";
 import { startLocalOpenWhisk } from "../../local/server.ts";
+import { LETTER_BYTES } from "../../triggers/lossless/deliver.ts";
 import { FEED_ACTION, FEED_PACKAGE, LosslessFeedProvider } from "../../triggers/lossless/provider.ts";
 import { Registrations } from "../../triggers/lossless/registrations.ts";
 import { runScript } from "../support/run-script.ts";
@@ -20,7 +22,8 @@ const FEED = `/whisk.system/${FEED_PACKAGE}/${FEED_ACTION}`;
 
 /**
  * An action that records each batch it is given in a file (one line per call: "ok" or "fail" and the offsets) and
- * fails while the call count is below `failFirst`, or while a message's value is "poison" (unless `acceptPoison`).
+ * fails while the call count is below `failFirst`, or while a message's value starts with "poison" (unless
+ * `acceptPoison`).
  */
 const RECORDING_ACTION = `
 const fs = require("fs");
@@ -28,11 +31,12 @@ function main(params) {
   const calls = fs.existsSync(params.counter) ? Number(fs.readFileSync(params.counter, "utf8")) + 1 : 1;
   fs.writeFileSync(params.counter, String(calls));
   const messages = params.messages || [];
-  const poisoned = !params.acceptPoison && messages.some((m) => m.value === "poison");
+  const poisoned = !params.acceptPoison && messages.some((m) => String(m.value).startsWith("poison"));
   const fail = calls <= (params.failFirst || 0) || poisoned;
   const line = (fail ? "fail " : "ok ") + messages.map((m) => m.partition + ":" + m.offset + ":" + m.value).join(",");
   fs.appendFileSync(params.log, line + "\\n");
-  return fail ? { error: "asked to fail" } : { applied: messages.length };
+  // echoError: the error holds the whole batch, as a step's answer to a malformed batch does.
+  return fail ? { error: params.echoError ? { failed: messages } : "asked to fail" } : { applied: messages.length };
 }`;
 
 interface Setup {
@@ -124,6 +128,20 @@ async function produce(topic: string, records: { partition: number; value: strin
   await producer.connect();
   await producer.send({ topic, messages: records.map((r) => ({ partition: r.partition, value: r.value })) });
   await producer.disconnect();
+}
+
+/** Every record's value on the topic, from the beginning. */
+async function readAll(topic: string): Promise<string[]> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
+  const values: string[] = [];
+  for (const { partition, low, high } of ends) {
+    if (Number(high) <= Number(low)) continue;
+    const { records } = await readRange(testKafka(), topic, partition, Number(low), Number(high) - 1);
+    values.push(...records.map((record) => record.value?.toString("utf8") ?? ""));
+  }
+  return values;
 }
 
 async function committed(admin: Admin, group: string, topic: string): Promise<number[]> {
@@ -227,6 +245,40 @@ test("a batch that keeps failing goes to the dead-letter topic after its attempt
     ["failed", "succeeded"],
     "both replays recorded",
   );
+});
+
+test("a full-size batch that keeps failing, its action answering with the whole batch, is dead-lettered in letters Kafka takes; the partition moves on", async (t) => {
+  t.timeout(120_000);
+  const s = await setup(t, 1, true);
+  await s.client.actions.update({
+    name: "record",
+    action: RECORDING_ACTION,
+    kind: "nodejs:20",
+    params: { ...s.files, echoError: true },
+  } as never);
+  const total = 1_400; // about 900 KB: a full fire, and an error as large
+  const pad = "x".repeat(620);
+  for (let i = 0; i < total; i += 700)
+    await produce(
+      s.topic,
+      Array.from({ length: 700 }, (_, j) => ({ partition: 0, value: `poison-${i + j}-${pad}` })),
+    );
+  await eventually(async () => ((await committed(s.admin, s.group, s.topic))[0] === total ? true : undefined), 90_000);
+  const letters = (await readAll(s.deadLetters)).map((value) => ({
+    bytes: Buffer.byteLength(value),
+    ...JSON.parse(value),
+  }));
+  t.true(letters.length >= 1);
+  t.true(
+    letters.every((letter) => letter.bytes <= LETTER_BYTES),
+    `letter sizes: ${letters.map((l) => l.bytes)}`,
+  );
+  t.deepEqual(
+    letters.flatMap((letter) => (letter.messages as { offset: number }[]).map((m) => m.offset)),
+    Array.from({ length: total }, (_, i) => i),
+    "every record of the batch in a letter, once, in order",
+  );
+  t.deepEqual(applied(s.files.log), [], "nothing was applied");
 });
 
 test("a full-size batch (2,000 records, 1.2 MB) is fired in parts under the 900 KB cap, each record once and in order", async (t) => {

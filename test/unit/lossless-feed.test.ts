@@ -3,7 +3,13 @@
 import test from "ava";
 import type { FeedMessage } from "../../triggers/kafka-feed.ts";
 import { FeedRefusal } from "../../triggers/kafka-feed-rules.ts";
-import { type DeadBatch, deliver } from "../../triggers/lossless/deliver.ts";
+import {
+  type DeadBatch,
+  deliver,
+  LETTER_BYTES,
+  LETTER_ERROR_CHARS,
+  lettersFor,
+} from "../../triggers/lossless/deliver.ts";
 import { type ActivationEnd, ruleResultsOf, type Settlement, settle } from "../../triggers/lossless/follow.ts";
 import type { FireResult } from "../../triggers/lossless/platform.ts";
 import { validateLosslessCreate, validateLosslessUpdate } from "../../triggers/lossless/rules.ts";
@@ -76,7 +82,7 @@ function scripted(fires: FireResult[], follows: Settlement[]) {
     io: {
       fire: async () => fires[Math.min(seen.fires++, fires.length - 1)] as FireResult,
       follow: async () => follows[Math.min(seen.follows++, follows.length - 1)] as Settlement,
-      deadLetter: async (batch: DeadBatch) => void seen.letters.push(batch),
+      deadLetter: async (letters: DeadBatch[]) => void seen.letters.push(...letters),
       stillOwned: () => true,
       pause: async (ms: number) => void seen.pauses.push(ms),
       log: () => undefined,
@@ -139,13 +145,71 @@ test("a dead-letter topic that refuses the letter keeps the batch unsettled unti
   let refusals = 2;
   const flaky = {
     ...io,
-    deadLetter: async (batch: DeadBatch) => {
+    deadLetter: async (letters: DeadBatch[]) => {
       if (refusals-- > 0) throw new Error("not the leader");
-      seen.letters.push(batch);
+      seen.letters.push(...letters);
     },
   };
   t.like(await deliver({ name: "x", maxAttempts: 1 }, [message(0)], flaky, settings), { how: "dead-lettered" });
   t.is(seen.letters.length, 1);
+});
+
+test("a dead full-size batch whose action echoed it as its error is written as letters that each fit in a Kafka record", (t) => {
+  // 1,600 records of about 600 bytes (a 1 MB fire, the cap's upper bound), and an error as large as the batch.
+  const messages = Array.from({ length: 1_600 }, (_, i) => ({ ...message(i), value: `${i}-${"x".repeat(600)}` }));
+  const echoed = JSON.stringify(messages);
+  const letters = lettersFor({
+    trigger: "/guest/t",
+    topic: "in",
+    partition: 0,
+    fromOffset: 0,
+    toOffset: 1_599,
+    attempts: 5,
+    failures: [{ action: "guest/a", activationId: "a1", error: echoed }],
+    activationIds: ["t1", "a1"],
+    failedAt: "2026-11-30T00:00:00.000Z",
+    messages,
+  });
+  t.true(letters.length >= 2, `letters: ${letters.length}`);
+  for (const letter of letters) {
+    t.true(Buffer.byteLength(JSON.stringify(letter)) <= LETTER_BYTES);
+    t.is(letter.messages[0]?.offset, letter.fromOffset);
+    t.is(letter.messages.at(-1)?.offset, letter.toOffset);
+    t.true((letter.failures[0]?.error.length ?? 0) < LETTER_ERROR_CHARS + 100, "the error is cut short");
+    t.is(letter.omitted, undefined);
+  }
+  t.deepEqual(
+    letters.flatMap((letter) => letter.messages),
+    messages,
+    "every message once, in offset order, unchanged",
+  );
+});
+
+test("a record too large for any letter is named by its offset, its value left on the topic", (t) => {
+  const huge = { ...message(7), value: "y".repeat(LETTER_BYTES) };
+  const letters = lettersFor({
+    trigger: "/guest/t",
+    topic: "in",
+    partition: 0,
+    fromOffset: 6,
+    toOffset: 8,
+    attempts: 1,
+    failures: [{ action: "guest/a", error: "boom" }],
+    activationIds: [],
+    failedAt: "2026-11-30T00:00:00.000Z",
+    messages: [message(6), huge, message(8)],
+  });
+  t.true(letters.every((letter) => Buffer.byteLength(JSON.stringify(letter)) <= LETTER_BYTES));
+  const all = letters.flatMap((letter) => letter.messages);
+  t.deepEqual(
+    all.map((m) => m.offset),
+    [6, 7, 8],
+  );
+  t.is(all[1]?.value, null);
+  t.deepEqual(
+    letters.flatMap((letter) => letter.omitted ?? []),
+    [7],
+  );
 });
 
 test("a partition taken away mid-delivery leaves the batch for its new owner", async (t) => {

@@ -19,12 +19,65 @@ export interface DeadBatch {
   activationIds: string[];
   failedAt: string;
   messages: FeedMessage[];
+  /** Offsets whose record alone is too large for a letter: its value is null here; the record stays on `topic`. */
+  omitted?: number[];
+}
+
+/** An action's error is cut to this many characters in a letter: it can be as large as its result (1 MB). */
+export const LETTER_ERROR_CHARS = 4_000;
+
+/** A letter must fit in one Kafka record: brokers, Event Streams among them, refuse records over about 1 MB. */
+export const LETTER_BYTES = 1_000_000;
+
+const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+
+/**
+ * The letters a dead batch is written as, each within LETTER_BYTES: errors cut short, and the messages split in
+ * offset order over as many letters as they need. A letter that could not be written would hold its partition.
+ */
+export function lettersFor(batch: DeadBatch): DeadBatch[] {
+  const failures = batch.failures.map((failure) =>
+    failure.error.length > LETTER_ERROR_CHARS
+      ? { ...failure, error: `${failure.error.slice(0, LETTER_ERROR_CHARS)}… (cut from ${failure.error.length})` }
+      : failure,
+  );
+  const bare: DeadBatch = { ...batch, failures, messages: [] };
+  // Room for the messages: what the rest takes, with room for the offsets and the list of omitted ones.
+  const room = LETTER_BYTES - jsonBytes(bare) - 1_024;
+  const letters: DeadBatch[] = [];
+  let current: FeedMessage[] = [];
+  let omitted: number[] = [];
+  let size = 0;
+  const close = () => {
+    const [head, tail] = [current[0], current.at(-1)];
+    if (head && tail)
+      letters.push({
+        ...bare,
+        fromOffset: head.offset,
+        toOffset: tail.offset,
+        messages: current,
+        ...(omitted.length > 0 ? { omitted } : {}),
+      });
+    [current, omitted, size] = [[], [], 0];
+  };
+  for (const whole of batch.messages) {
+    const fits = jsonBytes(whole) + 1 <= room;
+    const message = fits ? whole : { ...whole, value: null };
+    const bytes = jsonBytes(message) + 1;
+    if (size + bytes > room) close();
+    current.push(message);
+    if (!fits) omitted.push(whole.offset);
+    size += bytes;
+  }
+  close();
+  return letters;
 }
 
 export interface DeliveryIO {
   fire(payload: { messages: FeedMessage[] }): Promise<FireResult>;
   follow(triggerActivationId: string): Promise<Settlement>;
-  deadLetter(batch: DeadBatch): Promise<void>;
+  /** Writes the letters in one producer call: all of them, or none. */
+  deadLetter(letters: DeadBatch[]): Promise<void>;
   /** False once the partition was taken away (rebalance) or the trigger's feed stopped: leave the batch. */
   stillOwned(): boolean;
   /** Waits, keeping the consumer's membership alive. */
@@ -79,7 +132,7 @@ export async function deliver(
         if (!io.stillOwned())
           return { kind: "left", why: "moved", reason: "the partition is no longer this consumer's" };
         try {
-          await io.deadLetter(batch);
+          await io.deadLetter(lettersFor(batch));
           break;
         } catch (err) {
           io.log(`${where}: the dead-letter topic refused the batch (${err instanceof Error ? err.message : err})`);

@@ -219,11 +219,12 @@ export class TriggerRunner {
     if (owned()) queue.resume();
   }
 
-  private async deadLetter(batch: DeadBatch): Promise<void> {
+  private async deadLetter(letters: DeadBatch[]): Promise<void> {
+    // Keyed by the trigger, so a batch's letters share a partition and one request writes them all or none.
     await this.producer?.send({
       topic: this.registration.deadLetterTopic,
       acks: -1,
-      messages: [{ key: batch.trigger, value: JSON.stringify(batch) }],
+      messages: letters.map((letter) => ({ key: letter.trigger, value: JSON.stringify(letter) })),
     });
   }
 }

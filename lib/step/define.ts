@@ -153,11 +153,14 @@ function stepAction(
     // Land the batch first: if this activation is killed, the relay finds it and sends it to the retry topic. On
     // the lossless feed there is nothing to land: the feed fires the batch again until an activation succeeds.
     const lossless = params.kafka_feed === LOSSLESS_FEED;
-    const retryTopic = spec.topics.retry;
-    const docs = inboxDocs({ name: spec.name, retryTopic }, decoded.records, io.deadline);
     const landed = lossless
       ? { landing: undefined, failure: undefined }
-      : await writeAll(io.cloudant, spec.database, docs, storeCall).then(
+      : await writeAll(
+          io.cloudant,
+          spec.database,
+          inboxDocs({ name: spec.name, retryTopic: spec.topics.retry }, decoded.records, io.deadline),
+          storeCall,
+        ).then(
           (landing) => ({ landing, failure: undefined }),
           (err: unknown) => ({ landing: undefined, failure: describeError(err) }),
         );

@@ -31,3 +31,6 @@ export const CONDUCTORS: Record<string, string> = {
   "request-maintenance": "functions/operator/compositions/request-maintenance.js",
   "cancel-workorder": "functions/operator/compositions/cancel-workorder.js",
 };
+
+/** Web actions that change state: each requires the operator's secret (serverless.yml: require-whisk-auth). */
+export const OPERATOR_COMMANDS: readonly string[] = ["parts-restock", "request-maintenance", "cancel-workorder"];

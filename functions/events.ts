@@ -4,9 +4,10 @@ import { defineEventCatalog, type EventOf } from "../lib/events/catalog.ts";
 import type { EmitOf } from "../lib/step/index.ts";
 
 const id = z.string().min(1);
+// Magnitudes (rpm, amperes) cannot be negative; pressure, flow and temperature can, by sensor and site.
 const reading = {
-  rotation: z.number(),
-  current: z.number(),
+  rotation: z.number().nonnegative(),
+  current: z.number().nonnegative(),
   pressure: z.number(),
   flowRate: z.number(),
   temperature: z.number(),

@@ -3,6 +3,7 @@
 import { ConfigError } from "../lib/config/settings.ts";
 import type { EntityStepSpec, StreamStepSpec } from "../lib/step/index.ts";
 import { catalog, type SagaEvent, type SagaSchemas } from "./events.ts";
+import type { ServiceSetting } from "./settings.ts";
 import { DATABASE, type HandledBy, ROUTES, retryTopicOf, STEPS, type StepName, TOPIC } from "./topology.ts";
 
 /** An event a step handles, its data typed. */
@@ -30,7 +31,7 @@ export function stepBasics<N extends StepName>(name: N) {
  */
 export function configCount(
   config: Readonly<Record<string, unknown>>,
-  name: string,
+  name: ServiceSetting,
   fallback: number,
   min = 0,
 ): number {

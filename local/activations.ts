@@ -67,19 +67,31 @@ export function resultJson(a: Activation): unknown {
   return a.response.result ?? {};
 }
 
+/**
+ * The activation records, newest kept: at most `capacity` of them and `maxBytes` of their JSON, whichever is
+ * reached first (a dashboard's answer is a record of 200 KB; 20,000 of those would not fit in memory).
+ */
 export class ActivationStore {
   private readonly byId = new Map<string, Activation>();
-  private readonly order: Activation[] = [];
+  private readonly order: { activation: Activation; bytes: number }[] = [];
   private readonly waiters = new Map<string, Array<(a: Activation) => void>>();
+  private bytes = 0;
 
-  constructor(private readonly capacity = 20_000) {}
+  constructor(
+    private readonly capacity = 20_000,
+    private readonly maxBytes = 128 * 1024 * 1024,
+  ) {}
 
   add(a: Activation): void {
+    const bytes = Buffer.byteLength(JSON.stringify(a));
     this.byId.set(a.activationId, a);
-    this.order.push(a);
-    if (this.order.length > this.capacity) {
+    this.order.push({ activation: a, bytes });
+    this.bytes += bytes;
+    while (this.order.length > 1 && (this.order.length > this.capacity || this.bytes > this.maxBytes)) {
       const old = this.order.shift();
-      if (old) this.byId.delete(old.activationId);
+      if (!old) break;
+      this.bytes -= old.bytes;
+      this.byId.delete(old.activation.activationId);
     }
     const waiting = this.waiters.get(a.activationId);
     if (waiting) {
@@ -103,7 +115,7 @@ export class ActivationStore {
     const out: Activation[] = [];
     let skipped = 0;
     for (let i = this.order.length - 1; i >= 0 && out.length < filter.limit; i--) {
-      const a = this.order[i]!;
+      const a = this.order[i]!.activation;
       if (a.namespace !== filter.namespace) continue;
       if (filter.name !== undefined) {
         const path = a.annotations.find((x) => x.key === "path")?.value;

@@ -140,12 +140,7 @@ const triggers: Collection<Trigger> = {
   put: (body, at, old) => triggerFromPut(body, at.ns, at.name, old),
   post: async (at, res) => {
     const body = requireObject(parseJson(await readBody(at.req, at.platform.options.limits.payloadBytes)));
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(at.req.headers)) {
-      if (k === "content-type" || k === "content-length" || v === undefined) continue;
-      headers[k] = Array.isArray(v) ? v.join(", ") : v;
-    }
-    const id = at.platform.fireTrigger(at.user, at.name, body, headers);
+    const id = at.platform.fireTrigger(at.user, at.name, body);
     if (id === undefined) {
       res.writeHead(204);
       res.end();

@@ -3,7 +3,10 @@
 // runtime's sentinel lines.
 
 import { type ChildProcess, fork } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SagaError } from "../lib/errors.ts";
 
@@ -55,7 +58,9 @@ export class Container {
     memoryMb: number,
     private readonly logLimitBytes: number,
   ) {
-    this.process = fork(PROXY, [], {
+    // The action's unpacked code lives in a folder of its own, removed when the container ends however it ends.
+    const codeDir = mkdtempSync(join(tmpdir(), "ow-action-"));
+    this.process = fork(PROXY, [codeDir], {
       env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
       execArgv: [`--max-old-space-size=${Math.max(32, memoryMb)}`],
       stdio: ["ignore", "pipe", "pipe", "ipc"],
@@ -81,6 +86,7 @@ export class Container {
     this.ready.catch(() => {});
     this.process.on("exit", (code, signal) => {
       this.destroyed = true;
+      rmSync(codeDir, { recursive: true, force: true });
       this.exitInfo = signal ?? String(code);
       // Let the streams drain before the collectors are told the process is gone.
       setImmediate(() => {

@@ -266,6 +266,11 @@ export function actionFromPut(
     }
   }
   annotations = annotations ?? old?.annotations ?? [];
+  // As OpenWhisk's controller does on create (not on update): an action is not given the caller's API key unless
+  // it asks for it with provide-api-key.
+  if (!old && annotation(annotations, "provide-api-key") === undefined) {
+    annotations = setAnnotation(annotations, "provide-api-key", false);
+  }
   // As OpenWhisk does: the exec annotation is the kind, so a list shows each action's runtime.
   annotations = setAnnotation(annotations, "exec", exec.kind);
   return {

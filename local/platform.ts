@@ -83,14 +83,9 @@ export class Platform extends Registry {
   }
 
   /** POST /triggers/{name}: undefined when no rule is active (204), else the trigger activation id (202). */
-  fireTrigger(
-    user: Identity,
-    name: string,
-    payload: Record<string, unknown> | undefined,
-    headers: Record<string, string>,
-  ): string | undefined {
+  fireTrigger(user: Identity, name: string, payload: Record<string, unknown> | undefined): string | undefined {
     this.fireRate.check();
-    const fired = startFire(this, user, name, payload, headers);
+    const fired = startFire(this, user, name, payload);
     if (!fired) return undefined;
     void this.track(fired.work);
     return fired.activationId;

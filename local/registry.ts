@@ -103,11 +103,14 @@ export class Registry {
     };
   }
 
-  /** Parameters an invocation may not override: all defined ones when the action is annotated final. */
+  /**
+   * Parameters an invocation may not override: all defined ones when the action is annotated final. Defined means
+   * not null, as OpenWhisk's `definedParameters`: a parameter bound to "" is final too.
+   */
   checkFinal(resolved: ResolvedAction, payload: Record<string, unknown> | undefined): void {
     if (!payload || !isTruthy(resolved.action.annotations, "final")) return;
     const defined = new Set(
-      resolved.parameters.filter((p) => p.value !== null && p.value !== undefined && p.value !== "").map((p) => p.key),
+      resolved.parameters.filter((p) => p.value !== null && p.value !== undefined).map((p) => p.key),
     );
     if (Object.keys(payload).some((k) => defined.has(k))) throw new ApiError(400, Messages.parametersNotAllowed);
   }

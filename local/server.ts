@@ -1,7 +1,7 @@
 // The local OpenWhisk: an HTTP server on 127.0.0.1 with OpenWhisk's REST API (/api/v1), web actions, the built-in
 // feed actions of whisk.system, and action containers as Node child processes. No Docker, nothing of any domain.
 
-import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -13,6 +13,7 @@ import type { BuiltinHandler, KeyValue } from "./entities.ts";
 import { ApiError, Messages } from "./errors.ts";
 import { sendError, sendJson } from "./http.ts";
 import { type Identity, Platform } from "./platform.ts";
+import { sameSecret } from "./secrets.ts";
 import { handleWeb } from "./web.ts";
 
 /** What a built-in provider gets of the local OpenWhisk: its API's address, actions in whisk.system, a log. */
@@ -43,12 +44,6 @@ export interface LocalOpenWhisk {
 function parseAuth(header: string | undefined): string | undefined {
   if (!header?.startsWith("Basic ")) return undefined;
   return Buffer.from(header.slice(6), "base64").toString("utf8");
-}
-
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 export function wskprops(apiHost: string, auth: string, namespace: string): string {
@@ -92,7 +87,20 @@ export async function startLocalOpenWhisk(
         sendJson(res, 200, { apis: [] });
         return;
       }
-      await handleWeb(platform, user, req, res, rest.slice(1), url.searchParams, url.search.replace(/^\?/, ""));
+      const authenticate = (header: string | undefined) => {
+        const given = parseAuth(header);
+        return given !== undefined && sameSecret(given, auth) ? user : undefined;
+      };
+      await handleWeb(
+        platform,
+        user,
+        authenticate,
+        req,
+        res,
+        rest.slice(1),
+        url.searchParams,
+        url.search.replace(/^\?/, ""),
+      );
       return;
     }
     if (rest[0] !== "namespaces") throw new ApiError(404, Messages.resourceDoesNotExist);

@@ -7,13 +7,33 @@ import { annotation, isObject, isTruthy, validName } from "./entities.ts";
 import { ApiError, Messages, transactionId } from "./errors.ts";
 import { readBody, sendJson } from "./http.ts";
 import type { Identity, Platform } from "./platform.ts";
+import { sameSecret } from "./secrets.ts";
 
 const EXTENSIONS = ["json", "http", "text", "html", "svg"] as const;
 type Extension = (typeof EXTENSIONS)[number];
 
+/** Who a request's Authorization header names, when its credentials are valid. */
+export type Authenticate = (authorization: string | undefined) => Identity | undefined;
+
+/** What a web request may not set: OpenWhisk's reserved properties (the action's final parameters are checked apart). */
+const RESERVED = new Set(["__ow_method", "__ow_headers", "__ow_path", "__ow_user", "__ow_body", "__ow_query"]);
+
+/**
+ * `require-whisk-auth`, as OpenWhisk's WebActions reads it: a string or number must equal the X-Require-Whisk-Auth
+ * header (compared in constant time); true asks for valid OpenWhisk credentials; false or absent, anyone.
+ */
+function authorized(annotationValue: unknown, req: IncomingMessage, caller: Identity | undefined): boolean {
+  if (annotationValue === undefined || annotationValue === false) return true;
+  if (annotationValue === true) return caller !== undefined;
+  if (typeof annotationValue !== "string" && typeof annotationValue !== "number") return false;
+  const given = req.headers["x-require-whisk-auth"];
+  return typeof given === "string" && sameSecret(given, String(annotationValue));
+}
+
 export async function handleWeb(
   platform: Platform,
   owner: Identity,
+  authenticate: Authenticate,
   req: IncomingMessage,
   res: ServerResponse,
   segments: string[],
@@ -41,11 +61,9 @@ export async function handleWeb(
   }
   const annotations = resolved.action.annotations;
   if (!isTruthy(annotations, "web-export")) throw new ApiError(404, Messages.resourceDoesNotExist);
-  const requireAuth = annotation(annotations, "require-whisk-auth");
-  if (requireAuth !== undefined && requireAuth !== false) {
-    const given = req.headers["x-require-whisk-auth"];
-    const ok = requireAuth === true ? req.headers.authorization !== undefined : String(requireAuth) === given;
-    if (!ok) throw new ApiError(401, Messages.authInvalid);
+  const caller = authenticate(req.headers.authorization);
+  if (!authorized(annotation(annotations, "require-whisk-auth"), req, caller)) {
+    throw new ApiError(401, Messages.authInvalid);
   }
   const body = await readBody(req, platform.options.limits.payloadBytes);
   const headers: Record<string, string> = {};
@@ -77,12 +95,16 @@ export async function handleWeb(
       }
     }
   }
+  if (!raw && Object.keys(requestParams).some((key) => RESERVED.has(key))) {
+    throw new ApiError(400, Messages.parametersNotAllowed);
+  }
   platform.checkFinal(resolved, requestParams);
   const payload = {
     ...requestParams,
     __ow_method: (req.method ?? "GET").toLowerCase(),
     __ow_headers: headers,
     __ow_path: rest.length > 0 ? `/${rest.join("/")}` : "",
+    ...(caller ? { __ow_user: caller.namespace } : {}),
   };
   const started = platform.startInvocation(user, { namespace, pkg, name }, payload);
   const activation = await waitFor(started.done, platform.options.limits.maxBlockingWaitMs);

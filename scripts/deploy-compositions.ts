@@ -5,7 +5,7 @@
 // dist/ here instead, for an OpenWhisk where only the package `saga` exists. The package must exist either way.
 //
 // Target: OW_APIHOST + OW_AUTH, else WSK_CONFIG_FILE, ~/.wskprops or .stack/wskprops (as `npm run wsk`).
-// OPERATOR_WEB_SECRET, when set, is required in each call's X-Require-Whisk-Auth header.
+// OPERATOR_WEB_SECRET is required in each call's X-Require-Whisk-Auth header; without it nothing is deployed.
 //
 // A web action's caller chooses its parameters. The conductor reads its position in the composition from the
 // parameter `$resume`, and components trust their bound parameters (cloudant_url, kafka_brokers_sasl...), so both
@@ -13,6 +13,7 @@
 // makes OpenWhisk refuse a request that sets any bound parameter.
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -23,6 +24,9 @@ import { buildActions } from "./build.ts";
 import { repoRoot } from "./stack/paths.ts";
 
 const run = promisify(execFile);
+const { operatorSecret } = createRequire(import.meta.url)("./serverless/operator-secret.cjs") as {
+  operatorSecret(env: NodeJS.ProcessEnv): string | Error;
+};
 const COMPOSER_BIN = join(repoRoot, "node_modules/@ibm-functions/composer/bin");
 export const PACKAGE = "saga";
 
@@ -93,12 +97,7 @@ export async function composeAll(dir: string): Promise<Map<string, string>> {
 }
 
 /** `deploy` one composed file as a conductor action, then expose it as a web action closed to parameter injection. */
-export async function deployComposition(
-  target: Target,
-  name: string,
-  file: string,
-  secret: string | undefined,
-): Promise<void> {
+export async function deployComposition(target: Target, name: string, file: string, secret: string): Promise<void> {
   const said = await cli("deploy.js", [name, file, "--overwrite"], target);
   if (!said.includes("ok: created")) throw new Error(`composer deploy ${name} said: ${said.trim()}`);
   const client = clientFor(target);
@@ -107,7 +106,8 @@ export async function deployComposition(
     { key: "web-export", value: true },
     { key: "raw-http", value: false },
     { key: "final", value: true },
-    ...(secret ? [{ key: "require-whisk-auth", value: secret }] : []),
+    { key: "require-whisk-auth", value: secret },
+    { key: "provide-api-key", value: false },
   ];
   const kept = (action.annotations ?? []).filter((a) => !web.some((w) => w.key === a.key));
   await client.actions.update({
@@ -134,11 +134,11 @@ export async function deployComponents(target: Target, distDir = join(repoRoot, 
 export interface DeployOptions {
   build?: boolean;
   components?: boolean;
-  secret?: string;
+  secret: string;
   log?: (line: string) => void;
 }
 
-export async function deployOperatorCompositions(target: Target, options: DeployOptions = {}): Promise<void> {
+export async function deployOperatorCompositions(target: Target, options: DeployOptions): Promise<void> {
   const log = options.log ?? (() => undefined);
   if (options.build !== false) await buildActions(log);
   await clientFor(target)
@@ -167,10 +167,16 @@ export async function deployOperatorCompositions(target: Target, options: Deploy
 
 if (process.argv[1]?.endsWith("deploy-compositions.ts")) {
   const args = new Set(process.argv.slice(2));
+  // The same rule as serverless.yml's: no secret, no deploy.
+  const secret = operatorSecret(process.env);
+  if (secret instanceof Error) {
+    console.error(secret.message);
+    process.exit(2);
+  }
   deployOperatorCompositions(targetFromEnv(), {
     build: !args.has("--no-build"),
     components: args.has("--components"),
-    secret: process.env.OPERATOR_WEB_SECRET || undefined,
+    secret,
     log: (line) => console.log(line),
   }).catch((err: unknown) => {
     console.error(err instanceof Error ? err.message : err);

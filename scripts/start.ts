@@ -14,6 +14,7 @@ import { resetSaga } from "./saga/reset.ts";
 import { runSaga } from "./saga/run.ts";
 import { type RunningSystem, startSystem } from "./saga/system.ts";
 import { parseSimulateArgs, USAGE } from "./simulator/options.ts";
+import { operatorSecretFile } from "./stack/operator-secret.ts";
 import { stackDir } from "./stack/paths.ts";
 import { clientEnv, eventStreamsEnv, readState, StackError, stackDown, stackUp } from "./stack/stack.ts";
 
@@ -111,6 +112,9 @@ async function main(): Promise<void> {
     `Look around: ${web}/workorders-view?id=wo-..., ${web}/assets-view, ${web}/parts-view, ${web}/crews-view`,
   );
   console.log("             npx wsk activation list   (the local OpenWhisk's credentials are found by themselves)");
+  console.log(
+    `Operator:    ${web}/parts-restock, request-maintenance and cancel-workorder need the header X-Require-Whisk-Auth: the secret in ${operatorSecretFile}`,
+  );
   const broken = report.invariants.some((invariant) => !invariant.holds);
   if (once) await stop(broken ? 1 : 0);
   console.log("Running. Press Ctrl-C to stop everything this command started.");

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { ACTION_ENTRIES, CONDUCTORS } from "../functions/actions.ts";
 import { actionOf, STEP_NAMES, stepSources } from "../functions/topology.ts";
+import { exposureProblems, type ServerlessExposure } from "./exposure.ts";
 import { repoRoot } from "./stack/paths.ts";
 
 type TriggerEvent = { trigger?: string | { name?: string } };
@@ -95,9 +96,9 @@ export function wiringProblems(config: ServerlessWiring, declared: DeclaredWirin
   return problems;
 }
 
-/** Throws with every problem when serverless.yml and the declaration disagree. */
+/** Throws with every problem when serverless.yml and the declaration disagree, or it exposes too much. */
 export function assertWiring(config: ServerlessWiring = loadServerlessWiring()): void {
-  const problems = wiringProblems(config);
+  const problems = [...wiringProblems(config), ...exposureProblems(config as ServerlessExposure)];
   if (problems.length > 0) {
     throw new Error(`serverless.yml does not match functions/topology.ts:\n  ${problems.join("\n  ")}`);
   }

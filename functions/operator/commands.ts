@@ -15,6 +15,7 @@ import { z } from "zod";
 import { rootEventId } from "../../lib/events/derived-id.ts";
 import { catalog, PROBLEMS } from "../events.ts";
 import { REMEDY } from "../monitoring/detection.ts";
+import type { ServiceSetting } from "../settings.ts";
 import { TOPIC } from "../topology.ts";
 import { workOrderIdFor } from "../workorders/saga.ts";
 import { HttpFailure, type Params } from "./http.ts";
@@ -179,10 +180,9 @@ export function cancelDoc(
 
 /**
  * Where the commands are recorded and published: the owning service's database and topic, unless the deployment
- * binds others (operator_requests_database/_topic, operator_workorders_database, operator_commands_topic; the
- * end-to-end tests use private ones so as not to meet a saga running on the same stack).
+ * binds others (functions/settings.ts). Bound, so that no caller can set them.
  */
-export function settingParam(params: Params, name: string, fallback: string): string {
+export function settingParam(params: Params, name: ServiceSetting, fallback: string): string {
   const value = params[name];
   return typeof value === "string" && value.trim() !== "" ? value.trim() : fallback;
 }

@@ -6,6 +6,8 @@
 // step remembers applied keys (7 days and the newest 1,000 by default): within that window a late or repeated event
 // for a closed order changes nothing, and a cancellation that overtakes its opening (batches run concurrently)
 // prevents the reservation.
+
+import { ConfigError } from "../../lib/config/settings.ts";
 import { type HandlerContext, type Memory, remember, remembers } from "../../lib/step/index.ts";
 import type { SagaEmit } from "../events.ts";
 import { configCount, type StepEvent } from "../steps.ts";
@@ -28,12 +30,30 @@ export interface Stock {
 
 export const DEFAULT_STOCK = 3;
 
-/** The stock of a part type before any reservation: `stock_<partType>` bound to the action, else `stock_default`. */
+/** The stock of a part type before any reservation: its entry in `stock_by_part_type`, else `stock_default`. */
 export function initialStock(partType: string, context: HandlerContext): Stock {
-  const fallback = configCount(context.config, "stock_default", DEFAULT_STOCK);
-  const atStart = configCount(context.config, `stock_${partType}`, fallback);
+  const atStart =
+    stockByPartType(context.config)[partType] ?? configCount(context.config, "stock_default", DEFAULT_STOCK);
   const tally = { released: 0, unavailable: 0, cancelledFirst: 0 };
   return { partType, atStart, restocked: 0, available: atStart, consumed: 0, reserved: {}, closed: [], tally };
+}
+
+/** `stock_by_part_type`: `seal-kit=5,bearing=0`; anything else is a ConfigError naming the setting. */
+export function stockByPartType(config: Readonly<Record<string, unknown>>): Record<string, number> {
+  const name = "stock_by_part_type";
+  const raw = config[name];
+  if (raw === undefined || raw === null || raw === "") return {};
+  if (typeof raw !== "string") throw new ConfigError(name, `expected type=count,type=count, got ${typeof raw}`);
+  const stock: Record<string, number> = {};
+  for (const entry of raw
+    .split(",")
+    .map((e) => e.trim())
+    .filter((e) => e !== "")) {
+    const match = /^([a-z0-9][a-z0-9-]*)=(\d{1,9})$/.exec(entry);
+    if (!match) throw new ConfigError(name, `"${entry}" is not type=count (a part type, a whole number)`);
+    stock[match[1] as string] = Number(match[2]);
+  }
+  return stock;
 }
 
 function decideStock(

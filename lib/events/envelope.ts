@@ -5,7 +5,14 @@ import { z } from "zod";
 /** CloudEvents attribute names: lowercase letters and digits, at most 20 characters (spec 1.0, "Attribute Naming"). */
 export const EXTENSION_NAME = /^[a-z0-9]{1,20}$/;
 
-const nonEmpty = z.string().min(1);
+/**
+ * The attributes that name things (the id and source make the idempotency key, the subject is the entity, its
+ * document's id and the Kafka key) have a bound, so that one record cannot make every document that remembers it
+ * large: 256 characters, well above any name this system makes (a work order's id is at most 203).
+ */
+export const MAX_NAME_CHARS = 256;
+
+const nonEmpty = z.string().min(1).max(MAX_NAME_CHARS);
 
 export const envelopeSchema = z.object({
   specversion: z.literal("1.0"),

@@ -1,4 +1,5 @@
 // Kafka connection settings, from the environment or from action parameters (IBM Event Streams style).
+import { KAFKA_PARAMETERS } from "../config/parameters.ts";
 import { ConfigError, readBoolean, readString, type SettingsSource } from "../config/settings.ts";
 
 export type SaslMechanism = "plain" | "scram-sha-256" | "scram-sha-512";
@@ -81,18 +82,7 @@ export function kafkaSettingsFromEnv(
 
 /** The parameter names of OpenWhisk's Kafka feed and IBM Event Streams: kafka_brokers_sasl, user, password (+ kafka_sasl_mechanism, kafka_tls, kafka_ca). */
 export function kafkaSettingsFromParams(params: SettingsSource, clientId: string): KafkaSettings | undefined {
-  return settingsFrom(
-    params,
-    {
-      brokers: "kafka_brokers_sasl",
-      user: "user",
-      password: "password",
-      mechanism: "kafka_sasl_mechanism",
-      tls: "kafka_tls",
-      ca: "kafka_ca",
-    },
-    clientId,
-  );
+  return settingsFrom(params, KAFKA_PARAMETERS, clientId);
 }
 
 export function requireKafkaSettings(settings: KafkaSettings | undefined, setting = "KAFKA_BROKERS"): KafkaSettings {

@@ -1,13 +1,22 @@
 // The kit's one apply loop: a unit's messages (an entity's or a stream's), in order. A key already applied is a
-// duplicate; a handler that keeps throwing, or that emits what the catalog refuses, makes its message a dead
-// letter; otherwise its emits become outbox entries and the unit's state moves on.
+// duplicate, unless its payload differs (a producer reused an id: a dead letter, never silently dropped); a handler
+// that keeps throwing, or that emits what the catalog refuses, makes its message a dead letter; otherwise its emits
+// become outbox entries and the unit's state moves on.
 
 import { ConfigError } from "../config/settings.ts";
 import { describeError } from "../errors.ts";
 import { EventSchemaError } from "../events/catalog.ts";
 import { deriveEventId } from "../events/derived-id.ts";
 import type { CloudEvent } from "../events/envelope.ts";
-import { type EntityDoc, entityDocId, keyDigest, type OutboxEntry } from "./documents.ts";
+import {
+  appliedEntry,
+  appliedIndex,
+  appliedKey,
+  type EntityDoc,
+  entityDocId,
+  type OutboxEntry,
+  payloadDigest,
+} from "./documents.ts";
 import type { UnitOutcome } from "./rounds.ts";
 import {
   asMemory,
@@ -56,6 +65,7 @@ export function entriesFor(
 
 export interface AppliedMessage<M> {
   message: M;
+  /** What the document keeps of it: appliedEntry(key, event). */
   digest: string;
   entries: OutboxEntry[];
 }
@@ -63,18 +73,30 @@ export interface AppliedMessage<M> {
 export function applyInOrder<S, M extends ApplyingMessage>(
   messages: readonly M[],
   start: S | undefined,
-  alreadyApplied: (digest: string) => boolean,
+  /** The unit's applied entries (appliedEntry), as its documents keep them. */
+  appliedBefore: Iterable<string>,
   move: (message: M, state: S | undefined) => Move<S>,
   options: { step: EmittingStep; subject: string; now: number; handlerAttempts: number },
 ): { state: S | undefined; applied: AppliedMessage<M>[]; outcomes: Map<number, UnitOutcome> } {
   let state = start;
   const applied: AppliedMessage<M>[] = [];
-  const appliedNow = new Set<string>();
+  const known = appliedIndex(appliedBefore);
   const outcomes = new Map<number, UnitOutcome>();
   for (const message of messages) {
-    const digest = keyDigest(message.key);
-    if (appliedNow.has(digest) || alreadyApplied(digest)) {
-      outcomes.set(message.index, { status: "duplicate" });
+    const digest = appliedKey(message.key);
+    const seen = known.get(digest);
+    if (seen !== undefined) {
+      outcomes.set(
+        message.index,
+        seen === "" || seen === payloadDigest(message.event)
+          ? { status: "duplicate" }
+          : {
+              status: "dead-letter",
+              reason: "payload-mismatch",
+              message: `event ${message.event.id} from ${message.event.source} was applied before with another type, subject or data: its producer reused the id`,
+              attempts: 1,
+            },
+      );
       continue;
     }
     const handled = attemptUpTo(options.handlerAttempts, () => move(message, state));
@@ -94,8 +116,8 @@ export function applyInOrder<S, M extends ApplyingMessage>(
       continue;
     }
     state = handled.value.next(made.entries.map((entry) => entry.event));
-    appliedNow.add(digest);
-    applied.push({ message, digest, entries: made.entries });
+    known.set(digest, payloadDigest(message.event));
+    applied.push({ message, digest: appliedEntry(message.key, message.event), entries: made.entries });
     outcomes.set(message.index, { status: "applied", emitted: made.entries.map((entry) => entry.event.id) });
   }
   return { state, applied, outcomes };
@@ -207,12 +229,11 @@ export function foldEntity<S>(
 ): FoldResult<S> {
   const { now } = options;
   const remembered = asMemory(current?.applied);
-  const known = new Set(remembered.map(([digest]) => digest));
   const context = { now, step: step.name, entityId, config: options.config ?? {}, retention: options.retention };
   const { state, applied, outcomes } = applyInOrder(
     events,
     current?.state,
-    (digest) => known.has(digest),
+    remembered.map(([entry]) => entry),
     (pending, before) => {
       const decision = step.handle(pending.event, before, context);
       return { emit: decision.emit ?? [], next: () => decision.state };

@@ -2,6 +2,7 @@
 // what the Kafka feed fires (or one event passed directly, for `wsk action invoke`) and answers with the outcome of
 // every message. Nothing escapes as an unstructured crash.
 
+import { STEP_KIT_PARAMETERS } from "../config/parameters.ts";
 import { ConfigError } from "../config/settings.ts";
 import { describeError, SagaError } from "../errors.ts";
 import type { Schemas } from "../events/catalog.ts";
@@ -69,8 +70,8 @@ function checkSpec(spec: CommonSpec): void {
  * the container exits right after a write, before publishing, as a killed activation would. The relay must then
  * publish what the outbox holds and re-send what the landed batch holds. Never bound in production.
  */
-function chaosCrashPoints(config: Record<string, unknown>): BatchIO["crash"] {
-  const probability = Number(config.chaos_exit_after_write ?? 0);
+function chaosCrashPoints(params: ActionParams): BatchIO["crash"] {
+  const probability = Number(params[STEP_KIT_PARAMETERS.chaosExitAfterWrite] ?? 0);
   if (!(probability > 0)) return undefined;
   return {
     afterWrite: () => {
@@ -79,7 +80,7 @@ function chaosCrashPoints(config: Record<string, unknown>): BatchIO["crash"] {
   };
 }
 
-/** The bound parameters a handler may see: neither secrets nor the feed's messages. */
+/** The bound parameters a handler may see: not the kit's settings (secrets among them), nor the feed's messages. */
 function configOf(params: ActionParams): Record<string, unknown> {
   return Object.fromEntries(
     Object.entries(params).filter(
@@ -152,7 +153,7 @@ function stepAction(
       });
     // Land the batch first: if this activation is killed, the relay finds it and sends it to the retry topic. On
     // the lossless feed there is nothing to land: the feed fires the batch again until an activation succeeds.
-    const lossless = params.kafka_feed === LOSSLESS_FEED;
+    const lossless = params[STEP_KIT_PARAMETERS.feed] === LOSSLESS_FEED;
     const landed = lossless
       ? { landing: undefined, failure: undefined }
       : await writeAll(
@@ -195,7 +196,7 @@ function stepAction(
       const now = Date.now;
       const deadline = deadlineFromEnv(process.env, now, DEFAULT_ACTIVATION_MS);
       const config = configOf(params);
-      const crash = chaosCrashPoints(config);
+      const crash = chaosCrashPoints(params);
       return await run(params, {
         cloudant: clients.cloudant,
         producer: clients.producer,

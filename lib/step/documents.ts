@@ -3,6 +3,7 @@
 import { createHash } from "node:crypto";
 import { SagaError, statusOf } from "../errors.ts";
 import type { CloudEvent } from "../events/envelope.ts";
+import { canonicalJson } from "../idempotency/decide.ts";
 import type { Cloudant } from "../store/client.ts";
 import type { Memory } from "./spec.ts";
 
@@ -27,7 +28,7 @@ export interface EntityDoc<S> extends OutboxDoc {
   state: S;
   /** Number of events applied to this entity. */
   version: number;
-  /** [digest of an applied event's idempotency key, epoch ms when applied], oldest first, for the retention window. */
+  /** [applied entry (appliedEntry: key and payload digests), epoch ms when applied], oldest first, for the window. */
   applied: Memory;
   updatedAt: number;
 }
@@ -56,7 +57,7 @@ export interface StreamCommitDoc extends OutboxDoc {
   stream: string;
   /** 1, 2, 3... The document id carries it, so two appends at one sequence number conflict. */
   seq: number;
-  /** Key digests of the inputs in this commit: a stream's applied keys are those of all its commits. */
+  /** Applied entries (appliedEntry) of the inputs in this commit: a stream's applied keys are all its commits'. */
   applied: string[];
   entries: StreamEntry[];
   committedAt: number;
@@ -74,6 +75,36 @@ export const commitDocId = (stream: string, seq: number) => `stream:${stream}:${
 /** 128 bits of SHA-256 of an idempotency key: a short, fixed-size name for it in documents. */
 export function keyDigest(key: string): string {
   return createHash("sha256").update(key).digest("base64url").slice(0, 22);
+}
+
+// An applied key as documents keep it: 96 bits of the key's digest (a unit remembers at most a few thousand keys),
+// a dot, and 36 bits of the digest of the event's payload (type, subject, data), so that the same key with other
+// content is told apart from a repeat. 23 characters, one more than the key's full digest that documents written
+// before 0.3 keep (without a payload): those still count as applied.
+
+const APPLIED_KEY_CHARS = 16;
+
+export const appliedKey = (key: string) => keyDigest(key).slice(0, APPLIED_KEY_CHARS);
+
+export function payloadDigest(event: Pick<CloudEvent, "type" | "subject" | "data">): string {
+  return createHash("sha256")
+    .update(canonicalJson({ type: event.type, subject: event.subject, data: event.data }))
+    .digest("base64url")
+    .slice(0, 6);
+}
+
+export const appliedEntry = (key: string, event: CloudEvent<string, unknown>) =>
+  `${appliedKey(key)}.${payloadDigest(event)}`;
+
+/** Stored applied entries by applied key -> the payload digest, or "" when the entry predates payload digests. */
+export function appliedIndex(entries: Iterable<string>): Map<string, string> {
+  const index = new Map<string, string>();
+  for (const entry of entries) {
+    const dot = entry.indexOf(".");
+    const key = (dot < 0 ? entry : entry.slice(0, dot)).slice(0, APPLIED_KEY_CHARS);
+    index.set(key, dot < 0 ? "" : entry.slice(dot + 1));
+  }
+  return index;
 }
 
 export const entityDocId = (entityId: string) => `entity:${entityId}`;
@@ -171,15 +202,29 @@ export const MAX_STREAM_COMMITS = 10_000;
 /** The largest sequence number a commit id can hold (ten digits). */
 const LAST_SEQ = 9_999_999_999;
 
+/** Streams read per `_all_docs/queries` request: a batch of a thousand work orders is ten requests, not one huge one. */
+export const STREAMS_PER_REQUEST = 100;
+
 /**
- * Every commit of these streams in one request: one `_all_docs` range per stream (`_all_docs/queries`), each over
- * the stream's own commit ids. A `_find` on `kind` and `stream` with `$in` is planned as one range over every commit
- * of every stream, so its cost grows with the database instead of with the streams asked for.
+ * Every commit of these streams: one `_all_docs` range per stream (`_all_docs/queries`, up to STREAMS_PER_REQUEST
+ * a request), each over the stream's own commit ids. A `_find` on `kind` and `stream` with `$in` is planned as one
+ * range over every commit of every stream, so its cost grows with the database instead of with the streams asked for.
  */
 async function queryStreams(client: Cloudant, db: string, streams: string[]): Promise<Map<string, StreamCommitDoc[]>> {
   const unique = [...new Set(streams)];
   const byStream = new Map<string, StreamCommitDoc[]>(unique.map((stream) => [stream, []]));
-  if (unique.length === 0) return byStream;
+  for (let at = 0; at < unique.length; at += STREAMS_PER_REQUEST) {
+    await queryStreamRange(client, db, unique.slice(at, at + STREAMS_PER_REQUEST), byStream);
+  }
+  return byStream;
+}
+
+async function queryStreamRange(
+  client: Cloudant,
+  db: string,
+  unique: string[],
+  byStream: Map<string, StreamCommitDoc[]>,
+): Promise<void> {
   const queries = unique.map((stream) => ({
     startKey: commitDocId(stream, 0),
     endKey: commitDocId(stream, LAST_SEQ),
@@ -201,7 +246,6 @@ async function queryStreams(client: Cloudant, db: string, streams: string[]): Pr
     }
     commits.sort((a, b) => a.seq - b.seq);
   });
-  return byStream;
 }
 
 /** The first sequence number missing from 1..n, or undefined when the commits are contiguous. */

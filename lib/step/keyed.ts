@@ -73,7 +73,7 @@ export async function runKeyedBatch<R>(
   await waitForRetryDelay(
     [...claims.values()].map((claim) => claim.message),
     io,
-    limits.deadlineReserveMs,
+    limits,
   );
 
   // 2. Claim: create every record in one bulk write; a conflict means a record exists, so read those and decide.

@@ -30,15 +30,16 @@ export function originOf(record: DecodedRecord): RecordOrigin {
 
 /**
  * A retry record holds the original value as it arrived: text or parsed JSON, and (written by an earlier kit) possibly
- * a retry record itself. Unwraps to the event, keeping the highest attempt count and the latest notBefore.
+ * a retry record itself. Unwraps to the event, keeping the highest attempt count and the latest notBefore. With
+ * `step`, only envelopes that step wrote count: any other is left as the value, which then fails as a CloudEvent.
  */
-export function unwrapRetries(value: unknown): { value: unknown; attempt: number; notBefore: number } {
+export function unwrapRetries(value: unknown, step?: string): { value: unknown; attempt: number; notBefore: number } {
   let current = value;
   let attempt = 1;
   let notBefore = 0;
   for (let depth = 0; depth < 5; depth += 1) {
     const retry = asRetryEnvelope(current);
-    if (!retry) break;
+    if (!retry || (step !== undefined && retry.step !== step)) break;
     attempt = Math.max(attempt, retry.attempt);
     notBefore = Math.max(notBefore, retry.notBefore);
     const inner =
@@ -48,9 +49,16 @@ export function unwrapRetries(value: unknown): { value: unknown; attempt: number
   return { value: current, attempt, notBefore };
 }
 
+/** Only a record of the step's own retry topic can carry its retry envelope: elsewhere an envelope is a forgery. */
+function fromOwnRetryTopic(record: DecodedRecord, retryTopic: string): boolean {
+  return !("direct" in record.origin) && record.origin.topic === retryTopic;
+}
+
 export function classify(
   records: DecodedRecord[],
   step: {
+    name: string;
+    topics: { retry: string };
     catalog: StepCatalog;
     handles: readonly string[];
     entityOf?: (event: CloudEvent<string, unknown>) => string;
@@ -64,7 +72,9 @@ export function classify(
     if (!record.outcome.ok) {
       return { ...base, kind: "dead-letter", reason: record.outcome.reason, message: record.outcome.message };
     }
-    const { value, attempt, notBefore } = unwrapRetries(record.outcome.value);
+    const { value, attempt, notBefore } = fromOwnRetryTopic(record, step.topics.retry)
+      ? unwrapRetries(record.outcome.value, step.name)
+      : { value: record.outcome.value, attempt: 1, notBefore: 0 };
     // A retried message is reported and dead-lettered as the original value, with its attempt count.
     const unwrapped = { ...base, rawValue: value, attempt };
     if (attempt > step.maxAttempts) {
@@ -156,6 +166,9 @@ export function deadLetterRecord(topic: string, letter: DeadLetter): OutgoingRec
   const preview = (typeof letter.record === "string" ? letter.record : JSON.stringify(letter.record)).slice(0, 4096);
   return { topic, key, value: JSON.stringify({ ...letter, record: preview, recordTruncated: true }) };
 }
+
+/** How long a message waits before its next attempt: 2, 4, 8... seconds. */
+export const retryDelayMs = (attempt: number) => 1_000 * 2 ** attempt;
 
 /** The value of a record on a step's retry topic: the original value, wrapped with the attempt count. */
 export interface RetryEnvelope {
@@ -251,7 +264,7 @@ export class BatchLedger {
         step: this.step.name,
         attempt: message.attempt + 1,
         reason,
-        notBefore: this.now() + 1_000 * 2 ** message.attempt,
+        notBefore: this.now() + retryDelayMs(message.attempt),
         value: message.rawValue,
       }),
     });

@@ -4,6 +4,7 @@
 // retention window.
 // An alarm rather than a `_changes` follower, because an action cannot hold a feed open between activations.
 import type { Admin, Kafka, Producer } from "kafkajs";
+import { STEP_KIT_PARAMETERS } from "../config/parameters.ts";
 import { describeError } from "../errors.ts";
 import { deadlineFromEnv } from "../idempotency/decide.ts";
 import type { Cloudant } from "../store/client.ts";
@@ -223,10 +224,10 @@ export function defineOutboxRelay(definition: RelaySpec) {
   const main = async (params: Record<string, unknown>) => {
     try {
       const clients = clientsFor(params, spec.name);
-      const grace = Number(params.relay_gap_grace_ms);
+      const grace = Number(params[STEP_KIT_PARAMETERS.relayGapGraceMs]);
       if (grace > 0) spec = { ...spec, gapGraceMs: grace };
       // The lossless feed commits only what an activation settled: there are no gaps to audit.
-      if (params.kafka_feed === LOSSLESS_FEED) spec = { ...spec, steps: [] };
+      if (params[STEP_KIT_PARAMETERS.feed] === LOSSLESS_FEED) spec = { ...spec, steps: [] };
       const now = Date.now;
       return await run({
         cloudant: clients.cloudant,

@@ -25,6 +25,7 @@ import {
   classify,
   type DeadLetterReason,
   type EventMessage,
+  retryDelayMs,
   summarize,
 } from "./messages.ts";
 import { publishAndClear, type StoreCall } from "./publish.ts";
@@ -125,11 +126,14 @@ export async function applyInRounds<Current>(
   return { written, added, retired };
 }
 
-/** A retried message names the earliest time to try again: wait for it when the deadline leaves room. */
-export async function waitForRetryDelay(messages: EventMessage[], io: BatchIO, reserveMs: number): Promise<void> {
+/**
+ * A retried message names the earliest time to try again: wait for it when the deadline leaves room, and never
+ * longer than the kit's own longest delay, whatever the record says.
+ */
+export async function waitForRetryDelay(messages: EventMessage[], io: BatchIO, limits: StepLimits): Promise<void> {
   const notBefore = Math.max(0, ...messages.map((m) => m.notBefore));
-  const room = io.deadline - reserveMs - io.now() - 10_000;
-  const wait = Math.min(notBefore - io.now(), room);
+  const room = io.deadline - limits.deadlineReserveMs - io.now() - 10_000;
+  const wait = Math.min(notBefore - io.now(), room, retryDelayMs(limits.retryAttempts));
   if (wait > 0) await (io.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))))(wait);
 }
 
@@ -169,7 +173,7 @@ export async function runUnitBatch<Current>(
     else if (message.kind === "ignored") ledger.ignore(message);
     else byUnit.set(message.entityId, [...(byUnit.get(message.entityId) ?? []), message]);
   }
-  await waitForRetryDelay([...byUnit.values()].flat(), io, limits.deadlineReserveMs);
+  await waitForRetryDelay([...byUnit.values()].flat(), io, limits);
 
   const { written, added, retired } = await applyInRounds(
     {
@@ -261,7 +265,7 @@ export function decideCommit<S>(
   const { state, applied, outcomes } = applyInOrder(
     inputs,
     replayed.state,
-    (digest) => replayed.applied.has(digest),
+    replayed.applied,
     (message, before) => ({
       emit: step.decide(message.event, before, { ...context, retention: DEFAULT_RETENTION }),
       next: (emitted) => emitted.reduce(step.evolve, step.evolve(before, message.event)),

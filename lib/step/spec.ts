@@ -1,6 +1,7 @@
 // How a step is described: what it consumes, which entity each event is about, the pure decision, and where its
 // emitted events, retries and dead letters go.
 import type { z } from "zod";
+import { KIT_SETTING_NAMES } from "../config/parameters.ts";
 import type { EventOf, Schemas } from "../events/catalog.ts";
 import type { CloudEvent } from "../events/envelope.ts";
 import { DEFAULT_RETENTION_MS } from "../idempotency/decide.ts";
@@ -182,20 +183,7 @@ export function untyped(spec: unknown): unknown {
 
 // Parameters bound to a step action at deploy time: configuration, never part of an event.
 
-export const STEP_PARAMETER_KEYS: ReadonlySet<string> = new Set([
-  "kafka_brokers_sasl",
-  "user",
-  "password",
-  "kafka_sasl_mechanism",
-  "kafka_tls",
-  "kafka_ca",
-  "cloudant_url",
-  "cloudant_apikey",
-  "cloudant_username",
-  "cloudant_password",
-  "cloudant_iam_url",
-  "kafka_feed",
-]);
+export const STEP_PARAMETER_KEYS: ReadonlySet<string> = new Set(KIT_SETTING_NAMES);
 
 /** `kafka_feed` bound to a step when the lossless feed fires it: the feed fires a batch again until it succeeds. */
 export const LOSSLESS_FEED = "lossless";

@@ -1,4 +1,5 @@
 // Cloudant (or any CouchDB-compatible server) connection settings, from the environment or from action parameters.
+import { STORE_PARAMETERS } from "../config/parameters.ts";
 import { ConfigError, readString, type SettingsSource } from "../config/settings.ts";
 
 export type StoreAuth =
@@ -74,13 +75,7 @@ export function storeSettingsFromEnv(env: SettingsSource = process.env): StoreSe
 
 /** Action parameters bound at deploy time: cloudant_url, cloudant_apikey, cloudant_username, cloudant_password. */
 export function storeSettingsFromParams(params: SettingsSource): StoreSettings | undefined {
-  return settingsFrom(params, {
-    url: "cloudant_url",
-    apiKey: "cloudant_apikey",
-    username: "cloudant_username",
-    password: "cloudant_password",
-    iamUrl: "cloudant_iam_url",
-  });
+  return settingsFrom(params, STORE_PARAMETERS);
 }
 
 export function requireStoreSettings(settings: StoreSettings | undefined, setting = "CLOUDANT_URL"): StoreSettings {

@@ -14,6 +14,10 @@ const path = require("node:path");
 
 const SENTINEL = "XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX";
 const allowConcurrent = process.env.__OW_ALLOW_CONCURRENT === "true";
+/** OpenWhisk's largest code (48 MB) in base64, with room for the envelope: a larger request is refused unread. */
+const MAX_REQUEST_BYTES = 66 * 1024 * 1024;
+/** Where a zipped action is unpacked: the folder the platform made for this container, and removes after it. */
+const codeDir = process.argv[2];
 
 /** @type {"ready" | "starting" | "running" | "stopped"} */
 let status = "ready";
@@ -61,7 +65,7 @@ async function unzipToTmp(base64) {
   if (buffer.subarray(0, 4).toString("hex") !== "504b0304") {
     throw "There was an error uncompressing the action archive. The file type is unsupported";
   }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ow-action-"));
+  const dir = codeDir ? fs.realpathSync(codeDir) : fs.mkdtempSync(path.join(os.tmpdir(), "ow-action-"));
   let zip;
   try {
     zip = await JSZip.loadAsync(buffer);
@@ -189,8 +193,19 @@ async function run(body) {
 
 const server = http.createServer((req, res) => {
   const chunks = /** @type {Buffer[]} */ ([]);
-  req.on("data", (chunk) => chunks.push(chunk));
+  let size = 0;
+  req.on("data", (chunk) => {
+    size += chunk.length;
+    if (size > MAX_REQUEST_BYTES) {
+      res.writeHead(413, { "content-type": "application/json", connection: "close" });
+      res.end(JSON.stringify({ error: `The request is larger than ${MAX_REQUEST_BYTES} bytes.` }));
+      req.destroy();
+      return;
+    }
+    chunks.push(chunk);
+  });
   req.on("end", async () => {
+    if (size > MAX_REQUEST_BYTES) return;
     /** @type {{code: number, body: unknown}} */
     let answer;
     try {

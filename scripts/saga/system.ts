@@ -11,6 +11,7 @@ import { type LocalOpenWhisk, startLocalOpenWhisk } from "../../local/server.ts"
 import { defaultProviders } from "../../triggers/index.ts";
 import { LosslessFeedProvider } from "../../triggers/lossless/provider.ts";
 import { buildActions } from "../build.ts";
+import { stackOperatorSecret } from "../stack/operator-secret.ts";
 import { serverless } from "./deploy.ts";
 
 export interface SystemOptions {
@@ -57,6 +58,8 @@ export const SYSTEM_CONTAINERS = 48;
 
 export interface RunningSystem {
   ow: LocalOpenWhisk;
+  /** What the operator's web actions require in X-Require-Whisk-Auth: OPERATOR_WEB_SECRET, else the stack's own. */
+  operatorSecret: string;
   stop: () => Promise<void>;
 }
 
@@ -97,10 +100,12 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     ],
   );
   log(`Local OpenWhisk on ${ow.apiHost}`);
+  const operatorSecret = options.env.OPERATOR_WEB_SECRET || stackOperatorSecret();
   try {
     log("serverless deploy...");
     const policies = options.policies ?? {};
     const settings: Record<string, string> = {
+      OPERATOR_WEB_SECRET: operatorSecret,
       ...options.env,
       ...(policies.workorderDeadlineMs ? { WORKORDER_DEADLINE_MS: String(policies.workorderDeadlineMs) } : {}),
       ...(policies.stockDefault ? { STOCK_DEFAULT: String(policies.stockDefault) } : {}),
@@ -117,5 +122,5 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     await ow.stop();
     throw err;
   }
-  return { ow, stop: () => ow.stop() };
+  return { ow, operatorSecret, stop: () => ow.stop() };
 }

@@ -23,12 +23,19 @@ function allDocsOptions(query: Record<string, unknown>): Record<string, unknown>
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
 }
 
+/** One request is one thread of the store's work: a bound, so that no caller can hold the store with one request. */
+export const MAX_QUERIES = 200;
+
 export function allDocsQueries(pouch: PouchDBConstructor): express.RequestHandler {
   const router = express.Router();
   router.post("/:db/_all_docs/queries", express.json({ limit: "4mb" }), async (req, res) => {
     const queries = (req.body as { queries?: unknown } | undefined)?.queries;
     if (!Array.isArray(queries) || queries.some((query) => typeof query !== "object" || query === null)) {
       res.status(400).json({ error: "bad_request", reason: "the body must be {queries: [object, ...]}" });
+      return;
+    }
+    if (queries.length > MAX_QUERIES) {
+      res.status(400).json({ error: "bad_request", reason: `at most ${MAX_QUERIES} queries a request` });
       return;
     }
     const name = req.params.db ?? "";

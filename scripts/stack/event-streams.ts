@@ -23,8 +23,12 @@ export interface EventStreamsSecrets {
 
 export const EVENT_STREAMS_USER = "token";
 
-function keytool(args: string[]): void {
-  const run = spawnSync("keytool", args, { encoding: "utf8" });
+/** keytool, given the keystore's password in its environment: on a command line, any process could read it. */
+function keytool(args: string[], storePassword: string): void {
+  const run = spawnSync("keytool", [...args, "-storepass:env", "KEYSTORE_PASSWORD"], {
+    encoding: "utf8",
+    env: { ...process.env, KEYSTORE_PASSWORD: storePassword },
+  });
   if (run.error || run.status !== 0)
     throw new StackError(`keytool ${args[0]} failed (it comes with the JDK): ${run.stderr || run.error?.message}`);
 }
@@ -35,24 +39,27 @@ export function eventStreamsSecrets(): EventStreamsSecrets {
     return JSON.parse(readFileSync(secretsFile, "utf8")) as EventStreamsSecrets;
   mkdirSync(tlsDir, { recursive: true });
   const secrets = { apiKey: randomBytes(24).toString("base64url"), keystorePassword: randomBytes(18).toString("hex") };
-  const store = ["-keystore", keystore, "-storetype", "PKCS12", "-storepass", secrets.keystorePassword];
-  keytool([
-    "-genkeypair",
-    "-alias",
-    "broker",
-    "-keyalg",
-    "RSA",
-    "-keysize",
-    "2048",
-    "-validity",
-    "3650",
-    "-dname",
-    "CN=localhost",
-    "-ext",
-    "SAN=ip:127.0.0.1,dns:localhost",
-    ...store,
-  ]);
-  keytool(["-exportcert", "-rfc", "-alias", "broker", "-file", certificate, ...store]);
+  const store = ["-keystore", keystore, "-storetype", "PKCS12"];
+  keytool(
+    [
+      "-genkeypair",
+      "-alias",
+      "broker",
+      "-keyalg",
+      "RSA",
+      "-keysize",
+      "2048",
+      "-validity",
+      "3650",
+      "-dname",
+      "CN=localhost",
+      "-ext",
+      "SAN=ip:127.0.0.1,dns:localhost",
+      ...store,
+    ],
+    secrets.keystorePassword,
+  );
+  keytool(["-exportcert", "-rfc", "-alias", "broker", "-file", certificate, ...store], secrets.keystorePassword);
   writeFileSync(secretsFile, JSON.stringify(secrets), { mode: 0o600 });
   return secrets;
 }

@@ -1,5 +1,6 @@
 import test, { type ExecutionContext } from "ava";
 import { statusOf } from "../../lib/errors.ts";
+import { commitDocId, readStreams } from "../../lib/step/documents.ts";
 import { type Cloudant, ensureDatabase } from "../../lib/store/client.ts";
 import { storeSettings, testCloudant, uniqueName } from "../support/services.ts";
 
@@ -160,4 +161,32 @@ test("_all_docs/queries answers each query as _all_docs would, in order, through
     body: JSON.stringify({ queries: "all" }),
   });
   t.is(malformed.status, 400);
+  const many = await client
+    .postAllDocsQueries({ db, queries: Array.from({ length: 201 }, () => ({ limit: 1 })) })
+    .catch((err: unknown) => err);
+  t.is(statusOf(many), 400, "at most 200 queries a request: one request cannot hold the store");
+});
+
+test("a batch's streams are read in requests of at most 100 streams, and every stream's commits come back", async (t) => {
+  const client = testCloudant();
+  const db = await freshDatabase(t, client);
+  const streams = Array.from({ length: 250 }, (_, i) => `wo-${i}`);
+  await client.postBulkDocs({
+    db,
+    bulkDocs: {
+      docs: streams.map((stream) => ({
+        _id: commitDocId(stream, 1),
+        kind: "commit",
+        stream,
+        seq: 1,
+        applied: [],
+        entries: [],
+        outbox: [],
+        committedAt: 0,
+      })) as never[],
+    },
+  });
+  const read = await readStreams(client, db, streams);
+  t.is(read.size, 250);
+  t.true([...read.values()].every((commits) => commits.length === 1));
 });

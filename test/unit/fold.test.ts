@@ -1,6 +1,7 @@
 import test from "ava";
 import { idempotencyKey } from "../../lib/events/envelope.ts";
-import { DEFAULT_LIMITS, type EntityDoc, foldEntity, keyDigest, type PendingEvent } from "../../lib/step/index.ts";
+import { appliedKey } from "../../lib/step/documents.ts";
+import { DEFAULT_LIMITS, type EntityDoc, foldEntity, type PendingEvent } from "../../lib/step/index.ts";
 import { type Tally, tallyAdded, tallySpec } from "../support/step-fixture.ts";
 
 const names = { database: "db", in: "in", out: "out", retry: "retry", deadLetter: "dlq" };
@@ -62,11 +63,39 @@ test("applied keys are kept for the retention window and at most maxKeysPerEntit
   const result = fold(undefined, events);
   t.is(result.doc?.applied.length, 3);
   t.false(
-    result.doc?.applied.some(([digest]) => digest === keyDigest(events[0]?.key ?? "")),
+    result.doc?.applied.some(([entry]) => entry.startsWith(`${appliedKey(events[0]?.key ?? "")}.`)),
     "the oldest key went first",
   );
+  t.true(result.doc?.applied.some(([entry]) => entry.startsWith(`${appliedKey(events[3]?.key ?? "")}.`)));
   const later = fold(result.doc, [pending(9, 0)], now + 60_001);
   t.is(later.doc?.applied.length, 1, "keys older than the window are pruned");
+});
+
+test("a key applied before with another payload is a dead letter that names the reused id, not a duplicate", (t) => {
+  const e = pending(5, 0);
+  const once = fold(undefined, [e]);
+  const reused = { ...e, event: { ...e.event, data: { amount: 6 } } };
+  const outcome = fold(once.doc, [reused]).outcomes.get(0);
+  t.like(outcome, { status: "dead-letter", reason: "payload-mismatch" });
+  t.regex(
+    (outcome as { message: string }).message,
+    new RegExp(`event ${e.event.id} from .* its producer reused the id`),
+  );
+  const inOneBatch = fold(undefined, [e, { ...reused, index: 1 }]);
+  t.like(inOneBatch.outcomes.get(1), { status: "dead-letter", reason: "payload-mismatch" });
+  t.deepEqual(inOneBatch.doc?.state, { total: 5, count: 1 });
+});
+
+test("applied keys kept without a payload digest (before 0.3) are duplicates, whatever the payload", (t) => {
+  const e = pending(5, 0);
+  const once = fold(undefined, [e]);
+  const old = {
+    ...once.doc,
+    applied: once.doc?.applied.map(([entry, at]) => [entry.split(".")[0], at]),
+  } as never;
+  t.deepEqual(fold(old, [{ ...e, event: { ...e.event, data: { amount: 6 } } }]).outcomes.get(0), {
+    status: "duplicate",
+  });
 });
 
 test("applied keys stored as a map by an earlier version are still recognised", (t) => {

@@ -4,8 +4,10 @@
 import type { Chart } from "chart.js";
 import { barChart, setBars, setSeries, timeChart } from "./charts.ts";
 import { byId, el, fillTable, row } from "./dom.ts";
+import { refreshInterval } from "./refresh.ts";
 
-const REFRESH_MS = Number(new URLSearchParams(location.search).get("refresh") ?? 3000);
+/** ?refresh=<ms>, at least 1 s: anything else (0, a word) is the default, never a tight loop of requests. */
+const REFRESH_MS = refreshInterval(new URLSearchParams(location.search).get("refresh"));
 const PAGE = 12;
 const DATA = new URL("dashboard-data", location.href);
 

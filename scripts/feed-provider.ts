@@ -1,20 +1,33 @@
 // npm run feed-provider: one instance of the lossless Kafka feed's provider, in the foreground until a signal. Run
 // as many as you like, anywhere that reaches Kafka, the registrations' store and OpenWhisk's API: they share the
 // triggers' partitions. The store comes from CLOUDANT_URL (and its credentials), or the running stack's.
+// LOSSLESS_FEED_KEY (32 bytes, base64; the running stack's when it has one) seals the trigger owners' keys in the
+// registrations; LOSSLESS_FEED_API_HOST (default: the API host wsk's settings name) is the only OpenWhisk served.
 // npm run feed-provider -- install [PACKAGE]: bundles the feed action and creates it as PACKAGE/kafkaFeed (default
-// lossless) in the OpenWhisk that wsk's settings name, with the store bound to the package.
+// lossless, annotated final) in the OpenWhisk that wsk's settings name, with the store and the key bound to the
+// package. Install it in the namespace of the triggers, unshared: its package holds the store's credentials.
 //   LOSSLESS_FEED_DB (default lossless-feed-triggers), LOSSLESS_FEED_MAX_IN_FLIGHT, LOSSLESS_FEED_FOLLOW_TIMEOUT_MS,
 //   LOSSLESS_FEED_RETRY_BASE_MS, LOSSLESS_FEED_RETRY_MAX_MS, LOSSLESS_FEED_SYNC_MS (triggers/lossless/settings.ts)
+import { existsSync, readFileSync } from "node:fs";
 import { createCloudant } from "../lib/store/client.ts";
 import { requireStoreSettings, storeSettingsFromEnv } from "../lib/store/config.ts";
 import { LosslessFeedProvider } from "../triggers/lossless/provider.ts";
+import { registrationsKey } from "../triggers/lossless/sealed-key.ts";
+import { losslessFeedKeyFile } from "./stack/secrets.ts";
 import { useRunningStack } from "./stack/stack.ts";
+import { findTarget } from "./wsk/credentials.ts";
+
+/** LOSSLESS_FEED_KEY, or the running stack's key (the one its local OpenWhisk's built-in feed seals with). */
+function feedKey(): Buffer {
+  const stacks = existsSync(losslessFeedKeyFile) ? readFileSync(losslessFeedKeyFile, "utf8").trim() : undefined;
+  return registrationsKey(process.env.LOSSLESS_FEED_KEY || stacks, "LOSSLESS_FEED_KEY");
+}
 
 async function install(pkg: string): Promise<void> {
   const { build } = await import("esbuild");
   const openwhisk = (await import("openwhisk")).default;
-  const { findTarget } = await import("./wsk/credentials.ts");
   const store = requireStoreSettings(storeSettingsFromEnv(), "CLOUDANT_URL");
+  const key = feedKey();
   const bundled = await build({
     entryPoints: ["triggers/lossless/feed-action.ts"],
     bundle: true,
@@ -36,6 +49,7 @@ async function install(pkg: string): Promise<void> {
     cloudant_username: auth.kind === "basic" ? auth.username : undefined,
     cloudant_password: auth.kind === "basic" ? auth.password : undefined,
     registrations_db: process.env.LOSSLESS_FEED_DB,
+    registrations_key: key.toString("base64"),
   }).flatMap(([key, value]) => (value ? [{ key, value }] : []));
   await ow.packages.update({ name: pkg, package: { parameters: bound } as never });
   await ow.actions.update({
@@ -44,6 +58,9 @@ async function install(pkg: string): Promise<void> {
       exec: { kind: "nodejs:20", code: bundled.outputFiles[0]?.text ?? "" },
       annotations: [
         { key: "feed", value: true },
+        // The package's settings are the feed's: a caller may not set another store or key.
+        { key: "final", value: true },
+        { key: "provide-api-key", value: false },
         {
           key: "description",
           value: "Fire a trigger for a Kafka topic's records; commit only after the actions succeed",
@@ -59,8 +76,12 @@ async function main(): Promise<void> {
   useRunningStack("feed-provider");
   if (process.argv[2] === "install") return install(process.argv[3] ?? "lossless");
   const cloudant = createCloudant(requireStoreSettings(storeSettingsFromEnv(), "CLOUDANT_URL"));
+  const key = feedKey();
+  const apiHost = process.env.LOSSLESS_FEED_API_HOST || (await findTarget({})).apihost;
   const provider = new LosslessFeedProvider({
     cloudant,
+    registrationsKey: key,
+    apiHost,
     db: process.env.LOSSLESS_FEED_DB,
     log: (line) => console.log(`${new Date().toISOString()} ${line}`),
   });
@@ -71,7 +92,9 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void stop());
   process.on("SIGTERM", () => void stop());
   await provider.start();
-  console.log(`lossless feed provider ${process.pid}: consuming for the registrations in ${provider.registrations.db}`);
+  console.log(
+    `lossless feed provider ${process.pid}: consuming for the registrations in ${provider.registrations.db} on ${apiHost}`,
+  );
 }
 
 main().catch((err: unknown) => {

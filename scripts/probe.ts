@@ -5,8 +5,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { probeExposure } from "./probe/exposure.ts";
 import { eventStreamsSecrets } from "./stack/event-streams.ts";
-import { operatorSecretFile } from "./stack/operator-secret.ts";
 import { stackDir } from "./stack/paths.ts";
+import { operatorSecretFile } from "./stack/secrets.ts";
 import { readProps } from "./wsk/credentials.ts";
 
 async function main(): Promise<number> {

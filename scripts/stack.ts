@@ -8,8 +8,11 @@ async function main(command: string | undefined, flags: string[]): Promise<numbe
   switch (command) {
     case "up": {
       const state = await stackUp({ inMemory: flags.includes("--in-memory") });
-      console.log("Clients connect with:");
-      for (const [name, value] of Object.entries(clientEnv(state))) console.log(`  ${name}=${value}`);
+      console.log("Clients connect with (commands run here find these by themselves):");
+      for (const [name, value] of Object.entries(clientEnv(state))) {
+        // Credentials stay out of terminals and logs: the stack's own are in .stack/ (mode 0600).
+        console.log(`  ${name}=${/PASSWORD|APIKEY/.test(name) ? "(a secret, not shown)" : value}`);
+      }
       return 0;
     }
     case "down":

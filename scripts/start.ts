@@ -14,8 +14,8 @@ import { resetSaga } from "./saga/reset.ts";
 import { runSaga } from "./saga/run.ts";
 import { type RunningSystem, startSystem } from "./saga/system.ts";
 import { parseSimulateArgs, USAGE } from "./simulator/options.ts";
-import { operatorSecretFile } from "./stack/operator-secret.ts";
 import { stackDir } from "./stack/paths.ts";
+import { operatorSecretFile } from "./stack/secrets.ts";
 import { clientEnv, eventStreamsEnv, readState, StackError, stackDown, stackUp } from "./stack/stack.ts";
 
 const once = process.argv.includes("--once");

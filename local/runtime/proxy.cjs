@@ -12,6 +12,18 @@ const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 
+// The Node.js runtime's image has the openwhisk client installed for every action (Composer's conductors require
+// it and leave it out of their bundle); here it resolves from the platform's own modules, whatever the action's folder.
+const Module = require("node:module");
+/** @type {Map<string, string>} */
+const RUNTIME_MODULES = new Map([["openwhisk", require.resolve("openwhisk")]]);
+// @ts-ignore: _resolveFilename is Node's internal resolver, the one place a preinstalled module can be added
+const resolveFilename = Module._resolveFilename;
+// @ts-ignore
+Module._resolveFilename = function (/** @type {string} */ request, /** @type {unknown[]} */ ...rest) {
+  return RUNTIME_MODULES.get(request) ?? resolveFilename.call(this, request, ...rest);
+};
+
 const SENTINEL = "XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX";
 const allowConcurrent = process.env.__OW_ALLOW_CONCURRENT === "true";
 /** OpenWhisk's largest code (48 MB) in base64, with room for the envelope: a larger request is refused unread. */

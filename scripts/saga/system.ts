@@ -10,8 +10,9 @@ import type { LocalLimits } from "../../local/config.ts";
 import { type LocalOpenWhisk, startLocalOpenWhisk } from "../../local/server.ts";
 import { defaultProviders } from "../../triggers/index.ts";
 import { LosslessFeedProvider } from "../../triggers/lossless/provider.ts";
+import { registrationsKey } from "../../triggers/lossless/sealed-key.ts";
 import { buildActions } from "../build.ts";
-import { stackOperatorSecret } from "../stack/operator-secret.ts";
+import { stackLosslessFeedKey, stackOperatorSecret } from "../stack/secrets.ts";
 import { serverless } from "./deploy.ts";
 
 export interface SystemOptions {
@@ -96,7 +97,14 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         ...(options.env.KAFKA_CA ? { kafkaCa: options.env.KAFKA_CA } : {}),
       }),
       // KAFKA_FEED=lossless in env deploys the triggers on it: this project's feed, which commits after success.
-      new LosslessFeedProvider({ cloudant, log: options.platformLog ?? (() => undefined) }),
+      new LosslessFeedProvider({
+        cloudant,
+        registrationsKey: registrationsKey(
+          options.env.LOSSLESS_FEED_KEY || stackLosslessFeedKey(),
+          "LOSSLESS_FEED_KEY",
+        ),
+        log: options.platformLog ?? (() => undefined),
+      }),
     ],
   );
   log(`Local OpenWhisk on ${ow.apiHost}`);

@@ -1,5 +1,7 @@
 // Entry point of the local CouchDB-compatible server: express-pouchdb (full mode) over pouchdb-node.
-// Usage: couch-server.ts <port> <dataDir> <disk|memory>. Listens on 127.0.0.1 only.
+// Usage: couch-server.ts <port> <dataDir> <disk|memory>, with COUCH_ADMIN_USERNAME and COUCH_ADMIN_PASSWORD in the
+// environment. Listens on 127.0.0.1 only, and answers only its admin (basic auth), but for GET /, as CouchDB 3 does.
+import { createHash, timingSafeEqual } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import express from "express";
@@ -10,10 +12,37 @@ import { allDocsQueries } from "./all-docs-queries.ts";
 
 const [portArg, dataDir, mode] = process.argv.slice(2);
 const port = Number(portArg);
+const { COUCH_ADMIN_USERNAME: adminName, COUCH_ADMIN_PASSWORD: adminPassword } = process.env;
 if (!Number.isInteger(port) || port <= 0 || !dataDir || (mode !== "disk" && mode !== "memory")) {
   console.error("usage: couch-server.ts <port> <dataDir> <disk|memory>");
   process.exit(2);
 }
+if (!adminName || !adminPassword) {
+  console.error(
+    "couch-server: COUCH_ADMIN_USERNAME and COUCH_ADMIN_PASSWORD must be set: the store answers only its admin",
+  );
+  process.exit(2);
+}
+
+/**
+ * Every request but GET / must carry the admin's basic credentials, compared in constant time. The check is here,
+ * not in express-pouchdb's own security: with an admin configured, it kills its process on some anonymous requests.
+ */
+const adminOnly = (name: string, password: string): express.RequestHandler => {
+  const expected = createHash("sha256").update(`${name}:${password}`).digest();
+  return (req, res, next) => {
+    const header = req.headers.authorization ?? "";
+    // express-pouchdb would check credentials again against users of its own, which it has none of.
+    delete req.headers.authorization;
+    if (req.method === "GET" && req.path === "/") return next();
+    const given = header.startsWith("Basic ") ? Buffer.from(header.slice(6), "base64").toString("utf8") : "";
+    if (timingSafeEqual(createHash("sha256").update(given).digest(), expected)) return next();
+    res
+      .status(401)
+      .set("www-authenticate", 'Basic realm="server"')
+      .json({ error: "unauthorized", reason: "Name or password is incorrect." });
+  };
+};
 
 // express-pouchdb 4.2 kills its process on `_changes?filter=_selector` (it looks up a design doc named "_selector"
 // and the error escapes). PouchDB supports selectors natively, so pass the body's selector the way PouchDB wants it.
@@ -58,6 +87,7 @@ const pouch =
     : PouchDB.defaults({ prefix: `${dataDir}/` });
 const app = express();
 app.disable("x-powered-by");
+app.use(adminOnly(adminName, adminPassword));
 app.use(selectorChangesShim);
 app.use(allDocsQueries(pouch));
 app.use(

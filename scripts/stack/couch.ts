@@ -1,4 +1,8 @@
-// The embedded CouchDB-compatible server, run as its own process (couch-server.ts).
+// The embedded CouchDB-compatible server, run as its own process (couch-server.ts). Like CouchDB 3, it answers only
+// its admin (but for GET /): the credentials are made once in .stack/couch/admin.json (mode 0600), handed to the
+// server in its environment, and every command beside the stack finds them there (clientEnv, withRunningStack).
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { statusOf } from "../../lib/errors.ts";
 import { isTransientStoreError, retryWithinDeadline } from "../../lib/step/index.ts";
@@ -9,18 +13,40 @@ import { StackError, startDetached, waitUntilReady } from "./processes.ts";
 
 const couchDir = join(stackDir, "couch");
 export const couchLogFile = join(couchDir, "server.log");
+const adminFile = join(couchDir, "admin.json");
+
+export interface CouchAdmin {
+  username: string;
+  password: string;
+}
+
+/** The store's admin, made on first use and kept (an on-disk store keeps its data across restarts). */
+export function couchAdmin(): CouchAdmin {
+  if (existsSync(adminFile)) {
+    chmodSync(adminFile, 0o600);
+    return JSON.parse(readFileSync(adminFile, "utf8")) as CouchAdmin;
+  }
+  mkdirSync(couchDir, { recursive: true });
+  const admin = { username: "admin", password: randomBytes(18).toString("base64url") };
+  writeFileSync(adminFile, JSON.stringify(admin), { mode: 0o600 });
+  return admin;
+}
 
 export async function startCouchServer(port: number, inMemory: boolean): Promise<number> {
   const entry = join(repoRoot, "scripts/stack/couch-server.ts");
   const args = ["--import", "tsx", entry, String(port), join(couchDir, "data"), inMemory ? "memory" : "disk"];
-  const pid = startDetached(process.execPath, args, couchLogFile, { cwd: repoRoot });
+  const admin = couchAdmin();
+  const pid = startDetached(process.execPath, args, couchLogFile, {
+    cwd: repoRoot,
+    env: { ...process.env, COUCH_ADMIN_USERNAME: admin.username, COUCH_ADMIN_PASSWORD: admin.password },
+  });
   await waitUntilReady({
     what: `the CouchDB-compatible server on 127.0.0.1:${port}`,
     pid,
     logFile: couchLogFile,
     // A loaded 2-core machine (a test run, a JVM starting beside it) can take this long to start tsx and PouchDB.
     timeoutMs: 90_000,
-    ready: () => storeAnswers({ url: `http://127.0.0.1:${port}`, auth: { kind: "none" } }, 2_000),
+    ready: () => storeAnswers({ url: `http://127.0.0.1:${port}`, auth: { kind: "basic", ...admin } }, 2_000),
   });
   return pid;
 }

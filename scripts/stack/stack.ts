@@ -3,8 +3,8 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { readBoolean } from "../../lib/config/settings.ts";
 import { type KafkaSettings, kafkaSettingsFromEnv } from "../../lib/kafka/config.ts";
-import { type StoreSettings, storeSettingsFromEnv } from "../../lib/store/config.ts";
-import { couchLogFile, startCouchServer, storeAnswers } from "./couch.ts";
+import { requireStoreSettings, type StoreSettings, storeSettingsFromEnv } from "../../lib/store/config.ts";
+import { couchAdmin, couchLogFile, startCouchServer, storeAnswers } from "./couch.ts";
 import {
   EVENT_STREAMS_USER,
   eventStreamsAdminLogFile,
@@ -192,8 +192,11 @@ export async function stackUp(options: UpOptions = {}): Promise<StackState> {
     return state as StackState;
   } catch (err) {
     // Leave nothing half-started behind; servers an earlier `up` started keep running.
-    const startedNow = [state.kafka?.server, state.couch?.server].filter(
-      (server) => server && server.pid !== previous?.kafka.server?.pid && server.pid !== previous?.couch.server?.pid,
+    const before = new Set(
+      [previous?.kafka.server, previous?.kafka.eventStreams?.adminServer, previous?.couch.server].map((s) => s?.pid),
+    );
+    const startedNow = [state.kafka?.eventStreams?.adminServer, state.kafka?.server, state.couch?.server].filter(
+      (server) => server && !before.has(server.pid),
     );
     for (const server of startedNow) if (server) await stopGroup(server.pid);
     if (previous) writeState(previous);
@@ -261,8 +264,8 @@ export function withRunningStack(env: NodeJS.ProcessEnv = process.env): { env: N
     taken.push(`KAFKA_BROKERS=${filled.KAFKA_BROKERS}`);
   }
   if (!env.CLOUDANT_URL && !state.couch.external && running(state.couch.server)) {
-    filled.CLOUDANT_URL = state.couch.url;
-    taken.push(`CLOUDANT_URL=${filled.CLOUDANT_URL}`);
+    Object.assign(filled, storeEnv(state));
+    taken.push(`CLOUDANT_URL=${filled.CLOUDANT_URL} (and its admin, from .stack/couch/admin.json)`);
   }
   return { env: filled, taken };
 }
@@ -275,8 +278,27 @@ export function useRunningStack(command: string): void {
   console.error(`${command}: using the running stack (${taken.join(", ")})`);
 }
 
+/** The settings of an existing service, as the environment gives them: its address and every credential. */
+function passedThrough(names: string[]): Record<string, string> {
+  return Object.fromEntries(names.flatMap((name) => (process.env[name] ? [[name, process.env[name] as string]] : [])));
+}
+
+/** The store's address, and its credentials: the admin of the stack's own, or those given for an existing one. */
+function storeEnv(state: StackState): Record<string, string> {
+  if (state.couch.external)
+    return {
+      CLOUDANT_URL: state.couch.url,
+      ...passedThrough(["CLOUDANT_APIKEY", "CLOUDANT_IAM_URL", "CLOUDANT_USERNAME", "CLOUDANT_PASSWORD"]),
+    };
+  const admin = couchAdmin();
+  return { CLOUDANT_URL: state.couch.url, CLOUDANT_USERNAME: admin.username, CLOUDANT_PASSWORD: admin.password };
+}
+
 export function clientEnv(state: StackState): Record<string, string> {
-  return { KAFKA_BROKERS: state.kafka.brokers.join(","), CLOUDANT_URL: state.couch.url };
+  const kafka = state.kafka.external
+    ? passedThrough(["KAFKA_SASL_USER", "KAFKA_SASL_PASSWORD", "KAFKA_SASL_MECHANISM", "KAFKA_TLS", "KAFKA_CA"])
+    : {};
+  return { KAFKA_BROKERS: state.kafka.brokers.join(","), ...kafka, ...storeEnv(state) };
 }
 
 /**
@@ -305,7 +327,8 @@ export async function stackStatus(): Promise<{ up: boolean; lines: string[] }> {
     ssl: false,
     clientId: "stack-status",
   };
-  const storeSettings: StoreSettings = storeSettingsFromEnv() ?? { url: state.couch.url, auth: { kind: "none" } };
+  const storeSettings: StoreSettings =
+    storeSettingsFromEnv() ?? requireStoreSettings(storeSettingsFromEnv(storeEnv(state)));
   const kafkaUp = await kafkaAnswers(kafkaSettings, 5_000);
   const couchUp = await storeAnswers(storeSettings, 5_000);
   const describe = (up: boolean, external: boolean, server?: StartedServer) =>

@@ -6,17 +6,18 @@ import { join } from "node:path";
 import test from "ava";
 import openwhisk from "openwhisk";
 import { createKafka } from "../../lib/kafka/client.ts";
+import { type ProbeCheck, probeExposure } from "../../scripts/probe/exposure.ts";
 import { printReport, type SagaReport } from "../../scripts/report/invariants.ts";
 import { resetSaga } from "../../scripts/saga/reset.ts";
 import { runSaga } from "../../scripts/saga/run.ts";
-import { type SystemOptions, startSystem } from "../../scripts/saga/system.ts";
+import { type RunningSystem, type SystemOptions, startSystem } from "../../scripts/saga/system.ts";
 import { DEFAULTS } from "../../scripts/simulator/options.ts";
 import { stackDir } from "../../scripts/stack/paths.ts";
-import { eventStreamsEnv, kafkaSettings, storeSettings, testCloudant } from "../support/services.ts";
+import { eventStreamsEnv, kafkaSettings, storeEnv, testCloudant } from "../support/services.ts";
 import { type DashboardSeen, seeDashboard } from "./dashboard.ts";
 
 function stackEnv(): Record<string, string> {
-  return { KAFKA_BROKERS: kafkaSettings().brokers.join(","), CLOUDANT_URL: storeSettings().url };
+  return { KAFKA_BROKERS: kafkaSettings().brokers.join(","), ...storeEnv() };
 }
 
 async function freshRun(
@@ -25,7 +26,7 @@ async function freshRun(
   simulation: Partial<typeof DEFAULTS>,
   env: Record<string, string> = stackEnv(),
   /** Looks at the running system after the report, before it stops. */
-  probe?: (apiHost: string) => Promise<void>,
+  probe?: (system: RunningSystem) => Promise<void>,
 ) {
   const admin = createKafka(kafkaSettings()).admin();
   await admin.connect();
@@ -36,7 +37,7 @@ async function freshRun(
   t.teardown(system.stop);
   const run = await runSaga(env, { ...DEFAULTS, ...simulation }, { log, quietTimeoutMs: 240_000 });
   const platform = await platformFacts(system.ow.apiHost, system.ow.auth);
-  await probe?.(system.ow.apiHost);
+  await probe?.(system);
   await system.stop();
   printReport(run.report, log);
   log(
@@ -85,8 +86,8 @@ test.serial(
       },
       { pumps: 12, rate: 30, seconds: 15, faulty: 0.5, seed: "e2e-anomalies" },
       stackEnv(),
-      async (apiHost) => {
-        seen = await seeDashboard(apiHost, testCloudant(), join(stackDir, "dashboard.png"));
+      async (system) => {
+        seen = await seeDashboard(system.ow.apiHost, testCloudant(), join(stackDir, "dashboard.png"));
       },
     );
     t.deepEqual(holds(report), []);
@@ -136,7 +137,7 @@ test.serial(
     const secret = randomBytes(12).toString("hex");
     const env: Record<string, string> = {
       ...eventStreamsEnv(),
-      CLOUDANT_URL: storeSettings().url,
+      ...storeEnv(),
       OPERATOR_WEB_SECRET: secret,
     };
     t.is(env.KAFKA_FEED, "messageHubFeed");
@@ -147,17 +148,34 @@ test.serial(
         body: JSON.stringify({ partType: "cooling-fan", quantity: 2, deliveryId: "e2e-po-1" }),
       });
     const statuses: number[] = [];
+    let checks: ProbeCheck[] = [];
     const { report, simulation } = await freshRun(
       t,
       { workorderDeadlineMs: 600_000, stockDefault: 100, crewsCapacityPerDay: 100, relayCron: "*/5 * * * * *" },
       { pumps: 8, rate: 30, seconds: 10, faulty: 0.5, seed: "e2e-event-streams" },
       env,
-      async (apiHost) => {
+      async (system) => {
+        const apiHost = system.ow.apiHost;
         statuses.push((await restock(apiHost, {})).status);
         statuses.push((await restock(apiHost, { "X-Require-Whisk-Auth": secret })).status);
+        // Every web action as a stranger meets it: no setting can be set, no key comes back, commands need the secret.
+        const keys = [system.ow.auth, ...system.ow.auth.split(":"), env.KAFKA_SASL_PASSWORD, env.CLOUDANT_PASSWORD];
+        checks = await probeExposure({
+          apiHost,
+          namespace: system.ow.namespace,
+          operatorSecret: secret,
+          secrets: keys.filter((k): k is string => typeof k === "string"),
+        });
       },
     );
     t.deepEqual(statuses, [401, 202], "the operator's web action requires the secret bound at deploy");
+    t.log(`exposure probe: ${checks.filter((c) => !c.ok).length} of ${checks.length} checks failed`);
+    t.true(checks.length > 200, `${checks.length} checks`);
+    t.deepEqual(
+      checks.filter((c) => !c.ok).map((c) => `${c.action}: ${c.what}: ${c.detail}`),
+      [],
+      "every web action refuses a setting, carries no key, and every command needs the secret",
+    );
     t.deepEqual(holds(report), []);
     t.is(report.pumps, 8);
     t.is(report.readings, simulation.readings);

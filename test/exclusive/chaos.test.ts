@@ -5,7 +5,7 @@
 import test, { type ExecutionContext } from "ava";
 import { printChaos } from "../../scripts/chaos/print.ts";
 import { BURST_KILLS, type ChaosResult, runChaos, SOAK } from "../../scripts/chaos/run.ts";
-import { kafkaSettings, storeSettings } from "../support/services.ts";
+import { kafkaSettings, storeEnv } from "../support/services.ts";
 
 /** The report in the test's log; nothing lost or doubled, every invariant, and the kills really happened. */
 function nothingLostOrDoubled(t: ExecutionContext, result: ChaosResult) {
@@ -21,7 +21,7 @@ function nothingLostOrDoubled(t: ExecutionContext, result: ChaosResult) {
 
 test("a short chaos run loses nothing and doubles nothing, and every invariant holds", async (t) => {
   t.timeout(900_000);
-  const env = { KAFKA_BROKERS: kafkaSettings().brokers.join(","), CLOUDANT_URL: storeSettings().url };
+  const env = { KAFKA_BROKERS: kafkaSettings().brokers.join(","), ...storeEnv() };
   // Progress goes to the console as it happens (a CI log that is silent for minutes says nothing about a hang).
   const result = await runChaos(
     { ...SOAK, seconds: 75, pumps: 40, rate: 20, bursts: 1, seed: "ci", quietTimeoutMs: 600_000 },
@@ -43,7 +43,7 @@ test("the burst with a container killed every 0.7 s, on the lossless feed with n
   // The triggers on the lossless feed: the steps land nothing, and a killed activation's batch is fired again.
   const env = {
     KAFKA_BROKERS: kafkaSettings().brokers.join(","),
-    CLOUDANT_URL: storeSettings().url,
+    ...storeEnv(),
     KAFKA_FEED: "lossless",
   };
   const result = await runChaos(

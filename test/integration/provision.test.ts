@@ -89,7 +89,10 @@ test("the store's 429s with Retry-After are waited out; its 403 is one line sayi
       ),
   );
   const started = Date.now();
-  const changes = await provision(plan, { admin, cloudant: createCloudant({ url: busy.url, auth: { kind: "none" } }) });
+  const changes = await provision(plan, {
+    admin,
+    cloudant: createCloudant({ url: busy.url, auth: storeSettings().auth }),
+  });
   t.true(busy.stats.intercepted >= 2, `429s answered: ${busy.stats.intercepted}`);
   t.true(Date.now() - started >= 1_000, "Retry-After: 1 was honoured");
   t.true(changes.some((c) => c.what === "database" && c.kind === "created"));
@@ -100,7 +103,7 @@ test("the store's 429s with Retry-After are waited out; its 403 is one line sayi
   t.teardown(() => forbidden.close());
   const other = { ...plan, databases: [{ name: uniqueName("provision-403"), indexes: [] }] };
   await t.throwsAsync(
-    provision(other, { admin, cloudant: createCloudant({ url: forbidden.url, auth: { kind: "none" } }) }),
+    provision(other, { admin, cloudant: createCloudant({ url: forbidden.url, auth: storeSettings().auth }) }),
     {
       name: "ProvisionError",
       message: /forbids the credentials to create database .* \(403\): use an IAM key with the Manager role/,

@@ -11,7 +11,7 @@ test("a store answering 429 for a while answers; one refusing the credentials is
     intercept: () => (busy-- > 0 ? { status: 429, body: { error: "too_many_requests" } } : undefined),
   });
   t.teardown(() => proxy.close());
-  t.true(await storeAnswers({ url: proxy.url, auth: { kind: "none" } }, 15_000));
+  t.true(await storeAnswers({ url: proxy.url, auth: storeSettings().auth }, 15_000));
   t.is(proxy.stats.intercepted, 3);
 
   const refusing = await startStoreProxy(storeSettings().url, {

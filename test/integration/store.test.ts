@@ -2,7 +2,7 @@ import test, { type ExecutionContext } from "ava";
 import { statusOf } from "../../lib/errors.ts";
 import { commitDocId, readStreams } from "../../lib/step/documents.ts";
 import { type Cloudant, ensureDatabase } from "../../lib/store/client.ts";
-import { storeSettings, testCloudant, uniqueName } from "../support/services.ts";
+import { storeAuthHeader, storeSettings, testCloudant, uniqueName } from "../support/services.ts";
 
 async function freshDatabase(t: ExecutionContext, client: Cloudant): Promise<string> {
   const db = uniqueName("db");
@@ -94,16 +94,26 @@ test("_changes since a sequence returns only the later changes", async (t) => {
   t.deepEqual(later.result.results.map((c) => c.id).sort(), ["after-1", "after-2"]);
 });
 
+test("the store answers only its admin, as CouchDB 3 does: no credentials or wrong ones are 401, GET / is open", async (t) => {
+  const { url } = storeSettings();
+  t.is((await fetch(`${url}/`)).status, 200);
+  t.is((await fetch(`${url}/_all_dbs`)).status, 401);
+  const wrong = { authorization: `Basic ${Buffer.from("admin:guess").toString("base64")}` };
+  t.is((await fetch(`${url}/_all_dbs`, { headers: wrong })).status, 401);
+  t.is((await fetch(`${url}/some-db`, { method: "PUT", headers: wrong })).status, 401);
+  t.is((await fetch(`${url}/_all_dbs`, { headers: storeAuthHeader() })).status, 200);
+});
+
 test("requests that crash a stock express-pouchdb get an HTTP error here and the server keeps answering", async (t) => {
   const { url } = storeSettings();
   const client = testCloudant();
   const db = await freshDatabase(t, client);
   await client.putDocument({ db, docId: "x", document: { color: "red" } });
-  const noBody = await fetch(`${url}/${db}/_changes?filter=_selector`);
+  const noBody = await fetch(`${url}/${db}/_changes?filter=_selector`, { headers: storeAuthHeader() });
   t.is(noBody.status, 400);
   const selected = await fetch(`${url}/${db}/_changes?filter=_selector`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...storeAuthHeader() },
     body: JSON.stringify({ selector: { color: "red" } }),
   });
   t.is(selected.status, 200);
@@ -113,7 +123,7 @@ test("requests that crash a stock express-pouchdb get an HTTP error here and the
   );
   const badJson = await fetch(`${url}/${db}`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...storeAuthHeader() },
     body: "{not json",
   });
   t.is(badJson.status, 400);
@@ -157,7 +167,7 @@ test("_all_docs/queries answers each query as _all_docs would, in order, through
   const { url } = storeSettings();
   const malformed = await fetch(`${url}/${db}/_all_docs/queries`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...storeAuthHeader() },
     body: JSON.stringify({ queries: "all" }),
   });
   t.is(malformed.status, 400);

@@ -2,6 +2,7 @@
 // a batch only after every rule's action succeeded, fires a failed batch again, dead-letters it after its attempts
 // while other partitions flow, and loses nothing when a provider process is killed.
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,10 +16,12 @@ import { LETTER_BYTES } from "../../triggers/lossless/deliver.ts";
 import { FEED_ACTION, FEED_PACKAGE, LosslessFeedProvider } from "../../triggers/lossless/provider.ts";
 import { Registrations } from "../../triggers/lossless/registrations.ts";
 import { runScript } from "../support/run-script.ts";
-import { kafkaSettings, storeSettings, testCloudant, testKafka, uniqueName } from "../support/services.ts";
+import { kafkaSettings, storeEnv, testCloudant, testKafka, uniqueName } from "../support/services.ts";
 import { eventually, feedError } from "./helpers.ts";
 
 const FEED = `/whisk.system/${FEED_PACKAGE}/${FEED_ACTION}`;
+/** Seals the trigger owners' keys in the registrations: every provider of a test shares it. */
+const FEED_KEY = randomBytes(32);
 
 /**
  * An action that records each batch it is given in a file (one line per call: "ok" or "fail" and the offsets) and
@@ -67,6 +70,7 @@ async function setup(t: ExecutionContext, partitions: number, consume: boolean, 
   ]);
   const provider = new LosslessFeedProvider({
     cloudant: testCloudant(),
+    registrationsKey: FEED_KEY,
     db,
     consume,
     settings: { retryBaseMs: 200, retryMaxMs: 1_000, followTimeoutMs: 20_000, syncMs: 300 },
@@ -321,6 +325,29 @@ test("a trigger deleted without its feed's DELETE: the provider's next fire meet
   t.true((offsets[0] ?? 0) <= 0, `nothing committed for the orphaned record: ${offsets}`);
 });
 
+test("the store keeps the owner's key sealed: no copy in plain text, and a registration pointed at another API host is refused", async (t) => {
+  const s = await setup(t, 1, true);
+  const registrations = new Registrations(testCloudant(), s.db);
+  const stored = await registrations.get(s.group);
+  const text = JSON.stringify(stored);
+  for (const part of s.auth.split(":")) t.false(text.includes(part), "no part of the key is in the store");
+  t.is(stored?.sealedKey.alg, "A256GCM");
+
+  // Someone who can write the store points the registration elsewhere: the provider fires nothing for it.
+  const { _rev, changedAt, ...rest } = stored as NonNullable<typeof stored>;
+  await registrations.put({ ...rest, apiHost: "http://127.0.0.1:9" }, _rev);
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  await produce(s.topic, [{ partition: 0, value: "not-for-the-stranger" }]);
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  t.deepEqual(applied(s.files.log), [], "nothing was fired with the key");
+
+  // Put back as it was registered, the trigger flows again from where it was left.
+  const edited = await registrations.get(s.group);
+  await registrations.put({ ...rest, apiHost: s.apiHost }, edited?._rev);
+  await eventually(async () => (applied(s.files.log).length === 1 ? true : undefined), 30_000);
+  t.is(applied(s.files.log)[0]?.split(":")[2], "not-for-the-stranger");
+});
+
 test("a redeploy that deletes and recreates the rule while records flow: nothing is lost", async (t) => {
   const s = await setup(t, 2, true);
   const total = 200;
@@ -366,6 +393,7 @@ test("feed lifecycle: refusals name the parameter; READ, PAUSE, UNPAUSE, UPDATE 
   const read = await feeds.get({ feedName: FEED, trigger: s.trigger });
   t.like(read.response.result.config, { triggerName: s.group, topic: s.topic, batchMs: 20, maxAttempts: 3 });
   t.false("authKey" in read.response.result.config, "the key is never shown");
+  t.false("sealedKey" in read.response.result.config, "nor its sealed form");
   const lifecycle = (lifecycleEvent: string) =>
     s.client.actions.invoke({
       name: FEED,
@@ -386,12 +414,14 @@ test("feed lifecycle: refusals name the parameter; READ, PAUSE, UNPAUSE, UPDATE 
   t.is(await feedError(feeds.get({ feedName: FEED, trigger: s.trigger })), "Error: missing");
 });
 
-function providerProcess(db: string, log: string): ChildProcess {
+function providerProcess(db: string, log: string, apiHost: string): ChildProcess {
   const out = openSync(log, "a");
   const child = spawn(process.execPath, ["--import", "tsx", "scripts/feed-provider.ts"], {
     env: {
       ...process.env,
-      CLOUDANT_URL: storeSettings().url,
+      ...storeEnv(),
+      LOSSLESS_FEED_KEY: FEED_KEY.toString("base64"),
+      LOSSLESS_FEED_API_HOST: apiHost,
       LOSSLESS_FEED_DB: db,
       LOSSLESS_FEED_SYNC_MS: "300",
       LOSSLESS_FEED_RETRY_BASE_MS: "200",
@@ -406,7 +436,10 @@ test("two provider processes share the load; one killed mid-run and started agai
   const s = await setup(t, 4, false);
   const providerLog = join(tmpdir(), `${s.db}.log`);
   t.log(`the providers' log: ${providerLog}`);
-  const children: ChildProcess[] = [providerProcess(s.db, providerLog), providerProcess(s.db, providerLog)];
+  const children: ChildProcess[] = [
+    providerProcess(s.db, providerLog, s.apiHost),
+    providerProcess(s.db, providerLog, s.apiHost),
+  ];
   t.teardown(() => {
     for (const child of children) child.kill("SIGKILL");
   });
@@ -424,7 +457,7 @@ test("two provider processes share the load; one killed mid-run and started agai
     );
     // A third of the way in, with batches in flight, one provider is killed; two thirds in, another starts.
     if (i === 180) children[0]?.kill("SIGKILL");
-    if (i === 390) children.push(providerProcess(s.db, providerLog));
+    if (i === 390) children.push(providerProcess(s.db, providerLog, s.apiHost));
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   await eventually(async () => (new Set(applied(s.files.log)).size >= total ? true : undefined), 120_000, 500);
@@ -459,7 +492,13 @@ test("installed as an action in a package of an OpenWhisk (npm run feed-provider
   ]);
   // An OpenWhisk without the built-in: the feed is only what install creates.
   const ow = await startLocalOpenWhisk({ port: 0 }, []);
-  const provider = new LosslessFeedProvider({ cloudant: testCloudant(), db, settings: { syncMs: 300 } });
+  const provider = new LosslessFeedProvider({
+    cloudant: testCloudant(),
+    registrationsKey: FEED_KEY,
+    apiHost: ow.apiHost,
+    db,
+    settings: { syncMs: 300 },
+  });
   t.teardown(async () => {
     await provider.stop();
     await ow.stop();
@@ -471,6 +510,7 @@ test("installed as an action in a package of an OpenWhisk (npm run feed-provider
     ...process.env,
     OW_APIHOST: ow.apiHost,
     OW_AUTH: ow.auth,
+    LOSSLESS_FEED_KEY: FEED_KEY.toString("base64"),
     LOSSLESS_FEED_DB: db,
   });
   t.is(installed.code, 0, installed.stderr);

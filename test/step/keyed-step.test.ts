@@ -117,7 +117,7 @@ test("when reading the existing records fails, only the keys this activation doe
   const fresh = tallyAdded("f", 6);
   const answer = (await noteStep(world, effects).run(
     feedParams(world.names.in, [fresh, done]),
-    world.io({ cloudant: createCloudant({ url: proxy.url, auth: { kind: "none" } }) }),
+    world.io({ cloudant: createCloudant({ url: proxy.url, auth: storeSettings().auth }) }),
   )) as Answer;
   t.deepEqual(
     answer.messages.map((m) => m.status),

@@ -97,7 +97,7 @@ test("a landing that meets a 429 is retried, so a kill afterwards still loses no
   const step = tallyStep(world.names);
   const deadline = Date.now() + 60_000;
   const io = world.io({
-    cloudant: createCloudant({ url: proxy.url, auth: { kind: "none" } }),
+    cloudant: createCloudant({ url: proxy.url, auth: storeSettings().auth }),
     deadline,
     crash: {
       beforeWrite: () => {
@@ -119,7 +119,7 @@ test("a store that cannot be reached to land the batch: nothing is worked on, ev
   proxy.setDown(true);
   const step = tallyStep(world.names);
   const io = world.io({
-    cloudant: createCloudant({ url: proxy.url, auth: { kind: "none" } }),
+    cloudant: createCloudant({ url: proxy.url, auth: storeSettings().auth }),
     deadline: Date.now() + 8_000,
   });
   const answer = (await step.run(feedParams(world.names.in, [tallyAdded("y", 1), "{not json"]), io)) as Answer;

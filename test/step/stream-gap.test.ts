@@ -40,7 +40,7 @@ test("a stream whose first commit the query does not return yet is read again, n
     },
   });
   t.teardown(() => proxy.close());
-  const lagging = createCloudant({ url: proxy.url, auth: { kind: "none" } });
+  const lagging = createCloudant({ url: proxy.url, auth: storeSettings().auth });
   const third = tallyAdded("s", 4);
   const answer = (await step.run(
     feedParams(world.names.in, [first, third]),
@@ -72,7 +72,10 @@ test("a hole that does not close is an error the step retries later, never a dec
   t.teardown(() => proxy.close());
   const answer = (await step.run(
     feedParams(world.names.in, [first]),
-    world.io({ cloudant: createCloudant({ url: proxy.url, auth: { kind: "none" } }), deadline: Date.now() + 8_000 }),
+    world.io({
+      cloudant: createCloudant({ url: proxy.url, auth: storeSettings().auth }),
+      deadline: Date.now() + 8_000,
+    }),
   )) as Answer;
   t.like(answer.counts, { applied: 0, "sent-to-retry": 1 });
 });

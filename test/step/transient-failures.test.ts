@@ -17,7 +17,7 @@ test("429 answers from the store are retried with backoff inside the activation"
   const step = tallyStep(world.names);
   const answer = (await step.run(
     feedParams(world.names.in, [tallyAdded("busy", 3)]),
-    world.io({ cloudant: createCloudant({ url: proxy.url, auth: { kind: "none" } }) }),
+    world.io({ cloudant: createCloudant({ url: proxy.url, auth: storeSettings().auth }) }),
   )) as Answer;
   t.is(proxy.refused(), 3);
   t.is(answer.counts.applied, 1);

@@ -20,6 +20,20 @@ export function storeSettings(): StoreSettings {
   return settings;
 }
 
+/** The store as a deploy's environment names it: CLOUDANT_URL and its credentials (the stack's admin). */
+export function storeEnv(): Record<string, string> {
+  storeSettings();
+  const names = ["CLOUDANT_URL", "CLOUDANT_APIKEY", "CLOUDANT_IAM_URL", "CLOUDANT_USERNAME", "CLOUDANT_PASSWORD"];
+  return Object.fromEntries(names.flatMap((name) => (process.env[name] ? [[name, process.env[name] as string]] : [])));
+}
+
+/** The Authorization header of the store's credentials, for requests the Cloudant client cannot make. */
+export function storeAuthHeader(): Record<string, string> {
+  const { auth } = storeSettings();
+  if (auth.kind !== "basic") return {};
+  return { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString("base64")}` };
+}
+
 export const testKafka = () => createKafka(kafkaSettings());
 export const testCloudant = () => createCloudant(storeSettings());
 

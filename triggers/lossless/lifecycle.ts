@@ -7,6 +7,7 @@ import { FeedRefusal, missingTrigger, notAuthorized } from "../kafka-feed-rules.
 import { pinLatest } from "../offsets.ts";
 import type { Registration, Registrations } from "./registrations.ts";
 import { validateLosslessCreate, validateLosslessUpdate } from "./rules.ts";
+import type { SealedKey } from "./sealed-key.ts";
 
 export interface LifecycleContext {
   registrations: Registrations;
@@ -14,6 +15,8 @@ export interface LifecycleContext {
   /** Where the trigger lives: the caller's API host and namespace. */
   apiHost: string;
   namespace: string;
+  /** The trigger owner's key sealed for the registration (with the registrations' key). */
+  seal(authKey: string, trigger: string): SealedKey;
   log(line: string): void;
 }
 
@@ -65,7 +68,13 @@ async function handle(event: LifecycleEvent, params: Record<string, unknown>, ct
       if (err instanceof FeedRefusal) throw err;
       throw new FeedRefusal(500, `Could not connect to Kafka: ${err instanceof Error ? err.message : err}`);
     }
-    await ctx.registrations.put({ _id: trigger, ...request, authKey, apiHost: ctx.apiHost, active: true });
+    await ctx.registrations.put({
+      _id: trigger,
+      ...request,
+      sealedKey: ctx.seal(authKey, trigger),
+      apiHost: ctx.apiHost,
+      active: true,
+    });
     ctx.log(`registered the lossless feed of ${trigger} on topic ${request.topic}`);
     return { uuid: trigger };
   }
@@ -74,18 +83,23 @@ async function handle(event: LifecycleEvent, params: Record<string, unknown>, ct
     if (event === "DELETE") return {};
     throw missingTrigger();
   }
+  const rekeyed = ({ _rev, changedAt, authKey: _plain, ...registration }: Registration) => ({
+    ...registration,
+    sealedKey: ctx.seal(authKey, trigger),
+  });
   switch (event) {
     case "READ": {
-      const { _id, _rev, authKey: _, ...config } = current;
+      const { _id, _rev, sealedKey: _, authKey: __, ...config } = current;
       return { config: { triggerName: _id, ...config }, status: { active: current.active, reason: current.reason } };
     }
+    // The caller's key, just checked against the trigger, replaces the one kept: a rotated key takes effect here.
     case "UPDATE":
-      await ctx.registrations.put({ ...withoutRev(current), ...validateLosslessUpdate(params, current) });
+      await ctx.registrations.put({ ...rekeyed(current), ...validateLosslessUpdate(params, current) });
       return {};
     case "PAUSE":
     case "UNPAUSE":
       await ctx.registrations.put({
-        ...withoutRev(current),
+        ...rekeyed(current),
         active: event === "UNPAUSE",
         ...(event === "PAUSE" ? { reason: "paused by its owner" } : { reason: undefined }),
       });
@@ -95,5 +109,3 @@ async function handle(event: LifecycleEvent, params: Record<string, unknown>, ct
       return {};
   }
 }
-
-const withoutRev = ({ _rev, changedAt, ...registration }: Registration) => registration;

@@ -9,11 +9,16 @@ import type { BuiltinProvider, ProviderHost } from "../../local/server.ts";
 import { losslessLifecycle } from "./lifecycle.ts";
 import { type Registration, Registrations } from "./registrations.ts";
 import { TriggerRunner } from "./runner.ts";
+import { openKey, sealKey } from "./sealed-key.ts";
 import { type ProviderSettings, providerSettings } from "./settings.ts";
 import { Slots } from "./slots.ts";
 
 export interface LosslessFeedOptions {
   cloudant: Cloudant;
+  /** Seals the trigger owners' keys in the registrations (sealed-key.ts): the same for every provider and the feed action. */
+  registrationsKey: Buffer;
+  /** The OpenWhisk this provider fires on; in the local OpenWhisk, its own. A registration for another is refused. */
+  apiHost?: string;
   /** The registrations' database (default lossless-feed-triggers). */
   db?: string;
   settings?: Partial<ProviderSettings>;
@@ -29,6 +34,9 @@ export class LosslessFeedProvider implements BuiltinProvider {
   readonly registrations: Registrations;
   readonly settings: ProviderSettings;
   private readonly runners = new Map<string, { rev: string; runner: TriggerRunner }>();
+  /** Registrations refused (another API host, a key that does not open), by revision: said once each. */
+  private readonly refused = new Set<string>();
+  private host?: ProviderHost;
   private readonly slots: Slots;
   private timer?: NodeJS.Timeout;
   private syncing?: Promise<void>;
@@ -42,6 +50,11 @@ export class LosslessFeedProvider implements BuiltinProvider {
     this.log = options.log ?? ((line) => console.log(line));
   }
 
+  /** The OpenWhisk this provider fires on: the local one it is built into, or the one it was given. */
+  private get apiHost(): string {
+    return this.host?.apiHost ?? this.options.apiHost ?? "";
+  }
+
   private kafka(brokers: string[], name: string): Kafka {
     return createKafka({
       brokers,
@@ -53,6 +66,7 @@ export class LosslessFeedProvider implements BuiltinProvider {
   /** In the local OpenWhisk: the feed action as a built-in, and (unless told not to) the consumers beside it. */
   register(host: ProviderHost): void {
     this.log = (line) => host.log(`lossless feed: ${line}`);
+    this.host = host;
     host.registerBuiltin(
       FEED_PACKAGE,
       FEED_ACTION,
@@ -62,6 +76,8 @@ export class LosslessFeedProvider implements BuiltinProvider {
           kafka: (brokers) => this.kafka(brokers, "-lifecycle"),
           apiHost: ctx.apiHost,
           namespace: ctx.namespace,
+          seal: (authKey, trigger) =>
+            sealKey(authKey, { trigger, apiHost: ctx.apiHost }, this.options.registrationsKey),
           log: ctx.log,
         }),
       [
@@ -109,7 +125,9 @@ export class LosslessFeedProvider implements BuiltinProvider {
       }
       for (const registration of wanted) {
         if (this.stopped || this.runners.has(registration._id)) continue;
-        const runner = new TriggerRunner(registration, {
+        const authKey = await this.keyOf(registration);
+        if (authKey === undefined) continue;
+        const runner = new TriggerRunner(registration, authKey, {
           settings: this.settings,
           slots: this.slots,
           kafka: (r) => this.kafka(r.brokers, r._id),
@@ -127,6 +145,34 @@ export class LosslessFeedProvider implements BuiltinProvider {
       this.syncing = undefined;
     });
     return this.syncing;
+  }
+
+  /**
+   * The trigger owner's key, when the registration is for this provider's OpenWhisk and its sealed key opens. A
+   * registration written before keys were sealed is sealed now (its next revision is then consumed).
+   */
+  private async keyOf(registration: Registration): Promise<string | undefined> {
+    const refuse = (why: string) => {
+      const id = `${registration._id}@${registration._rev}`;
+      if (!this.refused.has(id)) this.log(`[${registration._id}] refused: ${why}`);
+      this.refused.add(id);
+      return undefined;
+    };
+    if (registration.apiHost !== this.apiHost) {
+      return refuse(`it is registered for ${registration.apiHost}, and this provider serves ${this.apiHost}`);
+    }
+    const binding = { trigger: registration._id, apiHost: registration.apiHost };
+    if (!registration.sealedKey && registration.authKey) {
+      const { _rev, changedAt, authKey, ...rest } = registration;
+      const sealedKey = sealKey(authKey, binding, this.options.registrationsKey);
+      await this.registrations.put({ ...rest, sealedKey }, _rev).catch(() => undefined);
+      return undefined;
+    }
+    try {
+      return openKey(registration.sealedKey, binding, this.options.registrationsKey);
+    } catch (err) {
+      return refuse(err instanceof Error ? err.message : String(err));
+    }
   }
 
   /** A trigger deleted without its feed's DELETE is forgotten; one whose key is refused is paused with the reason. */

@@ -4,15 +4,18 @@
 import type { Cloudant } from "../../lib/store/client.ts";
 import { ensureDatabase } from "../../lib/store/client.ts";
 import type { LosslessRequest } from "./rules.ts";
+import type { SealedKey } from "./sealed-key.ts";
 
 /** A trigger's registration: what CREATE accepted (rules.ts), and what the provider needs to fire it. */
 export interface Registration extends LosslessRequest {
   /** The trigger, `/namespace/name`: also the Kafka consumer group. */
   _id: string;
   _rev?: string;
-  /** The trigger owner's key: fires and reads activations with it, as any provider does. */
-  authKey: string;
-  /** The API host the trigger lives on. */
+  /** The trigger owner's key, sealed (sealed-key.ts): a provider fires and reads activations with it. */
+  sealedKey: SealedKey;
+  /** Before 0.3: the key in plain text. A provider seals it at its next look, and removes this. */
+  authKey?: string;
+  /** The API host the trigger lives on: a provider serves only its own. */
   apiHost: string;
   active: boolean;
   /** Why a trigger is not active: paused by its owner, or the platform refused the key. */

@@ -65,6 +65,8 @@ export class TriggerRunner {
 
   constructor(
     readonly registration: Registration,
+    /** The trigger owner's key, opened from the registration by the provider. */
+    private readonly authKey: string,
     private readonly host: RunnerHost,
   ) {}
 
@@ -162,7 +164,7 @@ export class TriggerRunner {
   /** Delivers a partition's queue in order, committing after each settled batch, then lets the partition flow again. */
   private async work(consumer: Consumer, topic: string, partition: number, queue: PartitionQueue): Promise<void> {
     const r = this.registration;
-    const target = { apiHost: r.apiHost, authKey: r.authKey, trigger: r._id };
+    const target = { apiHost: r.apiHost, authKey: this.authKey, trigger: r._id };
     const owned = () => !this.stopped && this.generation === queue.generation;
     while (queue.pending.length > 0) {
       const part = queue.pending[0] as FeedMessage[];

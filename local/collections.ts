@@ -140,7 +140,13 @@ const triggers: Collection<Trigger> = {
   put: (body, at, old) => triggerFromPut(body, at.ns, at.name, old),
   post: async (at, res) => {
     const body = requireObject(parseJson(await readBody(at.req, at.platform.options.limits.payloadBytes)));
-    const id = at.platform.fireTrigger(at.user, at.name, body);
+    // As OpenWhisk 2.0's controller does (#5273): the request's headers reach the rules' actions as __ow_headers.
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(at.req.headers)) {
+      if (k === "content-type" || k === "content-length" || v === undefined) continue;
+      headers[k] = Array.isArray(v) ? v.join(", ") : v;
+    }
+    const id = at.platform.fireTrigger(at.user, at.name, body, headers);
     if (id === undefined) {
       res.writeHead(204);
       res.end();

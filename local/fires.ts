@@ -17,6 +17,7 @@ export function startFire(
   user: Identity,
   name: string,
   payload: Record<string, unknown> | undefined,
+  headers: Record<string, string>,
 ): { activationId: string; work: Promise<void> } | undefined {
   const trigger = platform.namespaces.get(user.namespace)?.triggers.get(name);
   if (!trigger) throw new ApiError(404, Messages.resourceDoesNotExist);
@@ -24,8 +25,7 @@ export function startFire(
   if (!rules.some(([, r]) => r.status === "active")) return undefined;
   const id = newActivationId();
   const start = Date.now();
-  // The trigger's parameters and the fire's payload, nothing of the request: its headers carry the caller's key.
-  const args = { ...toObject(trigger.parameters), ...payload };
+  const args = { ...toObject(trigger.parameters), __ow_headers: headers, ...payload };
   const work = (async () => {
     const results = await Promise.all(
       rules.map(async ([ruleName, rule]) => {

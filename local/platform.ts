@@ -83,9 +83,14 @@ export class Platform extends Registry {
   }
 
   /** POST /triggers/{name}: undefined when no rule is active (204), else the trigger activation id (202). */
-  fireTrigger(user: Identity, name: string, payload: Record<string, unknown> | undefined): string | undefined {
+  fireTrigger(
+    user: Identity,
+    name: string,
+    payload: Record<string, unknown> | undefined,
+    headers: Record<string, string>,
+  ): string | undefined {
     this.fireRate.check();
-    const fired = startFire(this, user, name, payload);
+    const fired = startFire(this, user, name, payload, headers);
     if (!fired) return undefined;
     void this.track(fired.work);
     return fired.activationId;

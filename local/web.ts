@@ -77,7 +77,12 @@ export async function handleWeb(
     if (body.length > 0)
       requestParams.__ow_body = isText(contentType) ? body.toString("utf8") : body.toString("base64");
   } else {
-    for (const [k, v] of query) requestParams[k] = v;
+    // What the caller names: the query's and the body's fields may not be OpenWhisk's reserved properties.
+    const named = (key: string) => {
+      if (RESERVED.has(key)) throw new ApiError(400, Messages.parametersNotAllowed);
+      return key;
+    };
+    for (const [k, v] of query) requestParams[named(k)] = v;
     if (body.length > 0) {
       if (contentType === "application/json") {
         let parsed: unknown;
@@ -86,17 +91,14 @@ export async function handleWeb(
         } catch (err) {
           throw new ApiError(400, Messages.malformed(String(err)));
         }
-        if (isObject(parsed)) Object.assign(requestParams, parsed);
+        if (isObject(parsed)) for (const [k, v] of Object.entries(parsed)) requestParams[named(k)] = v;
         else requestParams.__ow_body = parsed;
       } else if (contentType === "application/x-www-form-urlencoded") {
-        for (const [k, v] of new URLSearchParams(body.toString("utf8"))) requestParams[k] = v;
+        for (const [k, v] of new URLSearchParams(body.toString("utf8"))) requestParams[named(k)] = v;
       } else {
         requestParams.__ow_body = isText(contentType) ? body.toString("utf8") : body.toString("base64");
       }
     }
-  }
-  if (!raw && Object.keys(requestParams).some((key) => RESERVED.has(key))) {
-    throw new ApiError(400, Messages.parametersNotAllowed);
   }
   platform.checkFinal(resolved, requestParams);
   const payload = {

@@ -10,13 +10,25 @@ import { kafkaSettingsFromEnv, requireKafkaSettings } from "../lib/kafka/config.
 import { createCloudant } from "../lib/store/client.ts";
 import { requireStoreSettings, storeSettingsFromEnv } from "../lib/store/config.ts";
 import { printReport } from "./report/invariants.ts";
-import { resetSaga } from "./saga/reset.ts";
+import { notLocal, resetSaga } from "./saga/reset.ts";
 import { runSaga } from "./saga/run.ts";
 import { type RunningSystem, startSystem } from "./saga/system.ts";
 import { parseSimulateArgs, USAGE } from "./simulator/options.ts";
+import { listenerOf } from "./stack/listeners.ts";
 import { stackDir } from "./stack/paths.ts";
+import { isPortFree } from "./stack/processes.ts";
 import { operatorSecretFile } from "./stack/secrets.ts";
 import { clientEnv, eventStreamsEnv, readState, StackError, stackDown, stackUp } from "./stack/stack.ts";
+
+const START_USAGE = `usage: npm start -- [--once] [--lossless] [--event-streams] [simulator flags]
+  --once             stop after the report; exit 1 if an invariant is broken (default: keep running until Ctrl-C)
+  --lossless         the triggers use this project's lossless feed (commits a batch after its actions succeeded)
+  --event-streams    the triggers use messageHubFeed, everything speaks SASL_SSL to the stack's Event Streams face
+  -h, --help         this text
+The simulated fleet (as npm run simulate takes them):
+${USAGE.split("\n").slice(2).join("\n")}
+npm start runs on services of this machine only (it empties the saga's topics and databases first): the stack it
+starts, or KAFKA_BROKERS and CLOUDANT_URL on 127.0.0.1. For services elsewhere: docs/deploying.md.`;
 
 const once = process.argv.includes("--once");
 // --event-streams: the triggers use messageHubFeed, and everything speaks SASL_SSL to the broker's Event Streams face.
@@ -29,12 +41,12 @@ try {
   if (lossless && viaEventStreams) throw new Error("--lossless and --event-streams choose different feeds: give one");
   simulation = parseSimulateArgs(process.argv.slice(2).filter((arg) => !OWN_FLAGS.includes(arg)));
 } catch (err) {
-  console.error(`start: ${err instanceof Error ? err.message : err}`);
+  console.error(`start: ${err instanceof Error ? err.message : err}\n${START_USAGE}`);
   process.exit(2);
 }
 if (!simulation) {
-  console.error(USAGE);
-  process.exit(2);
+  console.log(START_USAGE);
+  process.exit(0);
 }
 
 const startedAt = Date.now();
@@ -44,11 +56,20 @@ let stackWasUp = false;
 
 let stopping: Promise<never> | undefined;
 
+/** How long the system may take to stop (its feeds leave their consumer groups): a gone broker must not hold Ctrl-C. */
+const SYSTEM_STOP_MS = 10_000;
+
 /** Stops what this command started, once: Ctrl-C reaches this process from the terminal and again through tsx. */
 function stop(code: number): Promise<never> {
   stopping ??= (async () => {
     log("Stopping what this command started...");
-    await system?.stop().catch(() => undefined);
+    const stopped = system?.stop().then(
+      () => true,
+      () => true,
+    );
+    const inTime = await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, SYSTEM_STOP_MS, false))]);
+    if (inTime === false)
+      log(`The local OpenWhisk did not stop within ${SYSTEM_STOP_MS / 1000} s (a service is gone?): leaving it`);
     if (!stackWasUp) await stackDown((line) => log(line)).catch(() => undefined);
     process.exit(code);
   })();
@@ -72,6 +93,18 @@ function platformLogger(file: string, log: (line: string) => void): (line: strin
 const port = Number(process.env.LOCAL_OW_PORT ?? 3233);
 
 async function main(): Promise<void> {
+  if (!(await isPortFree(port))) {
+    const who = listenerOf(port);
+    throw new StackError(
+      `port ${port} on 127.0.0.1 is in use${who ? ` by ${who}` : ""}: is another npm start running? Stop it, or set LOCAL_OW_PORT`,
+    );
+  }
+  const elsewhere = notLocal(kafkaSettingsFromEnv()?.brokers ?? [], storeSettingsFromEnv()?.url ?? "http://127.0.0.1");
+  if (elsewhere) {
+    throw new StackError(
+      `${elsewhere}, and npm start empties the saga's topics and databases first: it runs on this machine's services only. For yours: npm run provision, npx serverless deploy, npm run simulate (docs/deploying.md)`,
+    );
+  }
   log(`Dashboard: http://127.0.0.1:${port}/api/v1/web/guest/saga/dashboard   (live once the system is deployed)`);
   stackWasUp = readState() !== undefined;
   const state = await stackUp({ log });
@@ -84,7 +117,8 @@ async function main(): Promise<void> {
   const kafkaSettings = requireKafkaSettings(kafkaSettingsFromEnv(env, "start"));
   const admin = createKafka(kafkaSettings).admin();
   await admin.connect();
-  await resetSaga(admin, createCloudant(requireStoreSettings(storeSettingsFromEnv(env))), kafkaSettings.brokers);
+  const store = requireStoreSettings(storeSettingsFromEnv(env));
+  await resetSaga(admin, createCloudant(store), { brokers: kafkaSettings.brokers, storeUrl: store.url }, log);
   await admin.disconnect();
 
   system = await startSystem({

@@ -1,5 +1,5 @@
 // The built-in feeds of the local OpenWhisk, exposed as actions of the whisk.system namespace:
-// /whisk.system/messaging/messageHubFeed (Kafka) and /whisk.system/alarms/{alarm,interval,once}.
+// /whisk.system/messaging/{kafkaFeed,messageHubFeed} (Kafka) and /whisk.system/alarms/{alarm,interval,once}.
 import type { BuiltinProvider } from "../local/server.ts";
 import { AlarmProvider } from "./alarms.ts";
 import { KafkaFeedProvider } from "./kafka-feed.ts";

@@ -136,7 +136,7 @@ class TriggerFeed {
 
   /** See pinLatest: where a new trigger's group starts. */
   pinLatest(): Promise<void> {
-    return pinLatest(this.kafka, this.config.triggerName, this.config.topic);
+    return pinLatest(this.kafka, this.config.triggerName, this.config.topic, (line) => this.host.log(line));
   }
 
   /** Starts consuming again after stop() (UPDATE): the one place a stopped feed becomes wanted again. */

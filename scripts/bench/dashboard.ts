@@ -1,6 +1,8 @@
-// npm run bench -- dashboard [URL]: what the dashboard costs on a running system (npm start in another terminal, or
-// the URL of its page): in Chromium, the time until the page is drawn with data, then each refresh's time and bytes,
-// per panel; and, side by side, each panel's data asked for directly, without the browser.
+// npm run bench -- dashboard [URL] [--screenshot FILE]: what the dashboard costs on a running system (npm start in
+// another terminal, or the URL of its page): in Chromium, the time until the page is drawn with data, then each
+// refresh's time and bytes, per panel; and, side by side, each panel's data asked for directly, without the browser.
+// --screenshot: the page as drawn after the refreshes, with the first cancelled work order's timeline open (the
+// README's picture is taken so, while `npm start` runs its fleet).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { launchChromium, watchedPage } from "../chromium.ts";
@@ -28,7 +30,10 @@ function pageUrl(given: string | undefined): string {
 }
 
 export default async function main(args: string[]): Promise<void> {
-  const url = pageUrl(args[0]);
+  const at = args.indexOf("--screenshot");
+  const screenshot = at >= 0 ? args[at + 1] : undefined;
+  if (at >= 0 && !screenshot) throw new Error("--screenshot needs a file: --screenshot docs/dashboard.png");
+  const url = pageUrl(args.find((arg, i) => !arg.startsWith("--") && (at < 0 || i !== at + 1)));
   const dataUrl = url.replace(/\/dashboard(\?.*)?$/, "/dashboard-data");
   const probe = await fetch(url).catch(() => undefined);
   if (!probe?.ok) throw new Error(`the dashboard does not answer at ${url}: is npm start still running?`);
@@ -70,6 +75,15 @@ export default async function main(args: string[]): Promise<void> {
       errors = stats.errors;
     }
     errors = [...watched.errors, ...errors];
+    if (screenshot) {
+      await page.select("#status-filter", "cancelled").catch(() => undefined);
+      await page.evaluate(() => document.querySelector<HTMLElement>("tr[data-workorder]")?.click());
+      await page.waitForFunction(() => document.querySelectorAll("#timeline tbody tr[data-event]").length > 0, {
+        timeout: 30_000,
+      });
+      await page.screenshot({ path: screenshot, fullPage: true });
+      console.log(`screenshot: ${screenshot}`);
+    }
   } finally {
     await browser.close();
   }

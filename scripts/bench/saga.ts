@@ -205,7 +205,8 @@ export default async function main(): Promise<void> {
   for (const [index, { name, feed }] of feeds.entries()) {
     const admin = kafka.admin();
     await admin.connect();
-    await resetSaga(admin, createCloudant(requireStoreSettings(storeSettingsFromEnv(env))), kafkaSettings.brokers);
+    const store = requireStoreSettings(storeSettingsFromEnv(env));
+    await resetSaga(admin, createCloudant(store), { brokers: kafkaSettings.brokers, storeUrl: store.url });
     await admin.disconnect();
     const system = await startSystem({
       env: { ...env, KAFKA_FEED: feed },

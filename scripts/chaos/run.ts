@@ -163,7 +163,7 @@ export async function runChaos(
   const admin = kafka.admin();
   say("resetting the saga: its topics, databases and feed groups");
   await admin.connect();
-  await resetSaga(admin, cloudant, kafkaSettings.brokers);
+  await resetSaga(admin, cloudant, { brokers: kafkaSettings.brokers, storeUrl: storeSettings.url }, say);
 
   // The actions reach the store through the fault proxy; the checks read it directly.
   const store = await faultyStore(storeSettings.url, options.seed, options.store);

@@ -4,7 +4,7 @@ import { execFile } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
+import { promisify, stripVTControlCharacters } from "node:util";
 import { repoRoot } from "../stack/paths.ts";
 
 const run = promisify(execFile);
@@ -43,7 +43,27 @@ export async function serverless(
   } catch (err) {
     const output = err as { stdout?: string; stderr?: string; message: string };
     throw new Error(
-      `serverless ${command} failed: ${(output.stderr || output.stdout || output.message).trim().slice(-2000)}`,
+      `serverless ${command} failed: ${serverlessError(output.stdout ?? "", output.stderr ?? "") || output.message}`,
     );
   }
+}
+
+/**
+ * What serverless said went wrong: it writes its error to stdout and only warnings to stderr. The "Error:" section
+ * of either (its last), without its banners and the warning every openwhisk deploy prints; else the last lines.
+ */
+export function serverlessError(stdout: string, stderr: string): string {
+  const lines = stripVTControlCharacters(`${stderr}\n${stdout}`)
+    .split("\n")
+    .map((line) => line.trimEnd())
+    .filter(
+      (line) =>
+        line.trim() !== "" &&
+        !/relying on provider "openwhisk" defined by a plugin|^\s*(Environment|Credentials|Docs|Support|Bugs):/.test(
+          line,
+        ),
+    );
+  const start = lines.findLastIndex((line) => /^\s*(✖\s*)?Error:?/.test(line));
+  const said = (start >= 0 ? lines.slice(start) : lines.slice(-12)).join(" ").replace(/\s+/g, " ").trim();
+  return said.length > 1_500 ? `${said.slice(0, 1_500)}…` : said;
 }

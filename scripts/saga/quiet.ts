@@ -4,6 +4,7 @@
 import type { Admin, Kafka } from "kafkajs";
 import { DATABASES, SWEPT_STEPS, TOPICS } from "../../functions/topology.ts";
 import { openWorkOrders } from "../../functions/workorders/deadlines.ts";
+import { describeError } from "../../lib/errors.ts";
 import { groupLags, type TopicEnds, topicEndsOf } from "../../lib/kafka/lag.ts";
 import { findLandings, findStaleOutboxes, uncoveredOffsets } from "../../lib/step/index.ts";
 import type { Cloudant } from "../../lib/store/client.ts";
@@ -48,6 +49,9 @@ async function uncovered(kafka: Kafka, admin: Admin, cloudant: Cloudant, namespa
   return total;
 }
 
+/** Looks in a row that may fail before the wait gives up with the last error. */
+const MAX_FAILED_LOOKS = 5;
+
 export async function waitUntilQuiet(
   kafka: Kafka,
   admin: Admin,
@@ -65,12 +69,29 @@ export async function waitUntilQuiet(
   let previous = "";
   let calmSince = 0;
   let lastStatus = "";
+  let failedLooks = 0;
   while (Date.now() < until) {
-    const ends = await topicEnds(admin);
-    const lag = await feedLag(admin, ends);
-    const outboxes = await pendingOutboxes(cloudant);
-    const open = (await openWorkOrders(cloudant)).length;
-    const gaps = options.coverage === false ? 0 : await uncovered(kafka, admin, cloudant, options.namespace ?? "guest");
+    let look: { ends: TopicEnds; lag: number; outboxes: number; open: number; gaps: number };
+    try {
+      const ends = await topicEnds(admin);
+      look = {
+        ends,
+        lag: await feedLag(admin, ends),
+        outboxes: await pendingOutboxes(cloudant),
+        open: (await openWorkOrders(cloudant)).length,
+        gaps: options.coverage === false ? 0 : await uncovered(kafka, admin, cloudant, options.namespace ?? "guest"),
+      };
+      failedLooks = 0;
+    } catch (err) {
+      // A look only reads: a store or broker that fails one (a restart, a 500) is asked again, a few times.
+      failedLooks += 1;
+      if (failedLooks > MAX_FAILED_LOOKS) throw err;
+      options.log?.(`  waiting for quiet: a look failed (${describeError(err)}); looking again`);
+      calmSince = 0;
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      continue;
+    }
+    const { ends, lag, outboxes, open, gaps } = look;
     const snapshot = JSON.stringify([...ends]);
     const calm = lag === 0 && outboxes === 0 && open === 0 && gaps === 0 && snapshot === previous;
     const status = `${lag} records not yet consumed, ${outboxes} outboxes or batches pending, ${gaps} offsets uncovered, ${open} work orders open`;

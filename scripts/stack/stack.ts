@@ -20,6 +20,7 @@ import {
   kafkaVersion,
   startKafkaBroker,
 } from "./kafka-broker.ts";
+import { listenerOf } from "./listeners.ts";
 import { stackDir, stateFile } from "./paths.ts";
 import { isAlive, isPortFree, StackError, stopGroup } from "./processes.ts";
 
@@ -80,8 +81,9 @@ function writeState(state: StackState): void {
 
 async function requireFreePort(port: number, envName: string, service: string): Promise<void> {
   if (!(await isPortFree(port))) {
+    const who = listenerOf(port);
     throw new StackError(
-      `port ${port} on 127.0.0.1 is in use: set ${envName} to a free port, or ${service} to use the server that listens there`,
+      `port ${port} on 127.0.0.1 is in use${who ? ` by ${who}` : ""}: stop it, set ${envName} to a free port, or ${service} to use the server that listens there`,
     );
   }
 }
@@ -283,13 +285,14 @@ function passedThrough(names: string[]): Record<string, string> {
   return Object.fromEntries(names.flatMap((name) => (process.env[name] ? [[name, process.env[name] as string]] : [])));
 }
 
-/** The store's address, and its credentials: the admin of the stack's own, or those given for an existing one. */
+/**
+ * The store's address and credentials: those given for an existing one, else the admin of the stack's own (also
+ * when CLOUDANT_URL named the stack's own server: a command run with the tests' environment records it so).
+ */
 function storeEnv(state: StackState): Record<string, string> {
-  if (state.couch.external)
-    return {
-      CLOUDANT_URL: state.couch.url,
-      ...passedThrough(["CLOUDANT_APIKEY", "CLOUDANT_IAM_URL", "CLOUDANT_USERNAME", "CLOUDANT_PASSWORD"]),
-    };
+  const given = passedThrough(["CLOUDANT_APIKEY", "CLOUDANT_IAM_URL", "CLOUDANT_USERNAME", "CLOUDANT_PASSWORD"]);
+  if (Object.keys(given).length > 0 || !running(state.couch.server))
+    return { CLOUDANT_URL: state.couch.url, ...given };
   const admin = couchAdmin();
   return { CLOUDANT_URL: state.couch.url, CLOUDANT_USERNAME: admin.username, CLOUDANT_PASSWORD: admin.password };
 }

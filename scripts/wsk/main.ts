@@ -39,9 +39,11 @@ function splitCommand(argv: string[]): { words: string[]; rest: string[] } {
 export async function wsk(argv: string[], out: (line: string) => void, note: (line: string) => void): Promise<number> {
   const { words, rest } = splitCommand(argv);
   const [noun, verb] = words;
-  if (!noun || !verb || rest.includes("-h") || rest.includes("--help")) {
+  const help = rest.includes("-h") || rest.includes("--help");
+  if (!noun || !verb || help) {
     out(USAGE);
-    return noun ? 0 : 2;
+    // Asked for, the usage is an answer (as wsk's own --help); a bare `wsk` is a command left unsaid.
+    return noun || help ? 0 : 2;
   }
   // Global flags are read here; each verb parses them again with its own (property reads --auth as a question).
   const globals = noun === "property" ? {} : parseGlobalFlags(rest);

@@ -13,7 +13,7 @@ import { runSaga } from "../../scripts/saga/run.ts";
 import { type RunningSystem, type SystemOptions, startSystem } from "../../scripts/saga/system.ts";
 import { DEFAULTS } from "../../scripts/simulator/options.ts";
 import { stackDir } from "../../scripts/stack/paths.ts";
-import { eventStreamsEnv, kafkaSettings, storeEnv, testCloudant } from "../support/services.ts";
+import { eventStreamsEnv, kafkaSettings, storeEnv, storeSettings, testCloudant } from "../support/services.ts";
 import { type DashboardSeen, seeDashboard } from "./dashboard.ts";
 
 function stackEnv(): Record<string, string> {
@@ -30,7 +30,7 @@ async function freshRun(
 ) {
   const admin = createKafka(kafkaSettings()).admin();
   await admin.connect();
-  await resetSaga(admin, testCloudant(), kafkaSettings().brokers);
+  await resetSaga(admin, testCloudant(), { brokers: kafkaSettings().brokers, storeUrl: storeSettings().url });
   await admin.disconnect();
   const log = (line: string) => t.log(line);
   const system = await startSystem({ env, policies, kafkaBatchMs: 1000, log });
@@ -222,7 +222,7 @@ test.serial(
     const env = stackEnv();
     const admin = createKafka(kafkaSettings()).admin();
     await admin.connect();
-    await resetSaga(admin, testCloudant(), kafkaSettings().brokers);
+    await resetSaga(admin, testCloudant(), { brokers: kafkaSettings().brokers, storeUrl: storeSettings().url });
     await admin.disconnect();
     const system = await startSystem({ env, log: (line) => t.log(line) });
     t.teardown(system.stop);

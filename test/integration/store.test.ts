@@ -104,6 +104,28 @@ test("the store answers only its admin, as CouchDB 3 does: no credentials or wro
   t.is((await fetch(`${url}/_all_dbs`, { headers: storeAuthHeader() })).status, 200);
 });
 
+test("_find skips a document deleted while the query runs, as CouchDB does, instead of failing", async (t) => {
+  t.timeout(120_000);
+  const client = testCloudant();
+  const db = await freshDatabase(t, client);
+  await client.postIndex({ db, index: { fields: [{ kind: "asc" }] as never }, name: "by-kind", type: "json" });
+  const failures: string[] = [];
+  for (let round = 0; round < 15; round += 1) {
+    const docs = Array.from({ length: 300 }, (_, i) => ({ _id: `r${round}-${i}`, kind: "landing", n: i }));
+    const written = (await client.postBulkDocs({ db, bulkDocs: { docs } })).result;
+    const deletions = written.map((r) => ({ _id: r.id, _rev: r.rev, _deleted: true }));
+    // Queries and deletions side by side: some documents the index names are gone when the docs are fetched.
+    const finds = Array.from({ length: 4 }, () =>
+      client.postFind({ db, selector: { kind: "landing" }, limit: 1_000 }).then(
+        () => undefined,
+        (err: unknown) => failures.push(`${statusOf(err)} ${(err as Error).message}`),
+      ),
+    );
+    await Promise.all([...finds, client.postBulkDocs({ db, bulkDocs: { docs: deletions as never[] } })]);
+  }
+  t.deepEqual(failures, []);
+});
+
 test("requests that crash a stock express-pouchdb get an HTTP error here and the server keeps answering", async (t) => {
   const { url } = storeSettings();
   const client = testCloudant();

@@ -189,6 +189,8 @@ test("environment: __OW_* variables and the deadline", async (t) => {
     name: "env",
     action: `function main() { const e = {}; for (const k of Object.keys(process.env)) if (k.startsWith("__OW_")) e[k] = process.env[k]; return e; }`,
     limits: { timeout: 5000 },
+    // The key only for an action that asks for it (test/platform/exposure.test.ts: one that does not gets none).
+    annotations: { "provide-api-key": true },
   });
   const before = Date.now();
   const env = (await client.actions.invoke({ name: "env", blocking: true, result: true })) as Record<string, string>;

@@ -93,11 +93,15 @@ async function setup(t: ExecutionContext, partitions: number, consume: boolean, 
     params: { ...files, failFirst },
   });
   await client.triggers.create({ name: trigger, trigger: { annotations: [{ key: "feed", value: FEED }] } as never });
-  await (client.feeds as unknown as { create(o: object): Promise<unknown> }).create({
-    feedName: FEED,
-    trigger,
-    params: { topic, brokers: kafkaSettings().brokers, deadLetterTopic: deadLetters, batchMs: 20, maxAttempts: 3 },
-  });
+  await (client.feeds as unknown as { create(o: object): Promise<unknown> })
+    .create({
+      feedName: FEED,
+      trigger,
+      params: { topic, brokers: kafkaSettings().brokers, deadLetterTopic: deadLetters, batchMs: 20, maxAttempts: 3 },
+    })
+    .catch((err: { error?: { response?: { result?: unknown } } }) => {
+      throw new Error(`the feed's CREATE failed: ${JSON.stringify(err.error?.response?.result ?? err)}`);
+    });
   await client.rules.create({ name: `${trigger}-record`, trigger, action: "record" });
   return {
     topic,

@@ -63,7 +63,7 @@ async function handle(event: LifecycleEvent, params: Record<string, unknown>, ct
     const kafka = ctx.kafka(request.brokers);
     try {
       await checkTopics(kafka, [request.topic, request.deadLetterTopic]);
-      await pinLatest(kafka, trigger, request.topic);
+      await pinLatest(kafka, trigger, request.topic, ctx.log);
     } catch (err) {
       if (err instanceof FeedRefusal) throw err;
       throw new FeedRefusal(500, `Could not connect to Kafka: ${err instanceof Error ? err.message : err}`);

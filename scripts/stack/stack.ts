@@ -1,6 +1,6 @@
 // Brings the local stack up and down: a Kafka broker and a CouchDB-compatible server, or the services named by
 // KAFKA_BROKERS / CLOUDANT_URL, which are then used as they are and never started or stopped here.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { readBoolean } from "../../lib/config/settings.ts";
 import { type KafkaSettings, kafkaSettingsFromEnv } from "../../lib/kafka/config.ts";
 import { requireStoreSettings, type StoreSettings, storeSettingsFromEnv } from "../../lib/store/config.ts";
@@ -71,7 +71,16 @@ export function portsFromEnv(env: NodeJS.ProcessEnv = process.env): StackPorts {
 
 export function readState(): StackState | undefined {
   if (!existsSync(stateFile)) return undefined;
-  return JSON.parse(readFileSync(stateFile, "utf8")) as StackState;
+  try {
+    return JSON.parse(readFileSync(stateFile, "utf8")) as StackState;
+  } catch (err) {
+    // Written halfway (a disk full, a kill mid-write): set aside, so that up starts afresh and says why.
+    renameSync(stateFile, `${stateFile}.unreadable`);
+    console.error(
+      `stack: ${stateFile} was unreadable (${(err as Error).message}); moved to state.json.unreadable. If servers of the earlier stack still listen, the next error names them`,
+    );
+    return undefined;
+  }
 }
 
 function writeState(state: StackState): void {
@@ -98,6 +107,11 @@ const stillOurs = (previous: { server?: StartedServer } | undefined) =>
 
 async function upKafka(previous: StackState["kafka"] | undefined, ports: StackPorts, log: (line: string) => void) {
   const external = kafkaSettingsFromEnv();
+  // KAFKA_BROKERS naming the broker this stack runs (a command run with the tests' environment) is not another one.
+  if (external && running(previous?.server) && external.brokers.join(",") === previous.brokers.join(",")) {
+    log(`Kafka ${kafkaVersion}: already running on ${previous.brokers.join(",")}`);
+    return previous;
+  }
   if (external) {
     if (!(await kafkaAnswers(external, 15_000))) {
       throw new StackError(`KAFKA_BROKERS=${external.brokers.join(",")}: no broker answered within 15 s`);
@@ -143,6 +157,10 @@ async function upCouch(
   log: (line: string) => void,
 ) {
   const external = storeSettingsFromEnv();
+  if (external && running(previous?.server) && external.url === previous.url) {
+    log(`Store: already running on ${previous.url}`);
+    return previous;
+  }
   if (external) {
     if (!(await storeAnswers(external, 15_000)))
       throw new StackError(`CLOUDANT_URL=${external.url}: no answer within 15 s`);
@@ -291,8 +309,7 @@ function passedThrough(names: string[]): Record<string, string> {
  */
 function storeEnv(state: StackState): Record<string, string> {
   const given = passedThrough(["CLOUDANT_APIKEY", "CLOUDANT_IAM_URL", "CLOUDANT_USERNAME", "CLOUDANT_PASSWORD"]);
-  if (Object.keys(given).length > 0 || !running(state.couch.server))
-    return { CLOUDANT_URL: state.couch.url, ...given };
+  if (Object.keys(given).length > 0 || !running(state.couch.server)) return { CLOUDANT_URL: state.couch.url, ...given };
   const admin = couchAdmin();
   return { CLOUDANT_URL: state.couch.url, CLOUDANT_USERNAME: admin.username, CLOUDANT_PASSWORD: admin.password };
 }

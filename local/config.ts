@@ -30,7 +30,17 @@ export interface LocalOptions {
   idleContainerMs: number;
   /** Writes the .wskprops-style file here when set. */
   wskpropsPath?: string;
+  /** Serves HTTPS with this certificate (a real deployment's API host is HTTPS); plain HTTP without it. */
+  tls?: LocalTls;
   log: (line: string) => void;
+}
+
+export interface LocalTls {
+  /** The certificate and its key, PKCS12, and the keystore's password. */
+  pfx: Buffer;
+  passphrase: string;
+  /** The certificate alone, PEM: what clients, the built-in feeds among them, are given to trust. */
+  certificate: string;
 }
 
 export type LocalOptionsInput = Partial<Omit<LocalOptions, "limits">> & {
@@ -56,6 +66,7 @@ export function resolveOptions(input: LocalOptionsInput = {}): LocalOptions {
     maxContainers: input.maxContainers ?? envNumber("LOCAL_OW_MAX_CONTAINERS", 16),
     idleContainerMs: input.idleContainerMs ?? envNumber("LOCAL_OW_IDLE_CONTAINER_MS", 600_000),
     wskpropsPath: input.wskpropsPath,
+    ...(input.tls ? { tls: input.tls } : {}),
     log: input.log ?? (() => {}),
   };
 }

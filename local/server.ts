@@ -4,6 +4,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { dirname } from "node:path";
 import { ConfigError } from "../lib/config/settings.ts";
@@ -18,8 +19,10 @@ import { handleWeb } from "./web.ts";
 
 /** What a built-in provider gets of the local OpenWhisk: its API's address, actions in whisk.system, a log. */
 export interface ProviderHost {
-  /** http://127.0.0.1:<port>, once the server listens: the providers call the public REST API, as real ones do. */
+  /** http(s)://127.0.0.1:<port>, once the server listens: the providers call the public REST API, as real ones do. */
   readonly apiHost: string;
+  /** Over HTTPS: the certificate to trust (the platform's own). */
+  readonly ca?: string;
   registerBuiltin(pkg: string, name: string, handler: BuiltinHandler, annotations?: KeyValue[]): void;
   log(line: string): void;
 }
@@ -64,6 +67,7 @@ export async function startLocalOpenWhisk(
     get apiHost() {
       return platform.apiHost;
     },
+    ...(options.tls ? { ca: options.tls.certificate } : {}),
     registerBuiltin: (pkg, name, handler, annotations) => platform.registerBuiltin(pkg, name, handler, annotations),
     log: options.log,
   };
@@ -122,19 +126,22 @@ export async function startLocalOpenWhisk(
     });
   };
 
-  const server = createServer((req, res) => {
+  const serve = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((err: unknown) => {
       if (!(err instanceof ApiError)) options.log(`local OpenWhisk: ${err instanceof Error ? err.stack : err}`);
       sendError(res, err);
     });
-  });
+  };
+  const server = options.tls
+    ? createHttpsServer({ pfx: options.tls.pfx, passphrase: options.tls.passphrase }, serve)
+    : createServer(serve);
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, "127.0.0.1", () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const apiHost = `http://127.0.0.1:${port}`;
+  const apiHost = `${options.tls ? "https" : "http"}://127.0.0.1:${port}`;
   platform.apiHost = apiHost;
   if (options.wskpropsPath) {
     mkdirSync(dirname(options.wskpropsPath), { recursive: true });

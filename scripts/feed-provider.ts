@@ -2,20 +2,33 @@
 // as many as you like, anywhere that reaches Kafka, the registrations' store and OpenWhisk's API: they share the
 // triggers' partitions. The store comes from CLOUDANT_URL (and its credentials), or the running stack's.
 // LOSSLESS_FEED_KEY (32 bytes, base64; the running stack's when it has one) seals the trigger owners' keys in the
-// registrations; LOSSLESS_FEED_API_HOST (default: the API host wsk's settings name) is the only OpenWhisk served.
+// registrations; LOSSLESS_FEED_API_HOST (default: the API host wsk's settings name) is the only OpenWhisk served,
+// over HTTPS trusting LOSSLESS_FEED_CA (a PEM file) besides the system's certificates, or with
+// LOSSLESS_FEED_IGNORE_CERTS=true any certificate (a self-signed API host whose certificate you do not have).
 // npm run feed-provider -- install [PACKAGE]: bundles the feed action and creates it as PACKAGE/kafkaFeed (default
 // lossless, annotated final) in the OpenWhisk that wsk's settings name, with the store and the key bound to the
 // package. Install it in the namespace of the triggers, unshared: its package holds the store's credentials.
 //   LOSSLESS_FEED_DB (default lossless-feed-triggers), LOSSLESS_FEED_MAX_IN_FLIGHT, LOSSLESS_FEED_FOLLOW_TIMEOUT_MS,
 //   LOSSLESS_FEED_RETRY_BASE_MS, LOSSLESS_FEED_RETRY_MAX_MS, LOSSLESS_FEED_SYNC_MS (triggers/lossless/settings.ts)
 import { existsSync, readFileSync } from "node:fs";
+import { readBoolean } from "../lib/config/settings.ts";
 import { createCloudant } from "../lib/store/client.ts";
 import { requireStoreSettings, storeSettingsFromEnv } from "../lib/store/config.ts";
+import { FEED_PACKAGE_SETTINGS } from "../triggers/lossless/feed-action.ts";
 import { LosslessFeedProvider } from "../triggers/lossless/provider.ts";
 import { registrationsKey } from "../triggers/lossless/sealed-key.ts";
 import { losslessFeedKeyFile } from "./stack/secrets.ts";
 import { useRunningStack } from "./stack/stack.ts";
-import { findTarget } from "./wsk/credentials.ts";
+import { findTarget, withScheme } from "./wsk/credentials.ts";
+
+/** How to trust the API host: LOSSLESS_FEED_CA (a PEM file), LOSSLESS_FEED_IGNORE_CERTS=true. */
+function trust(): { ca?: string; ignoreCerts?: boolean } {
+  const caFile = process.env.LOSSLESS_FEED_CA;
+  return {
+    ...(caFile ? { ca: readFileSync(caFile, "utf8") } : {}),
+    ...(readBoolean(process.env, "LOSSLESS_FEED_IGNORE_CERTS") ? { ignoreCerts: true } : {}),
+  };
+}
 
 /** LOSSLESS_FEED_KEY, or the running stack's key (the one its local OpenWhisk's built-in feed seals with). */
 function feedKey(): Buffer {
@@ -40,9 +53,15 @@ async function install(pkg: string): Promise<void> {
   });
   const target = await findTarget({});
   console.error(`feed-provider: installing ${pkg}/kafkaFeed on ${target.apihost} (from ${target.from})`);
-  const ow = openwhisk({ apihost: target.apihost, api_key: target.auth });
+  const { ca, ignoreCerts } = trust();
+  const ow = openwhisk({
+    apihost: target.apihost,
+    api_key: target.auth,
+    ...(ignoreCerts ? { ignore_certs: true } : {}),
+  });
   const { auth } = store;
-  const bound = Object.entries({
+  // Every setting the feed action reads is bound ("" when unused): the action is final, so no caller sets one.
+  const values: Record<string, string | undefined> = {
     cloudant_url: store.url,
     cloudant_apikey: auth.kind === "iam" ? auth.apiKey : undefined,
     cloudant_iam_url: auth.kind === "iam" ? auth.iamUrl : undefined,
@@ -50,7 +69,10 @@ async function install(pkg: string): Promise<void> {
     cloudant_password: auth.kind === "basic" ? auth.password : undefined,
     registrations_db: process.env.LOSSLESS_FEED_DB,
     registrations_key: key.toString("base64"),
-  }).flatMap(([key, value]) => (value ? [{ key, value }] : []));
+    api_ca: ca,
+    ignore_certs: ignoreCerts ? "true" : undefined,
+  };
+  const bound = FEED_PACKAGE_SETTINGS.map((name) => ({ key: name, value: values[name] ?? "" }));
   await ow.packages.update({ name: pkg, package: { parameters: bound } as never });
   await ow.actions.update({
     name: `${pkg}/kafkaFeed`,
@@ -77,11 +99,12 @@ async function main(): Promise<void> {
   if (process.argv[2] === "install") return install(process.argv[3] ?? "lossless");
   const cloudant = createCloudant(requireStoreSettings(storeSettingsFromEnv(), "CLOUDANT_URL"));
   const key = feedKey();
-  const apiHost = process.env.LOSSLESS_FEED_API_HOST || (await findTarget({})).apihost;
+  const apiHost = process.env.LOSSLESS_FEED_API_HOST || withScheme((await findTarget({})).apihost);
+  const api = { url: apiHost, ...trust() };
   const provider = new LosslessFeedProvider({
     cloudant,
     registrationsKey: key,
-    apiHost,
+    api,
     db: process.env.LOSSLESS_FEED_DB,
     log: (line) => console.log(`${new Date().toISOString()} ${line}`),
   });

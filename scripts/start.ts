@@ -1,4 +1,4 @@
-// npm start [-- simulator flags] [--once] [--event-streams | --lossless]: the whole system on the local stack. The stack; an empty saga (topics,
+// npm start [-- simulator flags] [--once] [--event-streams] [--lossless] [--https]: the whole system on the local stack. The stack; an empty saga (topics,
 // databases, feed groups); the actions built; the local OpenWhisk on 127.0.0.1:3233 (credentials in .stack/wskprops);
 // the real `serverless deploy` and the Composer compositions; a simulated pump fleet; then, once the system is quiet,
 // the report and its invariants. The system keeps running for a look around until Ctrl-C, which stops everything
@@ -20,10 +20,12 @@ import { isPortFree } from "./stack/processes.ts";
 import { operatorSecretFile } from "./stack/secrets.ts";
 import { clientEnv, eventStreamsEnv, readState, StackError, stackDown, stackUp } from "./stack/stack.ts";
 
-const START_USAGE = `usage: npm start -- [--once] [--lossless] [--event-streams] [simulator flags]
+const START_USAGE = `usage: npm start -- [--once] [--lossless] [--event-streams] [--https] [simulator flags]
   --once             stop after the report; exit 1 if an invariant is broken (default: keep running until Ctrl-C)
   --lossless         the triggers use this project's lossless feed (commits a batch after its actions succeeded)
-  --event-streams    the triggers use messageHubFeed, everything speaks SASL_SSL to the stack's Event Streams face
+  --event-streams    Kafka as IBM Event Streams: SASL_SSL to the stack's broker, its admin API; the triggers use
+                     messageHubFeed, or the lossless feed over SASL_SSL with --lossless
+  --https            the local OpenWhisk serves HTTPS with a certificate made in .stack/tls/, as a real API host
   -h, --help         this text
 The simulated fleet (as npm run simulate takes them):
 ${USAGE.split("\n").slice(2).join("\n")}
@@ -35,10 +37,11 @@ const once = process.argv.includes("--once");
 const viaEventStreams = process.argv.includes("--event-streams");
 // --lossless: the triggers use this project's lossless feed (triggers/lossless), which commits after success.
 const lossless = process.argv.includes("--lossless");
-const OWN_FLAGS = ["--once", "--event-streams", "--lossless"];
+// --https: the local OpenWhisk's API over HTTPS, its certificate in .stack/tls/ (the clients are given it).
+const https = process.argv.includes("--https");
+const OWN_FLAGS = ["--once", "--event-streams", "--lossless", "--https"];
 let simulation: ReturnType<typeof parseSimulateArgs>;
 try {
-  if (lossless && viaEventStreams) throw new Error("--lossless and --event-streams choose different feeds: give one");
   simulation = parseSimulateArgs(process.argv.slice(2).filter((arg) => !OWN_FLAGS.includes(arg)));
 } catch (err) {
   console.error(`start: ${err instanceof Error ? err.message : err}\n${START_USAGE}`);
@@ -105,15 +108,21 @@ async function main(): Promise<void> {
       `${elsewhere}, and npm start empties the saga's topics and databases first: it runs on this machine's services only. For yours: npm run provision, npx serverless deploy, npm run simulate (docs/deploying.md)`,
     );
   }
-  log(`Dashboard: http://127.0.0.1:${port}/api/v1/web/guest/saga/dashboard   (live once the system is deployed)`);
+  log(
+    `Dashboard: ${https ? "https" : "http"}://127.0.0.1:${port}/api/v1/web/guest/saga/dashboard   (live once the system is deployed)`,
+  );
   stackWasUp = readState() !== undefined;
   const state = await stackUp({ log });
-  const env = viaEventStreams
-    ? eventStreamsEnv(state)
-    : { ...clientEnv(state), ...(lossless ? { KAFKA_FEED: "lossless" } : {}) };
+  const env: Record<string, string> = {
+    ...(viaEventStreams ? eventStreamsEnv(state) : clientEnv(state)),
+    ...(lossless ? { KAFKA_FEED: "lossless" } : {}),
+  };
   if (lossless) log("Triggers use the lossless feed: a batch is committed only after its actions succeed");
   if (viaEventStreams)
-    log(`Triggers use messageHubFeed over SASL_SSL on ${env.KAFKA_BROKERS}, admin API ${env.KAFKA_ADMIN_URL}`);
+    log(
+      `Kafka as IBM Event Streams: SASL_SSL on ${env.KAFKA_BROKERS}, admin API ${env.KAFKA_ADMIN_URL}${lossless ? "" : "; triggers use messageHubFeed"}`,
+    );
+  if (https) log("The local OpenWhisk serves HTTPS: its certificate is .stack/tls/openwhisk.pem");
   const kafkaSettings = requireKafkaSettings(kafkaSettingsFromEnv(env, "start"));
   const admin = createKafka(kafkaSettings).admin();
   await admin.connect();
@@ -124,6 +133,7 @@ async function main(): Promise<void> {
   system = await startSystem({
     env,
     port,
+    https,
     wskpropsPath: join(stackDir, "wskprops"),
     // Scarce parts and crews and a one-minute deadline, so that compensations show in a short run.
     policies: {

@@ -67,7 +67,7 @@ export class AlarmProvider implements BuiltinProvider {
     params: Record<string, unknown>,
     ctx: BuiltinContext,
   ): Promise<Record<string, unknown>> {
-    const apiHost = this.host!.apiHost;
+    const apiHost = { url: this.host!.apiHost, ca: this.host!.ca };
     if (!params.triggerName) throw new AlarmRefusal("no trigger name parameter was provided");
     const triggerName = feedTriggerName(params.triggerName, ctx.namespace);
     const authKey = String(params.authKey ?? "");
@@ -247,7 +247,7 @@ export class AlarmProvider implements BuiltinProvider {
   }
 
   private async fire(alarm: Alarm): Promise<void> {
-    const apiHost = this.host!.apiHost;
+    const apiHost = { url: this.host!.apiHost, ca: this.host!.ca };
     for (let retry = 0; alarm.status.active; retry++) {
       let status: number | undefined;
       try {

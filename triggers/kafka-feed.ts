@@ -11,7 +11,7 @@ import { createKafka } from "../lib/kafka/client.ts";
 import type { KafkaSettings } from "../lib/kafka/config.ts";
 import type { BuiltinContext } from "../local/entities.ts";
 import type { BuiltinProvider, ProviderHost } from "../local/server.ts";
-import { feedTriggerName, fireTrigger, getTrigger, shouldDisable, sleep } from "./fire.ts";
+import { type ApiHost, feedTriggerName, fireTrigger, getTrigger, shouldDisable, sleep } from "./fire.ts";
 import {
   adminToken,
   adminTopicsUrl,
@@ -113,7 +113,7 @@ class TriggerFeed {
 
   constructor(
     public config: FeedConfig,
-    private readonly host: { apiHost: string; log: (line: string) => void; settings: FeedSettings },
+    private readonly host: { apiHost: ApiHost; log: (line: string) => void; settings: FeedSettings },
   ) {
     // messageHubFeed always speaks SASL_SSL with PLAIN (Event Streams); kafkaFeed a plain, unauthenticated Kafka.
     const sasl =
@@ -464,7 +464,7 @@ export class KafkaFeedProvider implements BuiltinProvider {
     ctx: BuiltinContext,
   ): Promise<Record<string, unknown>> {
     const host = this.host as ProviderHost;
-    const { apiHost } = host;
+    const apiHost: ApiHost = { url: host.apiHost, ...(host.ca ? { ca: host.ca } : {}) };
     const triggerName = feedTriggerName(params.triggerName, ctx.namespace);
     const authKey = String(params.authKey ?? "");
     const authorize = async () => {

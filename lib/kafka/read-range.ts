@@ -2,12 +2,13 @@
 // has no fetch-by-offset call outside a consumer group, so the range is read by a short-lived group of its own
 // that seeks to the range's start and is deleted afterwards.
 import { randomUUID } from "node:crypto";
-import type { Admin, Kafka } from "kafkajs";
+import type { Admin, IHeaders, Kafka } from "kafkajs";
 
 export interface RangeRecord {
   offset: number;
   key: Buffer | null;
   value: Buffer | null;
+  headers?: IHeaders;
 }
 
 export interface ReadRange {
@@ -61,7 +62,8 @@ export async function readRange(
             if (batch.partition !== partition) return;
             for (const message of batch.messages) {
               const offset = Number(message.offset);
-              if (offset >= start && offset <= end) records.push({ offset, key: message.key, value: message.value });
+              if (offset >= start && offset <= end)
+                records.push({ offset, key: message.key, value: message.value, headers: message.headers });
             }
             // Done once the range is read, or the partition is read to its end (the rest were control records).
             if (Number(batch.lastOffset()) >= end || Number(batch.highWatermark) - 1 <= Number(batch.lastOffset()))

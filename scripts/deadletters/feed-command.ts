@@ -75,7 +75,12 @@ export async function runFeedCommand(
   console.error(`firing on ${target.apihost} (${target.from})`);
   let failed = 0;
   for (const stored of chosen) {
-    const replay = await replayFeedLetter({ apiHost: withScheme(target.apihost), authKey: target.auth }, stored, {
+    const api = {
+      url: withScheme(target.apihost),
+      ...(target.ca ? { ca: target.ca } : {}),
+      ignoreCerts: process.env.OW_IGNORE_CERTS === "true",
+    };
+    const replay = await replayFeedLetter({ api, authKey: target.auth }, stored, {
       by: io.by,
       followMs: FOLLOW_MS,
       now: Date.now,

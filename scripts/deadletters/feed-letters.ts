@@ -2,6 +2,7 @@
 // and errors of its last attempt. A replay fires the letter's trigger with the same batch and follows the
 // activations to their end, as the feed does, so the person replaying sees at once whether the actions took it.
 import type { Kafka } from "kafkajs";
+import type { ApiHost } from "../../triggers/fire.ts";
 import type { DeadBatch } from "../../triggers/lossless/deliver.ts";
 import { fire, follow } from "../../triggers/lossless/platform.ts";
 import { readKept } from "./letters.ts";
@@ -48,29 +49,45 @@ export interface FeedReplay {
   detail?: string;
 }
 
-/** Fires the letter's trigger with its batch and follows the rules' activations until they end or `followMs` passes. */
+/**
+ * Fires the letter's trigger with its batch and follows the rules' activations until they end or `followMs` passes.
+ * A record too large for a letter is left out (the provider wrote it to the dead-letter topic on its own, as it was).
+ */
 export async function replayFeedLetter(
-  platform: { apiHost: string; authKey: string },
+  platform: { api: ApiHost; authKey: string },
   stored: StoredFeedLetter,
   options: { by: string; followMs: number; now: () => number },
 ): Promise<FeedReplay> {
-  const { trigger, messages, omitted } = stored.letter;
+  const { trigger, omitted = [] } = stored.letter;
   const target = { ...platform, trigger };
   const base = { at: new Date(options.now()).toISOString(), by: options.by, trigger };
-  if (omitted && omitted.length > 0) {
-    const where = `${stored.letter.topic}:${stored.letter.partition}`;
-    const detail = `the record at offset ${omitted.join(", ")} was too large for a letter; it is still on ${where}`;
-    return { ...base, outcome: "not fired", detail };
-  }
+  const leftOut =
+    omitted.length > 0
+      ? `; left out, too large for a letter: offset ${omitted.join(", ")} (each on the dead-letter topic on its own)`
+      : "";
+  const messages = stored.letter.messages.filter((message) => !omitted.includes(message.offset));
+  if (messages.length === 0) return { ...base, outcome: "not fired", detail: `nothing to fire${leftOut}` };
   const fired = await fire(target, { messages });
   if (fired.kind !== "fired") {
     const detail = fired.kind === "gone" ? "the trigger is gone (404)" : fired.reason;
-    return { ...base, outcome: "not fired", detail };
+    return { ...base, outcome: "not fired", detail: `${detail}${leftOut}` };
   }
   const settlement = await follow(target, fired.activationId, options.now() + options.followMs);
-  if (settlement.kind === "succeeded") return { ...base, outcome: "succeeded", activationId: fired.activationId };
-  const detail = settlement.failures
-    .map((failure) => `${failure.action}${failure.activationId ? ` (${failure.activationId})` : ""}: ${failure.error}`)
-    .join("; ");
-  return { ...base, outcome: "failed", activationId: fired.activationId, detail };
+  if (settlement.kind === "succeeded")
+    return {
+      ...base,
+      outcome: "succeeded",
+      activationId: fired.activationId,
+      ...(leftOut ? { detail: leftOut.slice(2) } : {}),
+    };
+  const detail =
+    settlement.kind === "held"
+      ? `nothing ran that could tell: ${settlement.reason}`
+      : settlement.failures
+          .map(
+            (failure) =>
+              `${failure.action}${failure.activationId ? ` (${failure.activationId})` : ""}: ${failure.error}`,
+          )
+          .join("; ");
+  return { ...base, outcome: "failed", activationId: fired.activationId, detail: `${detail}${leftOut}` };
 }

@@ -1,6 +1,7 @@
 // The whole system on the local stack: build the actions, create topics, databases and indexes, start the local
 // OpenWhisk, deploy serverless.yml (the Composer compositions included) to it. Used by `npm start`, the end-to-end tests and the saga benchmark.
 
+import { readFileSync } from "node:fs";
 import { provisionSaga } from "../../functions/provision.ts";
 import { createKafka } from "../../lib/kafka/client.ts";
 import { kafkaSettingsFromEnv, requireKafkaSettings } from "../../lib/kafka/config.ts";
@@ -12,6 +13,8 @@ import { defaultProviders } from "../../triggers/index.ts";
 import { LosslessFeedProvider } from "../../triggers/lossless/provider.ts";
 import { registrationsKey } from "../../triggers/lossless/sealed-key.ts";
 import { buildActions } from "../build.ts";
+import { openWhiskKeystore } from "../stack/certificates.ts";
+import { stackDir } from "../stack/paths.ts";
 import { stackLosslessFeedKey, stackOperatorSecret } from "../stack/secrets.ts";
 import { serverless } from "./deploy.ts";
 
@@ -34,6 +37,10 @@ export interface SystemOptions {
   };
   /** The feed's batch window; OpenWhisk's provider polls for about 2 s. */
   kafkaBatchMs?: number;
+  /** Serve the local OpenWhisk over HTTPS, as a real deployment's API host is, with a certificate made in .stack/. */
+  https?: boolean;
+  /** Limits other than the system's raised ones: upstream's defaults, to meet its throttles. */
+  limits?: Partial<LocalLimits>;
 
   log?: (line: string) => void;
   /** Where the local OpenWhisk's own messages go (a disabled trigger, a skipped batch); default nowhere. */
@@ -61,6 +68,8 @@ export interface RunningSystem {
   ow: LocalOpenWhisk;
   /** What the operator's web actions require in X-Require-Whisk-Auth: OPERATOR_WEB_SECRET, else the stack's own. */
   operatorSecret: string;
+  /** Over HTTPS: the local OpenWhisk's certificate, PEM, for clients to trust. */
+  certificate?: string;
   stop: () => Promise<void>;
 }
 
@@ -80,11 +89,21 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     await admin.disconnect();
   }
 
+  const keystore = options.https ? openWhiskKeystore(stackDir) : undefined;
   const ow = await startLocalOpenWhisk(
     {
       port: options.port ?? 0,
       wskpropsPath: options.wskpropsPath,
-      limits: SYSTEM_LIMITS,
+      limits: { ...SYSTEM_LIMITS, ...options.limits },
+      ...(keystore
+        ? {
+            tls: {
+              pfx: readFileSync(keystore.file),
+              passphrase: keystore.password,
+              certificate: readFileSync(keystore.certificate, "utf8"),
+            },
+          }
+        : {}),
       maxContainers: Number(options.env.LOCAL_OW_MAX_CONTAINERS) || SYSTEM_CONTAINERS,
       log: options.platformLog ?? (() => undefined),
     },
@@ -125,10 +144,17 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       ...(policies.relayGapGraceMs ? { RELAY_GAP_GRACE_MS: String(policies.relayGapGraceMs) } : {}),
       ...(policies.chaosExitAfterWrite ? { CHAOS_EXIT_AFTER_WRITE: String(policies.chaosExitAfterWrite) } : {}),
     };
-    await serverless("deploy", { apiHost: ow.apiHost, auth: ow.auth }, settings, log);
+    // Over HTTPS, serverless trusts the local certificate as any Node process does: NODE_EXTRA_CA_CERTS.
+    const trust: Record<string, string> = keystore ? { NODE_EXTRA_CA_CERTS: keystore.certificate } : {};
+    await serverless("deploy", { apiHost: ow.apiHost, auth: ow.auth }, { ...settings, ...trust }, log);
   } catch (err) {
     await ow.stop();
     throw err;
   }
-  return { ow, operatorSecret, stop: () => ow.stop() };
+  return {
+    ow,
+    operatorSecret,
+    ...(keystore ? { certificate: readFileSync(keystore.certificate, "utf8") } : {}),
+    stop: () => ow.stop(),
+  };
 }

@@ -102,6 +102,10 @@ app.use(answerErrorsAsJson);
 const server = app.listen(port, "127.0.0.1", () =>
   console.log(`couch-server listening on 127.0.0.1:${port} (${mode})`),
 );
+// Clients keep idle connections to reuse: closed by the server after 5 s (Node's default), a reuse racing the close
+// is answered with a reset. Idle connections live a minute here, as behind most load balancers.
+server.keepAliveTimeout = 65_000;
+server.headersTimeout = 66_000;
 server.on("error", (err) => {
   console.error(`couch-server: cannot listen on 127.0.0.1:${port}: ${err.message}`);
   process.exit(1);

@@ -3,12 +3,12 @@
 // trigger. The key, the keystore and its password are made once per machine in .stack/kafka/tls (git-ignored); they
 // are handed to clients through the environment, never printed.
 
-import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { selfSignedKeystore } from "./certificates.ts";
 import { repoRoot, stackDir } from "./paths.ts";
-import { StackError, startDetached, waitUntilReady } from "./processes.ts";
+import { startDetached, waitUntilReady } from "./processes.ts";
 
 const tlsDir = join(stackDir, "kafka", "tls");
 const keystore = join(tlsDir, "broker.p12");
@@ -23,43 +23,13 @@ export interface EventStreamsSecrets {
 
 export const EVENT_STREAMS_USER = "token";
 
-/** keytool, given the keystore's password in its environment: on a command line, any process could read it. */
-function keytool(args: string[], storePassword: string): void {
-  const run = spawnSync("keytool", [...args, "-storepass:env", "KEYSTORE_PASSWORD"], {
-    encoding: "utf8",
-    env: { ...process.env, KEYSTORE_PASSWORD: storePassword },
-  });
-  if (run.error || run.status !== 0)
-    throw new StackError(`keytool ${args[0]} failed (it comes with the JDK): ${run.stderr || run.error?.message}`);
-}
-
 /** The certificate and the credentials, made on first use. */
 export function eventStreamsSecrets(): EventStreamsSecrets {
   if (existsSync(secretsFile) && existsSync(keystore) && existsSync(certificate))
     return JSON.parse(readFileSync(secretsFile, "utf8")) as EventStreamsSecrets;
   mkdirSync(tlsDir, { recursive: true });
   const secrets = { apiKey: randomBytes(24).toString("base64url"), keystorePassword: randomBytes(18).toString("hex") };
-  const store = ["-keystore", keystore, "-storetype", "PKCS12"];
-  keytool(
-    [
-      "-genkeypair",
-      "-alias",
-      "broker",
-      "-keyalg",
-      "RSA",
-      "-keysize",
-      "2048",
-      "-validity",
-      "3650",
-      "-dname",
-      "CN=localhost",
-      "-ext",
-      "SAN=ip:127.0.0.1,dns:localhost",
-      ...store,
-    ],
-    secrets.keystorePassword,
-  );
-  keytool(["-exportcert", "-rfc", "-alias", "broker", "-file", certificate, ...store], secrets.keystorePassword);
+  selfSignedKeystore(tlsDir, "broker", secrets.keystorePassword);
   writeFileSync(secretsFile, JSON.stringify(secrets), { mode: 0o600 });
   return secrets;
 }

@@ -3,6 +3,8 @@
 // WSK_LOCAL_PROPS); then
 // WSK_CONFIG_FILE or ~/.wskprops, as the real wsk reads them.
 import { existsSync, readFileSync } from "node:fs";
+import { get as httpGet } from "node:http";
+import { get as httpsGet } from "node:https";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { SagaError } from "../../lib/errors.ts";
@@ -16,11 +18,13 @@ export interface Target {
   apihost: string;
   auth: string;
   namespace: string;
+  /** The local OpenWhisk over HTTPS: its certificate, to trust (.stack/tls/openwhisk.pem). */
+  ca?: string;
   /** Where the API host came from, named on stderr. */
   from: string;
 }
 
-type Props = { APIHOST?: string; AUTH?: string; NAMESPACE?: string };
+type Props = { APIHOST?: string; AUTH?: string; NAMESPACE?: string; CA?: string };
 
 export function readProps(file: string): Props {
   const props: Record<string, string> = {};
@@ -34,12 +38,21 @@ export function readProps(file: string): Props {
 /** wsk's API host may be given without a scheme: it then means https. */
 export const withScheme = (host: string) => (/^https?:\/\//.test(host) ? host : `https://${host}`);
 
-async function answers(apihost: string): Promise<boolean> {
-  try {
-    return (await fetch(`${withScheme(apihost)}/api/v1`, { signal: AbortSignal.timeout(1_500) })).ok;
-  } catch {
-    return false;
-  }
+/** The local OpenWhisk's certificate, when it serves HTTPS (npm start -- --https). */
+const localCertificate = join(stackDir, "tls", "openwhisk.pem");
+
+/** Whether the API host answers /api/v1 within 1.5 s, trusting `ca` over HTTPS. */
+function answers(apihost: string, ca?: string): Promise<boolean> {
+  const url = new URL("/api/v1", withScheme(apihost));
+  const get = url.protocol === "https:" ? httpsGet : httpGet;
+  return new Promise((resolve) => {
+    const req = get(url, { timeout: 1_500, ...(ca ? { ca } : {}) }, (res) => {
+      res.resume();
+      resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300);
+    });
+    req.on("timeout", () => req.destroy());
+    req.on("error", () => resolve(false));
+  });
 }
 
 export async function findTarget(flags: { apihost?: string; auth?: string }): Promise<Target> {
@@ -63,7 +76,12 @@ export async function findTarget(flags: { apihost?: string; auth?: string }): Pr
         const file = env.WSK_LOCAL_PROPS ?? join(stackDir, "wskprops");
         if (found.APIHOST || !existsSync(file)) return undefined;
         const props = readProps(file);
-        return props.APIHOST && (await answers(props.APIHOST)) ? props : undefined;
+        const ca =
+          props.APIHOST?.startsWith("https:") && existsSync(localCertificate)
+            ? readFileSync(localCertificate, "utf8")
+            : undefined;
+        if (ca) found.CA = ca;
+        return props.APIHOST && (await answers(props.APIHOST, ca)) ? props : undefined;
       },
     },
     {
@@ -91,5 +109,11 @@ export async function findTarget(flags: { apihost?: string; auth?: string }): Pr
       `no ${found.APIHOST ? "auth key" : "API host"}: start the local OpenWhisk (npm start), or give --apihost and --auth, or set them in ~/.wskprops`,
     );
   }
-  return { apihost: withScheme(found.APIHOST), auth: found.AUTH, namespace: found.NAMESPACE ?? "_", from };
+  return {
+    apihost: withScheme(found.APIHOST),
+    auth: found.AUTH,
+    namespace: found.NAMESPACE ?? "_",
+    from,
+    ...(found.CA && from.startsWith("the local OpenWhisk") ? { ca: found.CA } : {}),
+  };
 }

@@ -1,6 +1,7 @@
 // npx wsk <noun> <verb> …: the wsk verbs people use, on the openwhisk npm client, which speaks OpenWhisk's REST API.
 // The real wsk is a Go binary that no package registry this project uses ships, and no maintained Node port of its
 // verbs exists; the client does the HTTP, this does wsk's arguments and output.
+import { Agent } from "node:https";
 import openwhisk from "openwhisk";
 import { describeError } from "../../lib/errors.ts";
 import { action, activation, type Context } from "./actions.ts";
@@ -54,6 +55,7 @@ export async function wsk(argv: string[], out: (line: string) => void, note: (li
     api_key: target.auth,
     ...(target.namespace !== "_" ? { namespace: target.namespace } : {}),
     ...(globals.insecure ? { ignore_certs: true } : {}),
+    ...(target.ca ? { agent: new Agent({ ca: target.ca, keepAlive: false }) } : {}),
   });
   const ctx: Context = { ow, out, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
   if (noun === "property") return property(ctx, verb, rest, target);

@@ -2,6 +2,7 @@
 // a simulated fleet with every kind of anomaly, then the same fleet with every record produced twice and steps
 // killed right after their writes. When the system is quiet, every invariant holds and the outcomes match.
 import { randomBytes } from "node:crypto";
+import { Agent } from "node:https";
 import { join } from "node:path";
 import test from "ava";
 import openwhisk from "openwhisk";
@@ -27,16 +28,18 @@ async function freshRun(
   env: Record<string, string> = stackEnv(),
   /** Looks at the running system after the report, before it stops. */
   probe?: (system: RunningSystem) => Promise<void>,
+  /** The local OpenWhisk over HTTPS, as a real deployment's API host. */
+  https = false,
 ) {
   const admin = createKafka(kafkaSettings()).admin();
   await admin.connect();
   await resetSaga(admin, testCloudant(), { brokers: kafkaSettings().brokers, storeUrl: storeSettings().url });
   await admin.disconnect();
   const log = (line: string) => t.log(line);
-  const system = await startSystem({ env, policies, kafkaBatchMs: 1000, log });
+  const system = await startSystem({ env, policies, kafkaBatchMs: 1000, log, https });
   t.teardown(system.stop);
   const run = await runSaga(env, { ...DEFAULTS, ...simulation }, { log, quietTimeoutMs: 240_000 });
-  const platform = await platformFacts(system.ow.apiHost, system.ow.auth);
+  const platform = await platformFacts(system);
   await probe?.(system);
   await system.stop();
   printReport(run.report, log);
@@ -49,8 +52,12 @@ async function freshRun(
 type Activation = { response: { status: string; result?: { databases?: { published: number; resent: number }[] } } };
 
 /** From the platform's own records: step activations that died (developer errors) and what the relay published. */
-async function platformFacts(apiHost: string, auth: string) {
-  const client = openwhisk({ apihost: apiHost, api_key: auth });
+async function platformFacts(system: RunningSystem) {
+  const client = openwhisk({
+    apihost: system.ow.apiHost,
+    api_key: system.ow.auth,
+    ...(system.certificate ? { agent: new Agent({ ca: system.certificate }) } : {}),
+  });
   const list = async (name: string) =>
     (await client.activations.list({ name, limit: 200, docs: true } as never)) as unknown as Activation[];
   const steps = ["assets-registry", "monitoring-detect", "workorders-saga", "parts-stock", "crews-roster"];
@@ -175,6 +182,30 @@ test.serial(
       checks.filter((c) => !c.ok).map((c) => `${c.action}: ${c.what}: ${c.detail}`),
       [],
       "every web action refuses a setting, carries no key, and every command needs the secret",
+    );
+    t.deepEqual(holds(report), []);
+    t.is(report.pumps, 8);
+    t.is(report.readings, simulation.readings);
+    t.true(report.incidents > 0, "incidents went through the whole saga");
+  },
+);
+
+test.serial(
+  "on a real deployment's terms: the lossless feed over SASL_SSL, the API host over HTTPS; the fleet ends as anywhere",
+  async (t) => {
+    t.timeout(600_000);
+    const env: Record<string, string> = { ...eventStreamsEnv(), ...storeEnv(), KAFKA_FEED: "lossless" };
+    const { report, simulation } = await freshRun(
+      t,
+      { workorderDeadlineMs: 600_000, stockDefault: 100, crewsCapacityPerDay: 100, relayCron: "*/5 * * * * *" },
+      { pumps: 8, rate: 30, seconds: 10, faulty: 0.5, seed: "e2e-real-terms" },
+      env,
+      async (system) => {
+        t.regex(system.ow.apiHost, /^https:\/\//);
+        // Over HTTPS, only a client that trusts the certificate is answered.
+        await t.throwsAsync(fetch(`${system.ow.apiHost}/api/v1`));
+      },
+      true,
     );
     t.deepEqual(holds(report), []);
     t.is(report.pumps, 8);

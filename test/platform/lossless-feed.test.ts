@@ -6,159 +6,23 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import test, { type ExecutionContext } from "ava";
-import type { Admin } from "kafkajs";
+import test from "ava";
 import openwhisk from "openwhisk";
 import { ensureTopics } from "../../lib/kafka/client.ts";
-import { readRange } from "../../lib/kafka/read-range.ts";
 import { startLocalOpenWhisk } from "../../local/server.ts";
 import { LETTER_BYTES } from "../../triggers/lossless/deliver.ts";
-import { FEED_ACTION, FEED_PACKAGE, LosslessFeedProvider } from "../../triggers/lossless/provider.ts";
+import { LosslessFeedProvider } from "../../triggers/lossless/provider.ts";
 import { Registrations } from "../../triggers/lossless/registrations.ts";
 import { runScript } from "../support/run-script.ts";
 import { kafkaSettings, storeEnv, testCloudant, testKafka, uniqueName } from "../support/services.ts";
 import { eventually, feedError } from "./helpers.ts";
+import { applied, calls, committed, FEED, produce, RECORDING_ACTION, readAll, setup } from "./lossless-support.ts";
 
-const FEED = `/whisk.system/${FEED_PACKAGE}/${FEED_ACTION}`;
-/** Seals the trigger owners' keys in the registrations: every provider of a test shares it. */
+/** Seals the registrations' secrets: every provider of a test shares it. */
 const FEED_KEY = randomBytes(32);
 
-/**
- * An action that records each batch it is given in a file (one line per call: "ok" or "fail" and the offsets) and
- * fails while the call count is below `failFirst`, or while a message's value starts with "poison" (unless
- * `acceptPoison`).
- */
-const RECORDING_ACTION = `
-const fs = require("fs");
-function main(params) {
-  const calls = fs.existsSync(params.counter) ? Number(fs.readFileSync(params.counter, "utf8")) + 1 : 1;
-  fs.writeFileSync(params.counter, String(calls));
-  const messages = params.messages || [];
-  const poisoned = !params.acceptPoison && messages.some((m) => String(m.value).startsWith("poison"));
-  const fail = calls <= (params.failFirst || 0) || poisoned;
-  const line = (fail ? "fail " : "ok ") + messages.map((m) => m.partition + ":" + m.offset + ":" + m.value).join(",");
-  fs.appendFileSync(params.log, line + "\\n");
-  // echoError: the error holds the whole batch, as a step's answer to a malformed batch does.
-  return fail ? { error: params.echoError ? { failed: messages } : "asked to fail" } : { applied: messages.length };
-}`;
-
-interface Setup {
-  topic: string;
-  deadLetters: string;
-  db: string;
-  files: { log: string; counter: string };
-  client: ReturnType<typeof openwhisk>;
-  admin: Admin;
-  apiHost: string;
-  auth: string;
-  /** The trigger's name, unique: its consumer group /guest/<trigger> is shared by nothing else. */
-  trigger: string;
-  group: string;
-}
-
-async function setup(t: ExecutionContext, partitions: number, consume: boolean, failFirst = 0): Promise<Setup> {
-  const topic = uniqueName("lossless");
-  const deadLetters = `${topic}.dead`;
-  const trigger = uniqueName("records");
-  const db = uniqueName("lossless-feed");
-  const admin = testKafka().admin();
-  await admin.connect();
-  t.teardown(() => admin.disconnect());
-  await ensureTopics(admin, [
-    { topic, partitions: partitions },
-    { topic: deadLetters, partitions: 1 },
-  ]);
-  const provider = new LosslessFeedProvider({
-    cloudant: testCloudant(),
-    registrationsKey: FEED_KEY,
-    db,
-    consume,
-    settings: { retryBaseMs: 200, retryMaxMs: 1_000, followTimeoutMs: 20_000, syncMs: 300 },
-  });
-  const ow = await startLocalOpenWhisk({ port: 0 }, [provider]);
-  t.teardown(async () => {
-    await ow.stop();
-    await testCloudant()
-      .deleteDatabase({ db })
-      .catch(() => undefined);
-  });
-  const client = openwhisk({ apihost: ow.apiHost, api_key: ow.auth });
-  const dir = mkdtempSync(join(tmpdir(), "lossless-"));
-  const files = { log: join(dir, "calls.log"), counter: join(dir, "calls.count") };
-  writeFileSync(files.log, "");
-  await client.actions.create({
-    name: "record",
-    action: RECORDING_ACTION,
-    kind: "nodejs:20",
-    params: { ...files, failFirst },
-  });
-  await client.triggers.create({ name: trigger, trigger: { annotations: [{ key: "feed", value: FEED }] } as never });
-  await (client.feeds as unknown as { create(o: object): Promise<unknown> })
-    .create({
-      feedName: FEED,
-      trigger,
-      params: { topic, brokers: kafkaSettings().brokers, deadLetterTopic: deadLetters, batchMs: 20, maxAttempts: 3 },
-    })
-    .catch((err: { error?: { response?: { result?: unknown } } }) => {
-      throw new Error(`the feed's CREATE failed: ${JSON.stringify(err.error?.response?.result ?? err)}`);
-    });
-  await client.rules.create({ name: `${trigger}-record`, trigger, action: "record" });
-  return {
-    topic,
-    deadLetters,
-    db,
-    files,
-    client,
-    admin,
-    apiHost: ow.apiHost,
-    auth: ow.auth,
-    trigger,
-    group: `/guest/${trigger}`,
-  };
-}
-
-type Call = { ok: boolean; entries: string[] };
-const calls = (log: string): Call[] =>
-  readFileSync(log, "utf8")
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => {
-      const [status, list = ""] = line.split(" ");
-      return { ok: status === "ok", entries: list.split(",").filter(Boolean) };
-    });
-const applied = (log: string) =>
-  calls(log)
-    .filter((c) => c.ok)
-    .flatMap((c) => c.entries);
-
-async function produce(topic: string, records: { partition: number; value: string }[]) {
-  const producer = testKafka().producer();
-  await producer.connect();
-  await producer.send({ topic, messages: records.map((r) => ({ partition: r.partition, value: r.value })) });
-  await producer.disconnect();
-}
-
-/** Every record's value on the topic, from the beginning. */
-async function readAll(topic: string): Promise<string[]> {
-  const admin = testKafka().admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
-  const values: string[] = [];
-  for (const { partition, low, high } of ends) {
-    if (Number(high) <= Number(low)) continue;
-    const { records } = await readRange(testKafka(), topic, partition, Number(low), Number(high) - 1);
-    values.push(...records.map((record) => record.value?.toString("utf8") ?? ""));
-  }
-  return values;
-}
-
-async function committed(admin: Admin, group: string, topic: string): Promise<number[]> {
-  const [entry] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-  return (entry?.partitions ?? []).sort((a, b) => a.partition - b.partition).map((p) => Number(p.offset));
-}
-
 test("an action that fails twice and then succeeds: its batch is applied once, in order, and committed only then", async (t) => {
-  const s = await setup(t, 1, true, 2);
+  const s = await setup(t, { partitions: 1, consume: true, failFirst: 2, key: FEED_KEY });
   await produce(
     s.topic,
     Array.from({ length: 10 }, (_, i) => ({ partition: 0, value: `r${i}` })),
@@ -188,7 +52,7 @@ test("an action that fails twice and then succeeds: its batch is applied once, i
 });
 
 test("a batch that keeps failing goes to the dead-letter topic after its attempts; other partitions keep flowing", async (t) => {
-  const s = await setup(t, 2, true);
+  const s = await setup(t, { partitions: 2, consume: true, key: FEED_KEY });
   await produce(s.topic, [
     { partition: 0, value: "poison" },
     ...Array.from({ length: 5 }, (_, i) => ({ partition: 1, value: `p1-${i}` })),
@@ -257,7 +121,7 @@ test("a batch that keeps failing goes to the dead-letter topic after its attempt
 
 test("a full-size batch that keeps failing, its action answering with the whole batch, is dead-lettered in letters Kafka takes; the partition moves on", async (t) => {
   t.timeout(120_000);
-  const s = await setup(t, 1, true);
+  const s = await setup(t, { partitions: 1, consume: true, key: FEED_KEY });
   await s.client.actions.update({
     name: "record",
     action: RECORDING_ACTION,
@@ -291,7 +155,7 @@ test("a full-size batch that keeps failing, its action answering with the whole 
 
 test("a full-size batch (2,000 records, 1.2 MB) is fired in parts under the 900 KB cap, each record once and in order", async (t) => {
   t.timeout(120_000);
-  const s = await setup(t, 1, true);
+  const s = await setup(t, { partitions: 1, consume: true, key: FEED_KEY });
   const pad = "x".repeat(600);
   const total = 2_000;
   for (let i = 0; i < total; i += 500) {
@@ -317,7 +181,7 @@ test("a full-size batch (2,000 records, 1.2 MB) is fired in parts under the 900 
 });
 
 test("a trigger deleted without its feed's DELETE: the provider's next fire meets a 404 and forgets the registration, committing nothing", async (t) => {
-  const s = await setup(t, 1, true);
+  const s = await setup(t, { partitions: 1, consume: true, key: FEED_KEY });
   const registrations = new Registrations(testCloudant(), s.db);
   t.truthy(await registrations.get(s.group));
   await s.client.rules.delete({ name: `${s.trigger}-record` });
@@ -330,12 +194,12 @@ test("a trigger deleted without its feed's DELETE: the provider's next fire meet
 });
 
 test("the store keeps the owner's key sealed: no copy in plain text, and a registration pointed at another API host is refused", async (t) => {
-  const s = await setup(t, 1, true);
+  const s = await setup(t, { partitions: 1, consume: true, key: FEED_KEY });
   const registrations = new Registrations(testCloudant(), s.db);
   const stored = await registrations.get(s.group);
   const text = JSON.stringify(stored);
   for (const part of s.auth.split(":")) t.false(text.includes(part), "no part of the key is in the store");
-  t.is(stored?.sealedKey.alg, "A256GCM");
+  t.is(stored?.sealed.alg, "A256GCM");
 
   // Someone who can write the store points the registration elsewhere: the provider fires nothing for it.
   const { _rev, changedAt, ...rest } = stored as NonNullable<typeof stored>;
@@ -353,7 +217,7 @@ test("the store keeps the owner's key sealed: no copy in plain text, and a regis
 });
 
 test("a redeploy that deletes and recreates the rule while records flow: nothing is lost", async (t) => {
-  const s = await setup(t, 2, true);
+  const s = await setup(t, { partitions: 2, consume: true, key: FEED_KEY });
   const total = 200;
   for (let i = 0; i < total; i += 20) {
     await produce(
@@ -374,7 +238,7 @@ test("a redeploy that deletes and recreates the rule while records flow: nothing
 });
 
 test("feed lifecycle: refusals name the parameter; READ, PAUSE, UNPAUSE, UPDATE and DELETE act on the registration", async (t) => {
-  const s = await setup(t, 1, true);
+  const s = await setup(t, { partitions: 1, consume: true, key: FEED_KEY });
   const feeds = s.client.feeds as unknown as {
     create(o: object): Promise<unknown>;
     get(o: object): Promise<{ response: { result: { config: Record<string, unknown>; status: { active: boolean } } } }>;
@@ -437,7 +301,7 @@ function providerProcess(db: string, log: string, apiHost: string): ChildProcess
 
 test("two provider processes share the load; one killed mid-run and started again: nothing is lost", async (t) => {
   t.timeout(180_000);
-  const s = await setup(t, 4, false);
+  const s = await setup(t, { partitions: 4, consume: false, key: FEED_KEY });
   const providerLog = join(tmpdir(), `${s.db}.log`);
   t.log(`the providers' log: ${providerLog}`);
   const children: ChildProcess[] = [
@@ -499,7 +363,7 @@ test("installed as an action in a package of an OpenWhisk (npm run feed-provider
   const provider = new LosslessFeedProvider({
     cloudant: testCloudant(),
     registrationsKey: FEED_KEY,
-    apiHost: ow.apiHost,
+    api: { url: ow.apiHost },
     db,
     settings: { syncMs: 300 },
   });

@@ -31,7 +31,10 @@ function writtenCommands(): { where: string; text: string }[] {
       // A fenced line's comment is prose: what it names is not run.
       const spans = fenced ? [line.replace(/\s#.*$/, "")] : [...line.matchAll(/`([^`]+)`/g)].map((m) => m[1] ?? "");
       for (const span of spans) {
-        for (const match of span.matchAll(/\b(npm (?:run [a-z:-]+|start|test)|npx [a-z@/.-]+)([^&|;#]*)/g)) {
+        // A command ends where the shell or the sentence does, or where the next command starts.
+        for (const match of span.matchAll(
+          /\b(npm (?:run [a-z:-]+|start|test)|npx [a-z@/.-]+)((?:(?!\bnp[mx] )[^&|;#?,:()])*)/g,
+        )) {
           found.push({ where: `${file}:${i + 1}`, text: `${match[1]}${match[2] ?? ""}`.trim() });
         }
       }

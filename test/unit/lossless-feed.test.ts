@@ -67,12 +67,40 @@ test("a fire settles only when every rule's action was started and succeeded", (
     kind: "failed",
     failures: [{ action: "guest/a", activationId: "a", error: "did not end in time" }],
   });
-  const throttled = settle(
-    [{ statusCode: 2, success: false, action: "guest/c", error: "Too many requests" }],
-    new Map(),
-  );
-  t.deepEqual(throttled, { kind: "failed", failures: [{ action: "guest/c", error: "Too many requests" }] });
   t.is(settle([], new Map()).kind, "failed", "a fire whose activation lists no rule ran nothing");
+});
+
+test("an inactive rule beside an active one is no failure; a throttled or whisk-failed rule is held, not failed", (t) => {
+  const started = { statusCode: 0, success: true, activationId: "a", action: "guest/a" };
+  const inactive = {
+    statusCode: 1,
+    success: false,
+    action: "guest/b",
+    error: "Rule 'guest/r2' is inactive, action 'guest/b' was not activated.",
+  };
+  t.deepEqual(settle([started, inactive], new Map([["a", { success: true }]])), {
+    kind: "succeeded",
+    activationIds: ["a"],
+  });
+  t.like(settle([inactive], new Map()), { kind: "held", reason: "every rule is inactive" });
+  const perMinute = {
+    statusCode: 1,
+    success: false,
+    action: "guest/c",
+    error: "Too many requests in the last minute (count: 61, allowed: 60).",
+  };
+  t.deepEqual(settle([started, perMinute], new Map([["a", { success: true }]])), {
+    kind: "held",
+    reason: perMinute.error,
+    perMinute: true,
+  });
+  const concurrent = { ...perMinute, error: "Too many concurrent requests in flight (count: 31, allowed: 30)." };
+  t.like(settle([concurrent], new Map()), { kind: "held", perMinute: false });
+  const whisk = { statusCode: 3, success: false, action: "guest/d", error: "Internal server error" };
+  t.like(settle([whisk], new Map()), { kind: "held" });
+  t.like(settle([started], new Map([["a", { success: false, status: "whisk internal error" }]])), { kind: "held" });
+  // A definite failure beside a throttled rule: an attempt.
+  t.like(settle([perMinute, started], new Map([["a", { success: false, error: "boom" }]])), { kind: "failed" });
 });
 
 function scripted(fires: FireResult[], follows: Settlement[]) {
@@ -116,8 +144,20 @@ test("after its attempts a batch is dead-lettered with its offsets, activations 
   t.deepEqual(seen.letters[0]?.failures, failed.kind === "failed" ? failed.failures : []);
 });
 
+test("a held settlement (throttled rules) is fired again and never counted; per minute, it waits the minute", async (t) => {
+  const heldPerMinute: Settlement = { kind: "held", reason: "Too many requests in the last minute", perMinute: true };
+  const { io, seen } = scripted([fired], [heldPerMinute, heldPerMinute, succeeded]);
+  const outcome = await deliver({ name: "/guest/t", maxAttempts: 1 }, [message(0)], io, settings);
+  t.deepEqual(outcome, { kind: "settled", how: "succeeded", attempts: 1 });
+  t.is(seen.fires, 3);
+  t.true(
+    seen.pauses.every((ms) => ms >= settings.throttleHoldMs),
+    `waits ${seen.pauses.join(", ")} ms`,
+  );
+});
+
 test("204, 429 and no answer are held: fired again, never counted as attempts, never settled by themselves", async (t) => {
-  const held: FireResult = { kind: "held", reason: "204: no active rule" };
+  const held: FireResult = { kind: "held", reason: "204: no active rule", perMinute: false };
   const { io, seen } = scripted([held, held, held, fired], [succeeded]);
   const outcome = await deliver({ name: "/guest/t", maxAttempts: 1 }, [message(0)], io, settings);
   t.deepEqual(outcome, { kind: "settled", how: "succeeded", attempts: 1 });
@@ -252,6 +292,7 @@ test("CREATE takes kafkaFeed's parameters and the feed's own, each checked with 
     batchMs: 50,
     batchBytes: 900_000,
     maxAttempts: 5,
+    kafka: { ssl: false },
   });
   const refusal = (params: Record<string, unknown>) =>
     t.throws(() => validateLosslessCreate({ triggerName: "/_/t", topic: "o", brokers: ["a:1"], ...params }), {
@@ -261,6 +302,33 @@ test("CREATE takes kafkaFeed's parameters and the feed's own, each checked with 
   t.is(refusal({ deadLetterTopic: "no spaces" }), "'deadLetterTopic' must be a Kafka topic name, not \"no spaces\".");
   t.is(refusal({ isJSONData: true, isBinaryValue: true }), "isJSONData and isBinaryValue cannot both be enabled.");
   t.is(refusal({ brokers: undefined }), "You must supply a 'brokers' parameter.");
+  t.is(refusal({ user: "token" }), "'password' missing; SASL needs both user and password.");
+  t.is(
+    refusal({ user: "u", password: "p", kafka_sasl_mechanism: "gssapi" }),
+    "'kafka_sasl_mechanism' \"gssapi\" is not one of plain, scram-sha-256, scram-sha-512.",
+  );
+});
+
+test("CREATE reaches Kafka as the steps do: SASL over TLS for Event Streams, the password apart, to be sealed", (t) => {
+  const eventStreams = validateLosslessCreate({
+    triggerName: "/_/t",
+    topic: "orders",
+    brokers: ["broker-0:9093"],
+    user: "token",
+    password: "the-api-key",
+  });
+  t.deepEqual(eventStreams.kafka, { ssl: true, sasl: { mechanism: "plain", username: "token" } });
+  t.is(eventStreams.password, "the-api-key");
+  const scram = validateLosslessCreate({
+    triggerName: "/_/t",
+    topic: "orders",
+    brokers: ["kafka:9094"],
+    user: "svc",
+    password: "pw",
+    kafka_sasl_mechanism: "scram-sha-512",
+    kafka_tls: "false",
+  });
+  t.deepEqual(scram.kafka, { ssl: false, sasl: { mechanism: "scram-sha-512", username: "svc" } });
 });
 
 test("UPDATE changes the encodings and the feed's settings, keeps the rest, and refuses a new topic", (t) => {

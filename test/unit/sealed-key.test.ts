@@ -1,4 +1,4 @@
-// The lossless feed's sealed keys: they open only with the registrations' key, for the trigger and the API host
+// The lossless feed's sealed secrets: they open only with the registrations' key, for the trigger and the API host
 // they were sealed for.
 import { randomBytes } from "node:crypto";
 import test from "ava";
@@ -8,15 +8,16 @@ const key = randomBytes(32);
 const binding = { trigger: "/guest/records", apiHost: "https://ow.example" };
 const authKey = "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:123zO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP";
 
-test("sealed, the key shows nowhere; opened, it is the key", (t) => {
-  const sealed = sealKey(authKey, binding, key);
-  for (const part of authKey.split(":")) t.false(JSON.stringify(sealed).includes(part));
-  t.is(openKey(sealed, binding, key), authKey);
+test("sealed, the key and the Kafka password show nowhere; opened, they are as given", (t) => {
+  const secrets = { authKey, kafkaPassword: "event-streams-api-key-0123456789" };
+  const sealed = sealKey(secrets, binding, key);
+  for (const part of [...authKey.split(":"), secrets.kafkaPassword]) t.false(JSON.stringify(sealed).includes(part));
+  t.deepEqual(openKey(sealed, binding, key), secrets);
 });
 
 test("it does not open for another trigger, another API host, another key, or when edited", (t) => {
-  const sealed = sealKey(authKey, binding, key);
-  const broken = { message: /does not open/ };
+  const sealed = sealKey({ authKey }, binding, key);
+  const broken = { message: /do not open/ };
   t.throws(() => openKey(sealed, { ...binding, trigger: "/guest/other" }, key), broken);
   t.throws(() => openKey(sealed, { ...binding, apiHost: "http://evil.invalid" }, key), broken);
   t.throws(() => openKey(sealed, binding, randomBytes(32)), broken);

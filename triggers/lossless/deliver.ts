@@ -3,7 +3,7 @@
 // to the dead-letter topic with its activations and errors. A fire that ran nothing (204, 429, 5xx, no answer) is
 // held and fired again, never counted and never settled. The caller commits the offsets when this says "settled".
 import type { FeedMessage } from "../kafka-feed.ts";
-import type { RuleFailure, Settlement } from "./follow.ts";
+import type { Hold, RuleFailure, Settlement } from "./follow.ts";
 import type { FireResult } from "./platform.ts";
 import { backoffMs, type ProviderSettings } from "./settings.ts";
 
@@ -102,6 +102,13 @@ export async function deliver(
   const where = `${first.topic}/${first.partition} offsets ${first.offset}..${last.offset}`;
   let attempts = 0;
   let holds = 0;
+  // Nothing ran that could count (204, 429, a whisk error, no answer): fire again later, counting nothing. OpenWhisk's
+  // per-minute limits are not worth asking again before the minute is over.
+  const hold = async (why: Hold) => {
+    holds += 1;
+    if (holds === 1 || holds % 10 === 0) io.log(`${where}: held (${why.reason}), firing again`);
+    await io.pause(Math.max(backoffMs(settings, holds), why.perMinute ? settings.throttleHoldMs : 0));
+  };
   for (;;) {
     if (!io.stillOwned()) return { kind: "left", why: "moved", reason: "the partition is no longer this consumer's" };
     const fired = await io.fire({ messages });
@@ -109,9 +116,7 @@ export async function deliver(
     if (fired.kind === "unauthorized")
       return { kind: "left", why: "unauthorized", reason: `the trigger refuses the key: ${fired.reason}` };
     if (fired.kind === "held") {
-      holds += 1;
-      if (holds === 1 || holds % 10 === 0) io.log(`${where}: held (${fired.reason}), firing again`);
-      await io.pause(backoffMs(settings, holds));
+      await hold(fired);
       continue;
     }
     const deadLetter = async (failures: RuleFailure[], activationIds: string[]): Promise<Delivery> => {
@@ -127,7 +132,7 @@ export async function deliver(
         failedAt: new Date().toISOString(),
         messages,
       };
-      // Settled only once the letter is written: until then the batch stays uncommitted.
+      // Settled only once the letters are written: until then the batch stays uncommitted.
       for (let tries = 1; ; tries += 1) {
         if (!io.stillOwned())
           return { kind: "left", why: "moved", reason: "the partition is no longer this consumer's" };
@@ -142,10 +147,18 @@ export async function deliver(
       io.log(`${where}: dead-lettered after ${attempts} attempts (${failures[0]?.error ?? "failed"})`);
       return { kind: "settled", how: "dead-lettered", attempts };
     };
-    attempts += 1;
-    if (fired.kind === "refused") return deadLetter([{ action: "(trigger)", error: fired.reason }], []);
+    if (fired.kind === "refused") {
+      attempts += 1;
+      return deadLetter([{ action: "(trigger)", error: fired.reason }], []);
+    }
+    // Followed until every activation has ended: a batch is never fired again while a run of it may still go on.
     const settlement = await io.follow(fired.activationId);
-    if (settlement.kind === "succeeded") return { kind: "settled", how: "succeeded", attempts };
+    if (settlement.kind === "succeeded") return { kind: "settled", how: "succeeded", attempts: attempts + 1 };
+    if (settlement.kind === "held") {
+      await hold(settlement);
+      continue;
+    }
+    attempts += 1;
     const ids = [fired.activationId, ...settlement.failures.flatMap((f) => (f.activationId ? [f.activationId] : []))];
     if (attempts >= trigger.maxAttempts) return deadLetter(settlement.failures, ids);
     io.log(`${where}: attempt ${attempts} failed (${settlement.failures[0]?.error ?? "failed"}); firing again`);

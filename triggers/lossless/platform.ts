@@ -1,13 +1,23 @@
 // The lossless feed's calls to OpenWhisk, over its public REST API with the trigger owner's key: fire the trigger,
 // then follow the activations the fire started until each has ended (or the time is up).
-import { fireTrigger, getActivation, sleep } from "../fire.ts";
-import { type ActivationEnd, ruleResultsOf, type Settlement, settle } from "./follow.ts";
+import { type ApiHost, fireTrigger, getActivation, sleep } from "../fire.ts";
+import { type ActivationEnd, type Hold, holdOf, ruleResultsOf, type Settlement, settle } from "./follow.ts";
+
+/** The `error` of an OpenWhisk error answer, or the body as it is. */
+function errorOf(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { error?: unknown };
+    return typeof parsed.error === "string" ? parsed.error : body;
+  } catch {
+    return body;
+  }
+}
 
 export type FireResult =
   /** 202: the rules' actions were started. */
   | { kind: "fired"; activationId: string }
   /** Nothing ran and nothing may be committed: 204 (no active rule), 429, 408, 5xx, or no answer. Try again. */
-  | { kind: "held"; reason: string }
+  | ({ kind: "held" } & Hold)
   /** 404: the trigger is gone. */
   | { kind: "gone" }
   /** 401 or 403: the key is no longer good for the trigger. */
@@ -16,7 +26,7 @@ export type FireResult =
   | { kind: "refused"; reason: string };
 
 export interface Target {
-  apiHost: string;
+  api: ApiHost;
   authKey: string;
   trigger: string;
 }
@@ -24,23 +34,23 @@ export interface Target {
 export async function fire(target: Target, payload: unknown): Promise<FireResult> {
   let answer: { status: number; body: string };
   try {
-    answer = await fireTrigger(target.apiHost, target.authKey, target.trigger, payload);
+    answer = await fireTrigger(target.api, target.authKey, target.trigger, payload);
   } catch (err) {
-    return { kind: "held", reason: `no answer: ${err instanceof Error ? err.message : err}` };
+    return { kind: "held", reason: `no answer: ${err instanceof Error ? err.message : err}`, perMinute: false };
   }
   const { status, body } = answer;
   if (status === 202 || status === 200) {
     const activationId = (JSON.parse(body || "{}") as { activationId?: string }).activationId;
     return activationId
       ? { kind: "fired", activationId }
-      : { kind: "held", reason: `${status} without an activation id` };
+      : { kind: "held", reason: `${status} without an activation id`, perMinute: false };
   }
   const said = `${status} ${body.slice(0, 200)}`.trim();
-  if (status === 204) return { kind: "held", reason: "204: no active rule" };
+  if (status === 204) return { kind: "held", reason: "204: no active rule", perMinute: false };
   if (status === 404) return { kind: "gone" };
   if (status === 401 || status === 403) return { kind: "unauthorized", reason: said };
   if (status >= 400 && status < 500 && ![408, 409, 429].includes(status)) return { kind: "refused", reason: said };
-  return { kind: "held", reason: said };
+  return { kind: "held", reason: said, perMinute: holdOf(errorOf(body))?.perMinute ?? false };
 }
 
 type Record_ = { logs?: unknown; response?: { success?: boolean; status?: string; result?: { error?: unknown } } };
@@ -48,7 +58,7 @@ type Record_ = { logs?: unknown; response?: { success?: boolean; status?: string
 /** An activation record once it exists (200), undefined while it does not (404) or cannot be read. */
 async function activation(target: Target, id: string): Promise<Record_ | undefined> {
   try {
-    const { status, body } = await getActivation(target.apiHost, target.authKey, target.trigger, id);
+    const { status, body } = await getActivation(target.api, target.authKey, target.trigger, id);
     return status === 200 ? (JSON.parse(body) as Record_) : undefined;
   } catch {
     return undefined;

@@ -1,24 +1,29 @@
 // The lossless Kafka feed: the feed action /whisk.system/lossless/kafkaFeed (in the local OpenWhisk, a built-in;
 // elsewhere, an action of the same code) writes registrations, and every provider instance consumes for every
 // active registration: instances share each trigger's partitions through Kafka's consumer-group rebalancing, and a
-// restarted one resumes from the committed offsets. It talks to OpenWhisk only through its REST API.
-import type { Kafka } from "kafkajs";
-import { createKafka } from "../../lib/kafka/client.ts";
+// restarted one resumes from the committed offsets. It talks to OpenWhisk only through its REST API. It follows the
+// registrations through the store's changes feed, and shares one Kafka client and one producer between the
+// triggers of one Kafka.
+import type { Kafka, Producer } from "kafkajs";
+import { describeError } from "../../lib/errors.ts";
+import { createIdempotentProducer, createKafka } from "../../lib/kafka/client.ts";
+import type { KafkaSettings } from "../../lib/kafka/config.ts";
 import type { Cloudant } from "../../lib/store/client.ts";
 import type { BuiltinProvider, ProviderHost } from "../../local/server.ts";
-import { losslessLifecycle } from "./lifecycle.ts";
+import type { ApiHost } from "../fire.ts";
+import { kafkaSettingsOf, losslessLifecycle } from "./lifecycle.ts";
 import { type Registration, Registrations } from "./registrations.ts";
 import { TriggerRunner } from "./runner.ts";
-import { openKey, sealKey } from "./sealed-key.ts";
+import { openKey, sealKey, type TriggerSecrets } from "./sealed-key.ts";
 import { type ProviderSettings, providerSettings } from "./settings.ts";
 import { Slots } from "./slots.ts";
 
 export interface LosslessFeedOptions {
   cloudant: Cloudant;
-  /** Seals the trigger owners' keys in the registrations (sealed-key.ts): the same for every provider and the feed action. */
+  /** Seals the registrations' secrets (sealed-key.ts): the same for every provider and the feed action. */
   registrationsKey: Buffer;
   /** The OpenWhisk this provider fires on; in the local OpenWhisk, its own. A registration for another is refused. */
-  apiHost?: string;
+  api?: ApiHost;
   /** The registrations' database (default lossless-feed-triggers). */
   db?: string;
   settings?: Partial<ProviderSettings>;
@@ -30,16 +35,27 @@ export interface LosslessFeedOptions {
 export const FEED_PACKAGE = "lossless";
 export const FEED_ACTION = "kafkaFeed";
 
+/** How long a look at the store's changes feed waits for a change before it asks again. */
+const CHANGES_WAIT_MS = 25_000;
+
+/** One Kafka of the provider's triggers: its client and, once a letter needs it, its producer. */
+interface Connection {
+  kafka: Kafka;
+  producer?: Promise<Producer>;
+}
+
 export class LosslessFeedProvider implements BuiltinProvider {
   readonly registrations: Registrations;
   readonly settings: ProviderSettings;
   private readonly runners = new Map<string, { rev: string; runner: TriggerRunner }>();
-  /** Registrations refused (another API host, a key that does not open), by revision: said once each. */
+  /** Registrations refused (another API host, secrets that do not open), by revision: said once each. */
   private readonly refused = new Set<string>();
-  private host?: ProviderHost;
+  private readonly connections = new Map<string, Connection>();
   private readonly slots: Slots;
-  private timer?: NodeJS.Timeout;
+  private host?: ProviderHost;
   private syncing?: Promise<void>;
+  private again = false;
+  private watching?: Promise<void>;
   private stopped = false;
   private log: (line: string) => void;
 
@@ -51,16 +67,47 @@ export class LosslessFeedProvider implements BuiltinProvider {
   }
 
   /** The OpenWhisk this provider fires on: the local one it is built into, or the one it was given. */
-  private get apiHost(): string {
-    return this.host?.apiHost ?? this.options.apiHost ?? "";
+  private get api(): ApiHost {
+    if (this.host) return { url: this.host.apiHost, ...(this.host.ca ? { ca: this.host.ca } : {}) };
+    return this.options.api ?? { url: "" };
   }
 
-  private kafka(brokers: string[], name: string): Kafka {
-    return createKafka({
-      brokers,
-      clientId: `lossless-feed${name.replaceAll("/", "-")}`,
-      ssl: false,
+  private seal = (secrets: TriggerSecrets, trigger: string, apiHost = this.api.url) =>
+    sealKey(secrets, { trigger, apiHost }, this.options.registrationsKey);
+
+  private open = (registration: Registration) =>
+    openKey(
+      registration.sealed,
+      { trigger: registration._id, apiHost: registration.apiHost },
+      this.options.registrationsKey,
+    );
+
+  /** A Kafka client per Kafka (brokers and credentials): every trigger on it shares the client and its producer. */
+  private connection(settings: KafkaSettings): Connection {
+    const id = JSON.stringify({ ...settings, clientId: undefined });
+    let connection = this.connections.get(id);
+    if (!connection) {
+      connection = { kafka: createKafka(settings) };
+      this.connections.set(id, connection);
+    }
+    return connection;
+  }
+
+  private settingsOf(registration: Registration): KafkaSettings {
+    return kafkaSettingsOf(registration, this.open(registration).kafkaPassword, "lossless-feed");
+  }
+
+  private producer(registration: Registration): Promise<Producer> {
+    const connection = this.connection(this.settingsOf(registration));
+    connection.producer ??= (async () => {
+      const producer = createIdempotentProducer(connection.kafka);
+      await producer.connect();
+      return producer;
+    })().catch((err: unknown) => {
+      connection.producer = undefined; // asked again at the next letter
+      throw err;
     });
+    return connection.producer;
   }
 
   /** In the local OpenWhisk: the feed action as a built-in, and (unless told not to) the consumers beside it. */
@@ -70,16 +117,18 @@ export class LosslessFeedProvider implements BuiltinProvider {
     host.registerBuiltin(
       FEED_PACKAGE,
       FEED_ACTION,
-      (params, ctx) =>
-        losslessLifecycle(params, {
+      (params, ctx) => {
+        const api = { url: ctx.apiHost, ...(host.ca ? { ca: host.ca } : {}) };
+        return losslessLifecycle(params, {
           registrations: this.registrations,
-          kafka: (brokers) => this.kafka(brokers, "-lifecycle"),
-          apiHost: ctx.apiHost,
+          kafka: (settings) => this.connection({ ...settings, clientId: "lossless-feed-lifecycle" }).kafka,
+          api,
           namespace: ctx.namespace,
-          seal: (authKey, trigger) =>
-            sealKey(authKey, { trigger, apiHost: ctx.apiHost }, this.options.registrationsKey),
+          seal: (secrets, trigger) => this.seal(secrets, trigger, api.url),
+          open: (sealed, trigger) => openKey(sealed, { trigger, apiHost: api.url }, this.options.registrationsKey),
           log: ctx.log,
-        }),
+        });
+      },
       [
         { key: "feed", value: true },
         {
@@ -94,62 +143,92 @@ export class LosslessFeedProvider implements BuiltinProvider {
     );
   }
 
-  /** Consumes for every active registration, and follows their changes every syncMs, until stop(). */
+  /** Consumes for every active registration, and follows their changes, until stop(). */
   async start(): Promise<void> {
     await this.registrations.ensure();
+    const since = await this.registrations.lastSeq();
     await this.sync();
-    const tick = () => {
-      if (this.stopped) return;
-      this.timer = setTimeout(() => void this.sync().finally(tick), this.settings.syncMs);
-    };
-    tick();
+    this.watching = this.watch(since);
+  }
+
+  /** The store's changes feed: a change to a registration (or a runner that crashed) means a sync. */
+  private async watch(since: string): Promise<void> {
+    let seq = since;
+    let failures = 0;
+    while (!this.stopped) {
+      try {
+        const changed = await this.registrations.changesSince(seq, CHANGES_WAIT_MS);
+        seq = changed.lastSeq;
+        failures = 0;
+        const crashed = [...this.runners.values()].some(({ runner }) => runner.crashed);
+        if (changed.count > 0 || crashed) await this.sync();
+      } catch (err) {
+        failures += 1;
+        if (failures === 1) this.log(`reading the registrations' changes failed (${describeError(err)}); trying again`);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, this.settings.syncMs * 2 ** failures)));
+      }
+    }
   }
 
   /** The runners' view of the registrations: new and changed ones started, removed and paused ones stopped. */
   sync(): Promise<void> {
-    this.syncing ??= (async () => {
-      let wanted: Registration[];
-      try {
-        wanted = (await this.registrations.list()).filter((r) => r.active);
-      } catch (err) {
-        this.log(`reading the registrations failed (${err}); trying again`);
-        return;
-      }
-      const byName = new Map(wanted.map((r) => [r._id, r]));
-      for (const [name, { rev, runner }] of this.runners) {
-        const registration = byName.get(name);
-        if (!registration || registration._rev !== rev || runner.crashed) {
-          this.runners.delete(name);
-          await runner.stop();
-        }
-      }
-      for (const registration of wanted) {
-        if (this.stopped || this.runners.has(registration._id)) continue;
-        const authKey = await this.keyOf(registration);
-        if (authKey === undefined) continue;
-        const runner = new TriggerRunner(registration, authKey, {
-          settings: this.settings,
-          slots: this.slots,
-          kafka: (r) => this.kafka(r.brokers, r._id),
-          log: this.log,
-          retire: (r, why, reason) => this.retire(r, why, reason),
-        });
-        this.runners.set(registration._id, { rev: registration._rev ?? "", runner });
-        runner.start().catch(async (err: unknown) => {
-          this.log(`[${registration._id}] could not start (${err}); trying again`);
-          if (this.runners.get(registration._id)?.runner === runner) this.runners.delete(registration._id);
-          await runner.stop();
-        });
-      }
+    if (this.syncing) {
+      this.again = true;
+      return this.syncing;
+    }
+    this.syncing = (async () => {
+      do {
+        this.again = false;
+        await this.syncOnce();
+      } while (this.again && !this.stopped);
     })().finally(() => {
       this.syncing = undefined;
     });
     return this.syncing;
   }
 
+  private async syncOnce(): Promise<void> {
+    let wanted: Registration[];
+    try {
+      wanted = (await this.registrations.list()).filter((r) => r.active);
+    } catch (err) {
+      this.log(`reading the registrations failed (${err}); trying again`);
+      return;
+    }
+    const byName = new Map(wanted.map((r) => [r._id, r]));
+    for (const [name, { rev, runner }] of this.runners) {
+      const registration = byName.get(name);
+      if (!registration || registration._rev !== rev || runner.crashed) {
+        this.runners.delete(name);
+        await runner.stop();
+      }
+    }
+    for (const registration of wanted) {
+      if (this.stopped || this.runners.has(registration._id)) continue;
+      const authKey = await this.keyOf(registration);
+      if (authKey === undefined) continue;
+      const runner = new TriggerRunner(registration, authKey, {
+        settings: this.settings,
+        slots: this.slots,
+        api: this.api,
+        kafka: (r) => this.connection(this.settingsOf(r)).kafka,
+        producer: (r) => this.producer(r),
+        log: this.log,
+        retire: (r, why, reason) => this.retire(r, why, reason),
+      });
+      this.runners.set(registration._id, { rev: registration._rev ?? "", runner });
+      runner.start().catch(async (err: unknown) => {
+        this.log(`[${registration._id}] could not start (${err}); trying again`);
+        if (this.runners.get(registration._id)?.runner === runner) this.runners.delete(registration._id);
+        await runner.stop();
+        setTimeout(() => void this.sync(), this.settings.syncMs);
+      });
+    }
+  }
+
   /**
-   * The trigger owner's key, when the registration is for this provider's OpenWhisk and its sealed key opens. A
-   * registration written before keys were sealed is sealed now (its next revision is then consumed).
+   * The trigger owner's key, when the registration is for this provider's OpenWhisk and its sealed secrets open. A
+   * registration written before secrets were sealed is sealed now (its next revision is then consumed).
    */
   private async keyOf(registration: Registration): Promise<string | undefined> {
     const refuse = (why: string) => {
@@ -158,20 +237,20 @@ export class LosslessFeedProvider implements BuiltinProvider {
       this.refused.add(id);
       return undefined;
     };
-    if (registration.apiHost !== this.apiHost) {
-      return refuse(`it is registered for ${registration.apiHost}, and this provider serves ${this.apiHost}`);
+    if (registration.apiHost !== this.api.url) {
+      return refuse(`it is registered for ${registration.apiHost}, and this provider serves ${this.api.url}`);
     }
-    const binding = { trigger: registration._id, apiHost: registration.apiHost };
-    if (!registration.sealedKey && registration.authKey) {
+    if (!registration.sealed && registration.authKey) {
       const { _rev, changedAt, authKey, ...rest } = registration;
-      const sealedKey = sealKey(authKey, binding, this.options.registrationsKey);
-      await this.registrations.put({ ...rest, sealedKey }, _rev).catch(() => undefined);
+      await this.registrations
+        .put({ ...rest, sealed: this.seal({ authKey }, registration._id) }, _rev)
+        .catch(() => undefined);
       return undefined;
     }
     try {
-      return openKey(registration.sealedKey, binding, this.options.registrationsKey);
+      return this.open(registration).authKey;
     } catch (err) {
-      return refuse(err instanceof Error ? err.message : String(err));
+      return refuse(describeError(err));
     }
   }
 
@@ -194,10 +273,13 @@ export class LosslessFeedProvider implements BuiltinProvider {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
     await this.syncing;
     const runners = [...this.runners.values()];
     this.runners.clear();
     await Promise.allSettled(runners.map(({ runner }) => runner.stop()));
+    const producers = [...this.connections.values()].flatMap((c) => (c.producer ? [c.producer] : []));
+    await Promise.allSettled(producers.map(async (p) => (await p).disconnect()));
+    // The changes feed's look in progress ends within its wait; nothing waits for it.
+    void this.watching;
   }
 }

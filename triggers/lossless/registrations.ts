@@ -11,8 +11,8 @@ export interface Registration extends LosslessRequest {
   /** The trigger, `/namespace/name`: also the Kafka consumer group. */
   _id: string;
   _rev?: string;
-  /** The trigger owner's key, sealed (sealed-key.ts): a provider fires and reads activations with it. */
-  sealedKey: SealedKey;
+  /** The trigger owner's key (a provider fires and reads activations with it) and Kafka's password, sealed. */
+  sealed: SealedKey;
   /** Before 0.3: the key in plain text. A provider seals it at its next look, and removes this. */
   authKey?: string;
   /** The API host the trigger lives on: a provider serves only its own. */
@@ -77,6 +77,18 @@ export class Registrations {
         if ((err as { status?: number }).status !== 409) throw err;
       }
     }
+  }
+
+  /** Where the changes feed is now: a later changesSince starts here. */
+  async lastSeq(): Promise<string> {
+    const { result } = await this.cloudant.postChanges({ db: this.db, descending: true, limit: 1 });
+    return String(result.lastSeq);
+  }
+
+  /** The changes after `since`, waiting up to waitMs for one (the changes feed's longpoll): how many, and where to go on. */
+  async changesSince(since: string, waitMs: number): Promise<{ count: number; lastSeq: string }> {
+    const { result } = await this.cloudant.postChanges({ db: this.db, since, feed: "longpoll", timeout: waitMs });
+    return { count: result.results.length, lastSeq: String(result.lastSeq) };
   }
 
   async list(): Promise<Registration[]> {

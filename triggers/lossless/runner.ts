@@ -1,25 +1,35 @@
 // One trigger's consumer: its Kafka consumer group is the trigger's name, partitions run side by side, and each
 // partition's next batch starts only after the previous one settled (one entity's events stay in order). Offsets
 // are committed after a batch settled, never before: a batch left unsettled (a kill, a rebalance, a stop) is
-// delivered again from the last commit.
-import type { Consumer, EachBatchPayload, Kafka, Producer } from "kafkajs";
-import { createIdempotentProducer } from "../../lib/kafka/client.ts";
+// delivered again from the last commit. A partition is this runner's only while its membership is alive: after a
+// session timeout without a heartbeat (a process paused, a network gone) it no longer fires or commits.
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from "kafkajs";
+import { describeError } from "../../lib/errors.ts";
+import type { ApiHost } from "../fire.ts";
 import { encodeKey, encodeValue, type FeedMessage } from "../kafka-feed.ts";
 import { pyJsonLength } from "../python.ts";
-import { type DeadBatch, deliver } from "./deliver.ts";
+import { type DeadBatch, deliver, LETTER_BYTES } from "./deliver.ts";
 import { fire, follow } from "./platform.ts";
 import type { Registration } from "./registrations.ts";
-import type { ProviderSettings } from "./settings.ts";
-import type { Slots } from "./slots.ts";
+import { backoffMs, type ProviderSettings } from "./settings.ts";
+import { Slots } from "./slots.ts";
 
 export interface RunnerHost {
   settings: ProviderSettings;
+  /** The in-flight cap over every trigger of the provider. */
   slots: Slots;
+  /** The OpenWhisk the trigger lives on, and how to trust it. */
+  api: ApiHost;
+  /** The trigger's Kafka, and the producer its dead letters go through (both shared by the triggers of one Kafka). */
   kafka(registration: Registration): Kafka;
+  producer(registration: Registration): Promise<Producer>;
   log(line: string): void;
   /** The trigger is gone, or its key refused: stop consuming for it (the registration says why). */
   retire(registration: Registration, why: "gone" | "unauthorized", reason: string): Promise<void>;
 }
+
+/** The Kafka session of a runner's consumer: without a heartbeat this long, its partitions are someone else's. */
+export const SESSION_TIMEOUT_MS = 30_000;
 
 /** Splits a partition's messages into fires no larger than the cap (a message over it goes alone). */
 export function chunk(messages: FeedMessage[], capBytes: number): FeedMessage[][] {
@@ -49,17 +59,27 @@ interface PartitionQueue {
   running: boolean;
   resume: () => void;
   resolve: (offset: string) => void;
+  /** The check of what was removed before this generation's first batch: done before anything is committed. */
+  checked: Promise<void>;
 }
 
 export class TriggerRunner {
   private consumer?: Consumer;
-  private producer?: Producer;
   private stopped = false;
+  private starting?: Promise<void>;
   /** Bumped at every rebalance: a batch of an older generation is neither committed nor fired again. */
   private generation = 0;
+  /** When the consumer last heard from its group coordinator (a heartbeat, a join). */
+  private lastBeat = 0;
+  /** The group's committed offsets as the current generation began. */
+  private committedAtJoin: Promise<Map<number, number>> = Promise.resolve(new Map());
   private readonly queues = new Map<number, PartitionQueue>();
+  /** Records too large for any letter, as they arrived: written to the dead-letter topic on their own if need be. */
+  private readonly raw = new WeakMap<FeedMessage, Buffer>();
   private heartbeat: () => Promise<void> = async () => undefined;
   private beating?: NodeJS.Timeout;
+  /** The in-flight cap of this trigger: one busy trigger cannot take every slot of the provider. */
+  private readonly slots: Slots;
   /** True once KafkaJS gave up on the consumer (a broker away too long): the provider starts a new runner. */
   crashed = false;
 
@@ -68,18 +88,25 @@ export class TriggerRunner {
     /** The trigger owner's key, opened from the registration by the provider. */
     private readonly authKey: string,
     private readonly host: RunnerHost,
-  ) {}
+  ) {
+    this.slots = new Slots(host.settings.maxInFlightPerTrigger);
+  }
 
   private log(line: string) {
     this.host.log(`[${this.registration._id}] ${line}`);
   }
 
-  async start(): Promise<void> {
+  /** Starts consuming; a stop() meanwhile ends it. */
+  start(): Promise<void> {
+    this.starting ??= this.run();
+    return this.starting;
+  }
+
+  private async run(): Promise<void> {
     const r = this.registration;
-    const kafka = this.host.kafka(r);
-    const consumer = kafka.consumer({
+    const consumer = this.host.kafka(r).consumer({
       groupId: r._id,
-      sessionTimeout: 30_000,
+      sessionTimeout: SESSION_TIMEOUT_MS,
       heartbeatInterval: 3_000,
       allowAutoTopicCreation: false,
       // The batch window: the broker answers when it has this much, or after batchMs.
@@ -94,16 +121,27 @@ export class TriggerRunner {
       this.log(`consumer crashed (${payload.error.message}); a new one resumes from the committed offsets`);
       this.crashed = true;
     });
+    consumer.on(consumer.events.HEARTBEAT, () => {
+      this.lastBeat = Date.now();
+    });
     // A rebalance: what was queued is left to the partitions' owners now, from the committed offsets.
     consumer.on(consumer.events.GROUP_JOIN, () => {
       this.generation += 1;
+      this.lastBeat = Date.now();
       for (const queue of this.queues.values()) queue.resume();
       this.queues.clear();
+      // The first generation compares with what was committed before this consumer ran (read below).
+      if (this.generation > 1) this.committedAtJoin = this.committedOffsets().catch(() => new Map());
     });
-    this.producer = createIdempotentProducer(kafka);
-    await this.producer.connect();
     await consumer.connect();
-    await consumer.subscribe({ topics: [r.topic], fromBeginning: false });
+    if (this.stopped) return;
+    this.committedAtJoin = this.committedOffsets().catch(() => new Map());
+    await this.committedAtJoin;
+    if (this.stopped) return;
+    // From the beginning: a group CREATE pinned starts where it was pinned; a partition added since, or an offset
+    // retention overtook, starts at the earliest record there is, never at the latest (that would skip records).
+    await consumer.subscribe({ topics: [r.topic], fromBeginning: true });
+    if (this.stopped) return;
     // Heartbeats while batches are delivered: a fire is followed as long as the actions' time limit.
     this.beating = setInterval(() => void this.heartbeat().catch(() => undefined), 3_000);
     await consumer.run({
@@ -114,11 +152,43 @@ export class TriggerRunner {
     });
   }
 
+  /** Stops for good, once start() has got as far as it will: no consumer is left running. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.beating);
+    await this.starting?.catch(() => undefined);
     await this.consumer?.disconnect().catch(() => undefined);
-    await this.producer?.disconnect().catch(() => undefined);
+  }
+
+  /**
+   * A partition's first record fetched in a generation, beyond the offset its group had committed: the records
+   * between were removed (the topic's retention or compaction) before anyone delivered them. Said, never silent.
+   */
+  private async sayWhatWasRemoved(partition: number, first: number, committed: Promise<Map<number, number>>) {
+    const from = (await committed).get(partition);
+    if (from === undefined || from < 0 || first <= from) return;
+    const r = this.registration;
+    this.log(
+      `${r.topic}/${partition}: ${first - from} records (offsets ${from}..${first - 1}) were removed by the topic's retention before they were delivered; delivering from ${first}`,
+    );
+  }
+
+  /** The group's committed offsets, by partition, as a generation starts. */
+  private async committedOffsets(): Promise<Map<number, number>> {
+    const admin = this.host.kafka(this.registration).admin();
+    await admin.connect();
+    try {
+      const r = this.registration;
+      const [committed] = await admin.fetchOffsets({ groupId: r._id, topics: [r.topic] });
+      return new Map((committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** Whether a queue's partition is still this runner's: not stopped, not rebalanced, membership alive. */
+  private owns(queue: PartitionQueue): boolean {
+    return !this.stopped && this.generation === queue.generation && Date.now() - this.lastBeat < SESSION_TIMEOUT_MS;
   }
 
   /**
@@ -128,7 +198,10 @@ export class TriggerRunner {
    */
   private enqueue(consumer: Consumer, payload: EachBatchPayload): void {
     const { batch, pause, resolveOffset, heartbeat } = payload;
-    this.heartbeat = heartbeat;
+    this.heartbeat = async () => {
+      await heartbeat();
+      this.lastBeat = Date.now();
+    };
     if (this.stopped || batch.messages.length === 0) return;
     const r = this.registration;
     let queue = this.queues.get(batch.partition);
@@ -140,20 +213,18 @@ export class TriggerRunner {
         running: false,
         resume: pause(),
         resolve: resolveOffset,
+        checked: this.sayWhatWasRemoved(batch.partition, Number(batch.messages[0]?.offset), this.committedAtJoin),
       };
       this.queues.set(batch.partition, queue);
     } else if (!queue.running) queue.resume = pause();
     const fresh = batch.messages.filter((message) => Number(message.offset) >= queue.next);
-    if (fresh.length === 0) return;
+    if (fresh.length === 0) {
+      // Only records already delivered: nothing to work on, so the partition must not stay paused.
+      if (!queue.running) queue.resume();
+      return;
+    }
     queue.next = Number(fresh.at(-1)?.offset) + 1;
-    const messages: FeedMessage[] = fresh.map((message) => ({
-      // A null value (a tombstone) is passed as null: unlike the provider's JSON parsing, it crashes nothing here.
-      value: message.value === null ? null : encodeValue(message.value, r),
-      topic: batch.topic,
-      partition: batch.partition,
-      offset: Number(message.offset),
-      key: encodeKey(message.key, r),
-    }));
+    const messages = fresh.map((message) => this.feedMessage(message, batch.topic, batch.partition));
     queue.pending.push(...chunk(messages, r.batchBytes));
     if (!queue.running) {
       queue.running = true;
@@ -161,72 +232,141 @@ export class TriggerRunner {
     }
   }
 
-  /** Delivers a partition's queue in order, committing after each settled batch, then lets the partition flow again. */
+  private feedMessage(message: KafkaMessage, topic: string, partition: number): FeedMessage {
+    const r = this.registration;
+    const feedMessage: FeedMessage = {
+      // A null value (a tombstone) is passed as null: unlike the provider's JSON parsing, it crashes nothing here.
+      value: message.value === null ? null : encodeValue(message.value, r),
+      topic,
+      partition,
+      offset: Number(message.offset),
+      key: encodeKey(message.key, r),
+    };
+    if (message.value && message.value.length > LETTER_BYTES / 2) this.raw.set(feedMessage, message.value);
+    return feedMessage;
+  }
+
+  /**
+   * Delivers a partition's queue in order, committing after each settled batch, then lets the partition flow again.
+   * While the partition is this runner's, nothing ends the work early: a failed delivery or commit is tried again.
+   */
   private async work(consumer: Consumer, topic: string, partition: number, queue: PartitionQueue): Promise<void> {
     const r = this.registration;
-    const target = { apiHost: r.apiHost, authKey: this.authKey, trigger: r._id };
-    const owned = () => !this.stopped && this.generation === queue.generation;
+    const target = { api: this.host.api, authKey: this.authKey, trigger: r._id };
+    const owned = () => this.owns(queue);
+    const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+    let troubles = 0;
+    await queue.checked.catch(() => undefined);
     while (queue.pending.length > 0) {
+      if (!owned()) return;
       const part = queue.pending[0] as FeedMessage[];
       let release: (() => void) | undefined;
-      const outcome = await deliver(
-        { name: r._id, maxAttempts: r.maxAttempts },
-        part,
-        {
-          // A slot is held from the fire until its actions have ended: the cap counts running batches.
-          fire: async (body) => {
-            release = await this.host.slots.take();
-            const fired = await fire(target, body).catch((err: unknown) => {
-              release?.();
-              throw err;
-            });
-            if (fired.kind !== "fired") release();
-            return fired;
+      let outcome: Awaited<ReturnType<typeof deliver>>;
+      try {
+        outcome = await deliver(
+          { name: r._id, maxAttempts: r.maxAttempts },
+          part,
+          {
+            // Slots are held from the fire until its actions have ended: the caps count running batches.
+            fire: async (body) => {
+              const own = await this.slots.take();
+              const shared = await this.host.slots.take();
+              release = () => {
+                shared();
+                own();
+              };
+              const fired = await fire(target, body).catch((err: unknown) => {
+                release?.();
+                throw err;
+              });
+              if (fired.kind !== "fired") release();
+              return fired;
+            },
+            follow: async (activationId) => {
+              try {
+                return await follow(target, activationId, Date.now() + this.host.settings.followTimeoutMs);
+              } finally {
+                release?.();
+              }
+            },
+            deadLetter: (letters) => this.deadLetter(letters, part),
+            stillOwned: owned,
+            pause,
+            log: (line) => this.log(line),
           },
-          follow: async (activationId) => {
-            try {
-              return await follow(target, activationId, Date.now() + this.host.settings.followTimeoutMs);
-            } finally {
-              release?.();
-            }
-          },
-          deadLetter: (dead) => this.deadLetter(dead),
-          stillOwned: owned,
-          pause: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-          log: (line) => this.log(line),
-        },
-        this.host.settings,
-      ).catch((err: unknown) => ({ kind: "left" as const, why: "moved" as const, reason: String(err) }));
+          this.host.settings,
+        );
+      } catch (err) {
+        // Not the batch's fault (an answer that cannot be read, a bug): the same batch again, never skipped.
+        troubles += 1;
+        this.log(`${topic}/${partition} at offset ${part[0]?.offset}: delivery failed (${describeError(err)}); again`);
+        await pause(backoffMs(this.host.settings, troubles));
+        continue;
+      }
       if (outcome.kind === "left") {
         this.log(`left ${topic}/${partition} at offset ${part[0]?.offset}: ${outcome.reason}`);
         if (outcome.why !== "moved" && !this.stopped) {
           this.stopped = true;
-          await this.host.retire(r, outcome.why, outcome.reason).catch(() => undefined);
+          await this.host.retire(r, outcome.why, outcome.reason).catch((err: unknown) => {
+            this.log(`could not record why (${describeError(err)}); the provider will find it again`);
+          });
         }
         return;
       }
-      if (!owned()) return;
       const last = part.at(-1) as FeedMessage;
-      try {
-        queue.resolve(String(last.offset));
-        await consumer.commitOffsets([{ topic, partition, offset: String(last.offset + 1) }]);
-      } catch (err) {
-        // Not committed: after the rebalance under way, the partition's owner delivers the batch again.
-        this.log(`could not commit ${topic}/${partition} at ${last.offset + 1} (${err}); it will be delivered again`);
-        return;
+      for (let tries = 1; ; tries += 1) {
+        if (!owned()) return;
+        try {
+          queue.resolve(String(last.offset));
+          await consumer.commitOffsets([{ topic, partition, offset: String(last.offset + 1) }]);
+          break;
+        } catch (err) {
+          this.log(`could not commit ${topic}/${partition} at ${last.offset + 1} (${describeError(err)}); again`);
+          await pause(backoffMs(this.host.settings, tries));
+        }
       }
       queue.pending.shift();
+      troubles = 0;
     }
     queue.running = false;
     if (owned()) queue.resume();
   }
 
-  private async deadLetter(letters: DeadBatch[]): Promise<void> {
-    // Keyed by the trigger, so a batch's letters share a partition and one request writes them all or none.
-    await this.producer?.send({
-      topic: this.registration.deadLetterTopic,
-      acks: -1,
-      messages: letters.map((letter) => ({ key: letter.trigger, value: JSON.stringify(letter) })),
-    });
+  /**
+   * One letter a send, keyed by the trigger: each fits in a Kafka record, and a batch of many letters never makes
+   * one request too large for the broker. A record too large for any letter follows on its own, as it arrived.
+   */
+  private async deadLetter(letters: DeadBatch[], batch: FeedMessage[]): Promise<void> {
+    const r = this.registration;
+    const producer = await this.host.producer(r);
+    for (const letter of letters) {
+      await producer.send({
+        topic: r.deadLetterTopic,
+        acks: -1,
+        messages: [{ key: letter.trigger, value: JSON.stringify(letter) }],
+      });
+      for (const offset of letter.omitted ?? []) {
+        const message = batch.find((m) => m.offset === offset);
+        const value = message ? this.raw.get(message) : undefined;
+        if (!message || !value) continue;
+        await producer.send({
+          topic: r.deadLetterTopic,
+          acks: -1,
+          messages: [
+            {
+              key: letter.trigger,
+              value,
+              headers: {
+                "lossless-feed": "raw-record",
+                trigger: letter.trigger,
+                topic: message.topic,
+                partition: String(message.partition),
+                offset: String(message.offset),
+              },
+            },
+          ],
+        });
+      }
+    }
   }
 }

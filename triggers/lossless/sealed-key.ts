@@ -1,9 +1,16 @@
-// The trigger owner's key as a registration keeps it: sealed with AES-256-GCM under a key only the providers and the
-// feed action are given, and bound to the trigger and the API host it was registered for. Whoever reads the store
-// learns nothing of the key; a registration edited to name another trigger or another API host no longer opens.
+// A registration's secrets (the trigger owner's key, the Kafka SASL password) as the store keeps them: sealed with
+// AES-256-GCM under a key only the providers and the feed action are given, and bound to the trigger and the API host
+// it was registered for. Whoever reads the store learns nothing of them; a registration edited to name another
+// trigger or another API host no longer opens.
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { ConfigError } from "../../lib/config/settings.ts";
 import { SagaError } from "../../lib/errors.ts";
+
+/** What a registration keeps sealed. */
+export interface TriggerSecrets {
+  authKey: string;
+  kafkaPassword?: string;
+}
 
 export interface SealedKey {
   alg: "A256GCM";
@@ -24,10 +31,10 @@ export class SealBroken extends SagaError {
 
 const aad = (binding: KeyBinding) => Buffer.from(JSON.stringify([binding.trigger, binding.apiHost]));
 
-export function sealKey(authKey: string, binding: KeyBinding, key: Buffer): SealedKey {
+export function sealKey(secrets: TriggerSecrets, binding: KeyBinding, key: Buffer): SealedKey {
   const iv = randomBytes(12);
   const cipher = createCipheriv("aes-256-gcm", key, iv).setAAD(aad(binding));
-  const data = Buffer.concat([cipher.update(authKey, "utf8"), cipher.final()]);
+  const data = Buffer.concat([cipher.update(JSON.stringify(secrets), "utf8"), cipher.final()]);
   return {
     alg: "A256GCM",
     iv: iv.toString("base64"),
@@ -36,15 +43,18 @@ export function sealKey(authKey: string, binding: KeyBinding, key: Buffer): Seal
   };
 }
 
-export function openKey(sealed: SealedKey, binding: KeyBinding, key: Buffer): string {
+export function openKey(sealed: SealedKey, binding: KeyBinding, key: Buffer): TriggerSecrets {
   try {
     const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(sealed.iv, "base64"))
       .setAAD(aad(binding))
       .setAuthTag(Buffer.from(sealed.tag, "base64"));
-    return Buffer.concat([decipher.update(Buffer.from(sealed.data, "base64")), decipher.final()]).toString("utf8");
+    const text = Buffer.concat([decipher.update(Buffer.from(sealed.data, "base64")), decipher.final()]).toString(
+      "utf8",
+    );
+    return JSON.parse(text) as TriggerSecrets;
   } catch {
     throw new SealBroken(
-      `the key of ${binding.trigger} does not open: sealed under another key, or for another trigger or API host`,
+      `the secrets of ${binding.trigger} do not open: sealed under another key, or for another trigger or API host`,
     );
   }
 }

@@ -20,10 +20,17 @@ export const TRIGGER_BOUNDS = {
 export interface ProviderSettings {
   /** Batches being fired or followed at once, over all triggers: keeps within OpenWhisk's concurrency limit. */
   maxInFlight: number;
+  /** Batches of one trigger being fired or followed at once: one busy trigger cannot take every slot. */
+  maxInFlightPerTrigger: number;
   /** Partitions of one trigger consumed side by side (each partition's batches stay in order). */
   partitionsConcurrently: number;
-  /** How long a fire's activations may take to end before the attempt counts as failed (the actions' timeout). */
+  /**
+   * How long a fire's activations are followed before the attempt counts as failed: three times OpenWhisk's longest
+   * action time limit (5 min), so that a batch is never fired again while a run of it may still go on.
+   */
   followTimeoutMs: number;
+  /** A batch OpenWhisk's per-minute limit refused waits at least this long: its rate window. */
+  throttleHoldMs: number;
   /** Waits between attempts: n-th failure waits min(base * 2^(n-1), max). */
   retryBaseMs: number;
   retryMaxMs: number;
@@ -34,8 +41,10 @@ export interface ProviderSettings {
 export function providerSettings(overrides: Partial<ProviderSettings> = {}): ProviderSettings {
   return {
     maxInFlight: envNumber("LOSSLESS_FEED_MAX_IN_FLIGHT", 48),
+    maxInFlightPerTrigger: envNumber("LOSSLESS_FEED_MAX_IN_FLIGHT_PER_TRIGGER", 16),
     partitionsConcurrently: envNumber("LOSSLESS_FEED_PARTITIONS_CONCURRENTLY", 4),
-    followTimeoutMs: envNumber("LOSSLESS_FEED_FOLLOW_TIMEOUT_MS", 330_000),
+    followTimeoutMs: envNumber("LOSSLESS_FEED_FOLLOW_TIMEOUT_MS", 900_000),
+    throttleHoldMs: envNumber("LOSSLESS_FEED_THROTTLE_HOLD_MS", 60_000),
     retryBaseMs: envNumber("LOSSLESS_FEED_RETRY_BASE_MS", 1_000),
     retryMaxMs: envNumber("LOSSLESS_FEED_RETRY_MAX_MS", 30_000),
     syncMs: envNumber("LOSSLESS_FEED_SYNC_MS", 1_000),

@@ -1,5 +1,5 @@
 // Every event of the pump maintenance system, its schema and its topic: the one place they are listed.
-import { z } from "zod";
+import * as z from "zod";
 import { defineEventCatalog, type EventOf } from "../lib/events/catalog.ts";
 import type { EmitOf } from "../lib/step/index.ts";
 

@@ -11,7 +11,7 @@
 // the same bytes again at most, never a second incident. A cancel's id derives from (work order, reason,
 // requestedBy).
 import { createHash } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod";
 import { rootEventId } from "../../lib/events/derived-id.ts";
 import { catalog, PROBLEMS } from "../events.ts";
 import { REMEDY } from "../monitoring/detection.ts";

@@ -2,7 +2,7 @@
 // 202 with the event id. The delivery is recorded once in the parts database (its parts.restocked in the record's
 // outbox) before it is published, as the other operator commands are: the same deliveryId again publishes the same
 // event at most once more, and a different delivery under the same id is a 409.
-import { z } from "zod";
+import * as z from "zod";
 import { rootEventId } from "../../lib/events/derived-id.ts";
 import { clientsFor, recordOnce } from "../../lib/step/index.ts";
 import { catalog } from "../events.ts";

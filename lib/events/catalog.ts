@@ -1,7 +1,7 @@
 // A catalog of event types, each with a schema for its data: checked when an event is consumed and when one is
 // emitted. Domain-free: services declare their own catalogs.
 
-import type { z } from "zod";
+import type * as z from "zod";
 import { SagaError } from "../errors.ts";
 import { type CloudEvent, envelopeSchema, extensionNameProblems } from "./envelope.ts";
 

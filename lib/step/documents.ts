@@ -380,3 +380,22 @@ export async function readEntityState<S>(client: Cloudant, db: string, entityId:
   const id = entityDocId(entityId);
   return (await readDocs<EntityDoc<S>>(client, db, [id])).get(id)?.state;
 }
+
+/**
+ * Replays a stream: its state, the keys it has applied, its last sequence number. A stream's commits hold only
+ * events its step's catalog parsed (inputs) or built (emits), so `evolve` may take the catalog's event type `E`.
+ */
+export function replay<S, E extends CloudEvent<string, unknown> = CloudEvent<string, unknown>>(
+  evolve: (state: S | undefined, event: E) => S,
+  commits: StreamCommitDoc[],
+): { state: S | undefined; applied: Set<string>; seq: number } {
+  let state: S | undefined;
+  const applied = new Set<string>();
+  for (const commit of commits) {
+    for (const digest of commit.applied) applied.add(digest);
+    for (const entry of commit.entries) {
+      for (const event of [entry.input, ...entry.emitted]) state = evolve(state, event as E);
+    }
+  }
+  return { state, applied, seq: commits.at(-1)?.seq ?? 0 };
+}

@@ -30,6 +30,7 @@ export {
   readEntityState,
   readEntityStates,
   readStreams,
+  replay,
   retireHeads,
   STEP_INDEXES,
   type StepDoc,
@@ -67,7 +68,7 @@ export {
   sendWithinDeadline,
 } from "./publish.ts";
 export { defineOutboxRelay, type RelayIO } from "./relay.ts";
-export { decideCommit, replay } from "./rounds.ts";
+export { decideCommit } from "./rounds.ts";
 export {
   type CatalogOf,
   DEFAULT_LIMITS,

@@ -12,6 +12,7 @@ import {
   type OutboxEntry,
   readDocs,
   readStreams,
+  replay,
   retireHeads,
   type StepDoc,
   type StreamCommitDoc,
@@ -227,25 +228,6 @@ export function runEntityBatch<S>(
 
 // One activation's batch for an event-sourced step: one query for the streams' commits, a replay, the pure
 // decisions, one bulk write of one new commit per stream (again after a 409), one producer send, a bulk clear.
-
-/**
- * Replays a stream: its state, the keys it has applied, its last sequence number. A stream's commits hold only
- * events its step's catalog parsed (inputs) or built (emits), so `evolve` may take the catalog's event type `E`.
- */
-export function replay<S, E extends CloudEvent<string, unknown> = CloudEvent<string, unknown>>(
-  evolve: (state: S | undefined, event: E) => S,
-  commits: StreamCommitDoc[],
-): { state: S | undefined; applied: Set<string>; seq: number } {
-  let state: S | undefined;
-  const applied = new Set<string>();
-  for (const commit of commits) {
-    for (const digest of commit.applied) applied.add(digest);
-    for (const entry of commit.entries) {
-      for (const event of [entry.input, ...entry.emitted]) state = evolve(state, event as E);
-    }
-  }
-  return { state, applied, seq: commits.at(-1)?.seq ?? 0 };
-}
 
 /** The new commit for one stream's inputs of this batch, or none when every input was a duplicate or failed. */
 export function decideCommit<S>(

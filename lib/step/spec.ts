@@ -1,6 +1,6 @@
 // How a step is described: what it consumes, which entity each event is about, the pure decision, and where its
 // emitted events, retries and dead letters go.
-import type { z } from "zod";
+import type * as z from "zod";
 import { KIT_SETTING_NAMES } from "../config/parameters.ts";
 import type { EventOf, Schemas } from "../events/catalog.ts";
 import type { CloudEvent } from "../events/envelope.ts";

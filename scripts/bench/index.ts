@@ -17,6 +17,10 @@ const BENCHMARKS: Record<string, { about: string; load: () => Promise<{ default:
     about: "on a running system (npm start): the dashboard's page load and refresh cost in Chromium, per panel",
     load: () => import("./dashboard.ts"),
   },
+  bundles: {
+    about: "each action's bundle: CPU ms to load it in a fresh process (a cold start's /init), and its size",
+    load: () => import("./bundles.ts"),
+  },
   platform: {
     about: "local OpenWhisk: cold and warm invokes, invocations/s, Kafka record to action start",
     load: () => import("./platform.ts"),

@@ -1,26 +1,31 @@
 // npm run bench -- saga: completed sagas per second and the time from maintenance.requested to a terminal state,
 // through the deployed system on the local OpenWhisk, once on each feed (OpenWhisk's Kafka feed with its provider's
 // 2 s batch window, and the lossless feed with its 50 ms one), and, in the same run, a bare KafkaJS pipe with the
-// same four hops as the ceiling. Ends with where the saga's time goes, from
-// the times the steps stamped on the events they emitted. Resets the saga's topics and databases on the local stack.
+// same four hops as the ceiling; BENCH_RUNS (3) times, with the median and the spread of each figure. Beside the
+// latency, what a warm saga costs: CPU milliseconds of each role (from /proc), the store's requests by Cloudant's
+// kinds, Kafka records, activations and trigger fires. Ends with where the saga's time goes, from the times the
+// steps stamped on the events they emitted. Resets the saga's topics and databases on the local stack.
+import { cpus, loadavg } from "node:os";
 import type { Consumer, Kafka } from "kafkajs";
 import { catalog } from "../../functions/events.ts";
 import { REMEDY } from "../../functions/monitoring/detection.ts";
-import { TOPIC } from "../../functions/topology.ts";
+import { TOPIC, TOPICS } from "../../functions/topology.ts";
 import { rootEventId } from "../../lib/events/derived-id.ts";
 import { createConsumer, createIdempotentProducer, createKafka, ensureTopics } from "../../lib/kafka/client.ts";
 import { kafkaSettingsFromEnv, requireKafkaSettings } from "../../lib/kafka/config.ts";
 import { createCloudant } from "../../lib/store/client.ts";
 import { requireStoreSettings, storeSettingsFromEnv } from "../../lib/store/config.ts";
 import { resetSaga } from "../saga/reset.ts";
-import { startSystem } from "../saga/system.ts";
+import { type RunningSystem, startSystem } from "../saga/system.ts";
 import { clientEnv, readState } from "../stack/stack.ts";
+import { costPerSaga, type SagaCost, snapshot } from "./costs.ts";
 import { fixed, summarizeLatencies, withPeakMemory } from "./measure.ts";
 
 const SAGAS = Number(process.env.BENCH_SAGAS ?? 300);
 const RATE = Number(process.env.BENCH_SAGA_RATE ?? 100); // requests per second
 // Sagas sent first and measured apart: they start the containers (1 to 3 s each on 2 cores) and the producers.
 const WARMUP = Number(process.env.BENCH_SAGA_WARMUP ?? 40);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const HOPS = ["workorder.opened", "part.reserved", "crew.assigned", "workorder.scheduled"];
 const SITES = ["north", "south", "east", "west"];
 
@@ -192,22 +197,34 @@ async function measurePipe(kafka: Kafka, run: string): Promise<Measured> {
   };
 }
 
-export default async function main(): Promise<void> {
-  const env = environment();
+interface RunFigures {
+  sagas: Measured[];
+  hops: { name: string; hops: number[][] }[];
+  pipe: Measured;
+  costs: { name: string; cost: SagaCost & { activations: number; fires: number } }[];
+}
+
+/** Activations and trigger fires the local OpenWhisk recorded since `since`. */
+function platformWork(system: RunningSystem, since: number): { activations: number; fires: number } {
+  const records = system.ow.platform.activations.list({ namespace: system.ow.namespace, since, skip: 0, limit: 1e9 });
+  const fires = records.filter((a) => !a.annotations.some((x) => x.key === "path")).length;
+  return { activations: records.length - fires, fires };
+}
+
+async function oneRun(env: Record<string, string>, kafka: Kafka, runIndex: number): Promise<RunFigures> {
   const kafkaSettings = requireKafkaSettings(kafkaSettingsFromEnv(env, "bench-saga"));
-  const kafka = createKafka(kafkaSettings);
+  const store = requireStoreSettings(storeSettingsFromEnv(env));
   const run = `b${Date.now().toString(36)}`;
   const feeds = [
     { name: "saga, OpenWhisk's Kafka feed", feed: "kafkaFeed" },
     { name: "saga, lossless feed", feed: "lossless" },
   ];
-  const sagas: Awaited<ReturnType<typeof measureSystem>>[] = [];
+  const state = readState();
+  const figures: RunFigures = { sagas: [], hops: [], pipe: undefined as never, costs: [] };
   for (const [index, { name, feed }] of feeds.entries()) {
     const admin = kafka.admin();
     await admin.connect();
-    const store = requireStoreSettings(storeSettingsFromEnv(env));
     await resetSaga(admin, createCloudant(store), { brokers: kafkaSettings.brokers, storeUrl: store.url });
-    await admin.disconnect();
     const system = await startSystem({
       env: { ...env, KAFKA_FEED: feed },
       policies: { workorderDeadlineMs: 600_000, stockDefault: 100_000, crewsCapacityPerDay: 100_000 },
@@ -215,36 +232,99 @@ export default async function main(): Promise<void> {
     });
     try {
       if (WARMUP > 0) {
-        console.log(`${name}: warming up with ${WARMUP} maintenance requests at ${RATE}/s...`);
-        sagas.push(await measureSystem(kafka, `${run}-${index}w`, `${name}, cold: the first ${WARMUP}`, WARMUP));
+        console.log(`run ${runIndex + 1}, ${name}: warming up with ${WARMUP} maintenance requests at ${RATE}/s...`);
+        const cold = await measureSystem(kafka, `${run}-${index}w`, `${name}, cold: the first ${WARMUP}`, WARMUP);
+        figures.sagas.push(cold.measured);
       }
-      console.log(`${name}: sending ${SAGAS} maintenance requests at ${RATE}/s...`);
-      sagas.push(await measureSystem(kafka, `${run}-${index}`, WARMUP > 0 ? `${name}, warm` : name, SAGAS));
+      console.log(`run ${runIndex + 1}, ${name}: sending ${SAGAS} maintenance requests at ${RATE}/s...`);
+      const roles = {
+        storePid: state?.couch.server?.pid,
+        brokerPid: state?.kafka.server?.pid,
+        store,
+        admin,
+        topics: TOPICS.map((t) => t.topic),
+      };
+      const since = Date.now();
+      const before = await snapshot(roles);
+      const warm = await measureSystem(kafka, `${run}-${index}`, WARMUP > 0 ? `${name}, warm` : name, SAGAS);
+      const after = await snapshot(roles);
+      const work = platformWork(system, since);
+      figures.sagas.push(warm.measured);
+      figures.hops.push({ name: warm.measured.name, hops: warm.hops });
+      figures.costs.push({
+        name,
+        cost: {
+          ...costPerSaga(before, after, SAGAS),
+          activations: work.activations / SAGAS,
+          fires: work.fires / SAGAS,
+        },
+      });
     } finally {
       await system.stop();
+      await admin.disconnect();
     }
   }
-  console.log("Same load through a bare KafkaJS pipe...");
-  const pipe = await measurePipe(kafka, run);
+  console.log(`run ${runIndex + 1}: the same load through a bare KafkaJS pipe...`);
+  figures.pipe = await measurePipe(kafka, run);
+  return figures;
+}
 
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+/** "median (min-max)" of one figure over the runs. */
+function spread(values: number[], digits = 0): string {
+  const finite = values.filter(Number.isFinite);
+  if (finite.length === 0) return "-";
+  const show = (v: number) => fixed(v, digits);
+  return finite.length === 1
+    ? show(finite[0] as number)
+    : `${show(median(finite))} (${show(Math.min(...finite))}-${show(Math.max(...finite))})`;
+}
+
+export default async function main(): Promise<void> {
+  const env = environment();
+  const kafka = createKafka(requireKafkaSettings(kafkaSettingsFromEnv(env, "bench-saga")));
+  const machine = `${cpus().length} cores, load ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")} before the run`;
+  const runs: RunFigures[] = [];
+  for (let i = 0; i < RUNS; i += 1) runs.push(await oneRun(env, kafka, i));
+
+  const command = `BENCH_RUNS=${RUNS} BENCH_SAGAS=${SAGAS} BENCH_SAGA_RATE=${RATE} BENCH_SAGA_WARMUP=${WARMUP} npm run bench -- saga`;
   console.log(
-    `\n${SAGAS} sagas requested at ${RATE}/s${WARMUP > 0 ? ` after ${WARMUP} to warm up` : ""}, one run on this machine:\n`,
+    `\n${SAGAS} sagas requested at ${RATE}/s${WARMUP > 0 ? ` after ${WARMUP} to warm up` : ""}; ${machine}; ${RUNS} runs: median (min-max)\n${command}\n`,
   );
   console.log("| variant | sagas/s | p50 ms | p99 ms | peak RSS MiB |");
   console.log("|---|---:|---:|---:|---:|");
-  for (const m of [...sagas.map((saga) => saga.measured), pipe]) {
-    const { p50, p99 } = summarizeLatencies(m.latencies);
+  const variants = [...(runs[0]?.sagas ?? []).map((m) => m.name), runs[0]?.pipe.name ?? ""];
+  for (const name of variants) {
+    const each = runs.map((r) => [...r.sagas, r.pipe].find((m) => m.name === name) as Measured);
+    const stats = each.map((m) => ({ ...summarizeLatencies(m.latencies), rate: m.latencies.length / m.seconds }));
     console.log(
-      `| ${m.name} | ${fixed(m.latencies.length / m.seconds)} | ${fixed(p50, 0)} | ${fixed(p99, 0)} | ${fixed(m.peakRssMiB, 0)} |`,
+      `| ${name} | ${spread(
+        stats.map((x) => x.rate),
+        1,
+      )} | ${spread(stats.map((x) => x.p50))} | ${spread(stats.map((x) => x.p99))} | ${spread(each.map((m) => m.peakRssMiB))} |`,
     );
   }
-  const pipeP50 = summarizeLatencies(pipe.latencies).p50;
-  for (const saga of sagas) {
-    const sagaP50 = summarizeLatencies(saga.measured.latencies).p50;
+
+  console.log("\nWhat a warm saga costs (per saga; CPU from /proc, the store's requests as it counted them):\n");
+  console.log(
+    "| feed | CPU ms, all | platform and feeds | action containers | store | broker | store reads | writes | global queries | Kafka records | activations | fires |",
+  );
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const name of (runs[0]?.costs ?? []).map((c) => c.name)) {
+    const each = runs.map((r) => r.costs.find((c) => c.name === name)?.cost as RunFigures["costs"][number]["cost"]);
+    const col = (pick: (c: (typeof each)[number]) => number, digits = 0) => spread(each.map(pick), digits);
     console.log(
-      `\n${saga.measured.name}: p50 / pipe p50 ${fixed(sagaP50 / pipeP50, 0)}x; throughput / offered ${fixed(saga.measured.latencies.length / saga.measured.seconds / RATE, 2)}`,
+      `| ${name.replace("saga, ", "")} | ${col((c) => c.cpuMs.total)} | ${col((c) => c.cpuMs.platform)} | ${col((c) => c.cpuMs.containers)} | ${col((c) => c.cpuMs.store)} | ${col((c) => c.cpuMs.broker)} | ${col((c) => c.requests.read, 1)} | ${col((c) => c.requests.write, 1)} | ${col((c) => c.requests.global, 1)} | ${col((c) => c.records, 1)} | ${col((c) => c.activations, 1)} | ${col((c) => c.fires, 1)} |`,
     );
-    console.log("Where a saga's time goes (p50 per hop, from the time each step stamped on what it emitted):");
+  }
+
+  const pipeP50 = median(runs.map((r) => summarizeLatencies(r.pipe.latencies).p50));
+  for (const name of (runs[0]?.hops ?? []).map((h) => h.name)) {
+    const p50s = runs.map((r) => summarizeLatencies(r.sagas.find((m) => m.name === name)?.latencies ?? []).p50);
+    console.log(`\n${name}: p50 / pipe p50 ${fixed(median(p50s) / pipeP50, 0)}x`);
+    console.log("Where a saga's time goes (p50 and p99 per hop over the runs, from the times the steps stamped):");
     const names = [
       "requested -> opened (workorders)",
       "opened -> part reserved (parts)",
@@ -252,7 +332,8 @@ export default async function main(): Promise<void> {
       "assigned -> scheduled (workorders)",
     ];
     names.forEach((hopName, hop) => {
-      const { p50, p99 } = summarizeLatencies(saga.hops.map((h) => h[hop] ?? Number.NaN).filter(Number.isFinite));
+      const all = runs.flatMap((r) => r.hops.find((h) => h.name === name)?.hops.map((h) => h[hop] ?? Number.NaN) ?? []);
+      const { p50, p99 } = summarizeLatencies(all.filter(Number.isFinite));
       console.log(`  ${hopName.padEnd(36)} p50 ${fixed(p50, 0)} ms, p99 ${fixed(p99, 0)} ms`);
     });
   }

@@ -5,7 +5,7 @@
 // completes an idempotency record per message with single writes and applies the effect with its own read and
 // write, as AWS Lambda Powertools' idempotency does.
 import type { Producer } from "kafkajs";
-import { z } from "zod";
+import * as z from "zod";
 import { statusOf } from "../../lib/errors.ts";
 import { defineEventCatalog } from "../../lib/events/catalog.ts";
 import { rootEventId } from "../../lib/events/derived-id.ts";

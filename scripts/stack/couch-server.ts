@@ -9,6 +9,7 @@ import expressPouchDB from "express-pouchdb";
 import memoryAdapter from "pouchdb-adapter-memory";
 import PouchDB from "pouchdb-node";
 import { allDocsQueries } from "./all-docs-queries.ts";
+import { noRequests, requestKind } from "./store-requests.ts";
 
 const [portArg, dataDir, mode] = process.argv.slice(2);
 const port = Number(portArg);
@@ -88,6 +89,13 @@ const pouch =
 const app = express();
 app.disable("x-powered-by");
 app.use(adminOnly(adminName, adminPassword));
+// GET /_ow_saga_requests: the requests served since the start, by Cloudant's kinds (the saga bench reads them).
+const counts = noRequests();
+app.get("/_ow_saga_requests", (_req, res) => void res.json(counts));
+app.use((req, _res, next) => {
+  counts[requestKind(req.method, req.path)] += 1;
+  next();
+});
 app.use(selectorChangesShim);
 app.use(allDocsQueries(pouch));
 app.use(

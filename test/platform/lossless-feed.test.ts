@@ -16,7 +16,17 @@ import { Registrations } from "../../triggers/lossless/registrations.ts";
 import { runScript } from "../support/run-script.ts";
 import { kafkaSettings, storeEnv, testCloudant, testKafka, uniqueName } from "../support/services.ts";
 import { eventually, feedError } from "./helpers.ts";
-import { applied, calls, committed, FEED, produce, RECORDING_ACTION, readAll, setup } from "./lossless-support.ts";
+import {
+  applied,
+  calls,
+  committed,
+  FEED,
+  firstApplied,
+  produce,
+  RECORDING_ACTION,
+  readAll,
+  setup,
+} from "./lossless-support.ts";
 
 /** Seals the registrations' secrets: every provider of a test shares it. */
 const FEED_KEY = randomBytes(32);
@@ -333,18 +343,8 @@ test("two provider processes share the load; one killed mid-run and started agai
   t.is(seen.size, total, "every record reached the action");
   // Per partition, the first application of each offset comes in offset order.
   for (let partition = 0; partition < 4; partition += 1) {
-    const firsts = [
-      ...new Set(
-        applied(s.files.log)
-          .filter((e) => e.startsWith(`${partition}:`))
-          .map((e) => Number(e.split(":")[1])),
-      ),
-    ];
-    t.deepEqual(
-      firsts,
-      [...firsts].sort((a, b) => a - b),
-      `partition ${partition} in order`,
-    );
+    const { firsts, sorted } = firstApplied(s.files.log, partition);
+    t.deepEqual(firsts, sorted, `partition ${partition} in order`);
   }
 });
 

@@ -162,6 +162,18 @@ export const applied = (log: string) =>
     .filter((c) => c.ok)
     .flatMap((c) => c.entries);
 
+/** Per partition, the offsets in the order they were first applied: equal to their sorted order when in order. */
+export function firstApplied(log: string, partition: number): { firsts: number[]; sorted: number[] } {
+  const firsts = [
+    ...new Set(
+      applied(log)
+        .filter((e) => e.startsWith(`${partition}:`))
+        .map((e) => Number(e.split(":")[1])),
+    ),
+  ];
+  return { firsts, sorted: [...firsts].sort((a, b) => a - b) };
+}
+
 export async function produce(topic: string, records: { partition: number; value: string }[]) {
   const producer = testKafka().producer();
   await producer.connect();

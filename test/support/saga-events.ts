@@ -1,6 +1,6 @@
 // Building the system's events for tests, through the real catalog.
 import { randomUUID } from "node:crypto";
-import type { z } from "zod";
+import type * as z from "zod";
 import { catalog, type EventType, type SagaEvent, type SagaSchemas } from "../../functions/events.ts";
 import { DEFAULT_RETENTION, type HandlerContext } from "../../lib/step/index.ts";
 

@@ -2,7 +2,7 @@
 // each test creates for itself.
 import type { ExecutionContext } from "ava";
 import type { Producer } from "kafkajs";
-import { z } from "zod";
+import * as z from "zod";
 import { defineEventCatalog } from "../../lib/events/catalog.ts";
 import type { CloudEvent } from "../../lib/events/envelope.ts";
 import { createIdempotentProducer, ensureTopics } from "../../lib/kafka/client.ts";

@@ -1,5 +1,5 @@
 import test from "ava";
-import { z } from "zod";
+import * as z from "zod";
 import { defineEventCatalog, EventSchemaError } from "../../lib/events/catalog.ts";
 import { deriveEventId, rootEventId } from "../../lib/events/derived-id.ts";
 import { idempotencyKey } from "../../lib/events/envelope.ts";

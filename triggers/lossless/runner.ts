@@ -71,6 +71,8 @@ export class TriggerRunner {
   private generation = 0;
   /** When the consumer last heard from its group coordinator (a heartbeat, a join). */
   private lastBeat = 0;
+  /** Said once a generation: the session expired (a paused process). */
+  private sessionLost = false;
   /** The group's committed offsets as the current generation began. */
   private committedAtJoin: Promise<Map<number, number>> = Promise.resolve(new Map());
   private readonly queues = new Map<number, PartitionQueue>();
@@ -128,6 +130,7 @@ export class TriggerRunner {
     consumer.on(consumer.events.GROUP_JOIN, () => {
       this.generation += 1;
       this.lastBeat = Date.now();
+      this.sessionLost = false;
       for (const queue of this.queues.values()) queue.resume();
       this.queues.clear();
       // The first generation compares with what was committed before this consumer ran (read below).
@@ -143,7 +146,7 @@ export class TriggerRunner {
     await consumer.subscribe({ topics: [r.topic], fromBeginning: true });
     if (this.stopped) return;
     // Heartbeats while batches are delivered: a fire is followed as long as the actions' time limit.
-    this.beating = setInterval(() => void this.heartbeat().catch(() => undefined), 3_000);
+    this.beating = setInterval(() => this.beat(), 3_000);
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -189,6 +192,18 @@ export class TriggerRunner {
   /** Whether a queue's partition is still this runner's: not stopped, not rebalanced, membership alive. */
   private owns(queue: PartitionQueue): boolean {
     return !this.stopped && this.generation === queue.generation && Date.now() - this.lastBeat < SESSION_TIMEOUT_MS;
+  }
+
+  /** Every few seconds: a heartbeat, after saying (once a generation) that the session has expired meanwhile. */
+  private beat(): void {
+    const silent = Date.now() - this.lastBeat;
+    if (this.lastBeat > 0 && silent >= SESSION_TIMEOUT_MS && !this.sessionLost) {
+      this.sessionLost = true;
+      this.log(
+        `no word from the group for ${Math.round(silent / 1000)} s, past the session timeout: its partitions are no longer this provider's, left to their new owners`,
+      );
+    }
+    void this.heartbeat().catch(() => undefined);
   }
 
   /**

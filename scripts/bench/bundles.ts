@@ -1,13 +1,14 @@
 // npm run bench -- bundles: what each action's bundle costs to load, as OpenWhisk's /init evaluates it on every cold
 // start: the CPU milliseconds of `require` in a fresh Node process (user + system, process.cpuUsage), the median of
-// BENCH_BUNDLE_RUNS (3) runs with their spread, and the bundle's size. Build first (npm run build).
+// BENCH_RUNS (3) runs with their spread, and the bundle's size. Builds first, so it measures the code as it is.
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
+import { buildActions } from "../build.ts";
 import { repoRoot } from "../stack/paths.ts";
 
-const RUNS = Number(process.env.BENCH_BUNDLE_RUNS ?? 3);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 
 /** The CPU milliseconds one fresh process spends loading the file (what /init does with an action's main). */
 function loadCpuMs(file: string): number {
@@ -18,8 +19,8 @@ function loadCpuMs(file: string): number {
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 export default async function main(): Promise<void> {
+  await buildActions(() => undefined);
   const dist = join(repoRoot, "dist");
-  if (!existsSync(dist)) throw new Error("no dist/: run npm run build first");
   const files = readdirSync(dist).filter((file) => file.endsWith(".js"));
   console.log(
     `${cpus().length} cores, load ${loadavg()

@@ -99,7 +99,7 @@ export default async function main(args: string[]): Promise<void> {
   }
 
   const total = summarizeLatencies(refreshes.map((r) => r.ms));
-  console.log(`\nThe dashboard at ${url}, ${REFRESHES} refreshes, one run on this machine:\n`);
+  console.log(`\nThe dashboard at ${url}, ${REFRESHES} refreshes:\n`);
   console.log(`page loaded and drawn with data: ${loadMs} ms`);
   console.log(
     `a refresh (every panel side by side): p50 ${fixed(total.p50, 0)} ms, p99 ${fixed(total.p99, 0)} ms, ${fixed((refreshes.at(-1)?.bytes ?? 0) / 1024)} KiB`,

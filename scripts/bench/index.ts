@@ -1,31 +1,40 @@
 // npm run bench -- <name> [args]: runs one benchmark and prints its figures. Each entry names a module whose default
 // export runs the benchmark; add a line to BENCHMARKS for a new one.
+import { fileURLToPath } from "node:url";
 import { useRunningStack } from "../stack/stack.ts";
+import { benchRuns } from "./runs.ts";
 
 type Benchmark = (args: string[]) => Promise<unknown>;
 
-const BENCHMARKS: Record<string, { about: string; load: () => Promise<{ default: Benchmark }> }> = {
-  step: {
-    about: "one step in batches of 100 vs a bare KafkaJS pipe and naive per-message idempotency",
-    load: () => import("./step.ts"),
-  },
-  saga: {
-    about: "completed sagas/s and request-to-terminal latency on the local OpenWhisk vs a 4-hop KafkaJS pipe",
-    load: () => import("./saga.ts"),
-  },
-  dashboard: {
-    about: "on a running system (npm start): the dashboard's page load and refresh cost in Chromium, per panel",
-    load: () => import("./dashboard.ts"),
-  },
-  bundles: {
-    about: "each action's bundle: CPU ms to load it in a fresh process (a cold start's /init), and its size",
-    load: () => import("./bundles.ts"),
-  },
-  platform: {
-    about: "local OpenWhisk: cold and warm invokes, invocations/s, Kafka record to action start",
-    load: () => import("./platform.ts"),
-  },
-};
+/** Published figures are the median of this many runs with their spread (runs.ts merges them). */
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+
+/** runsItself: the benchmark repeats its own measurements BENCH_RUNS times and prints medians and spread. */
+const BENCHMARKS: Record<string, { about: string; runsItself?: boolean; load: () => Promise<{ default: Benchmark }> }> =
+  {
+    step: {
+      about: "one step in batches of 100 vs a bare KafkaJS pipe and naive per-message idempotency",
+      load: () => import("./step.ts"),
+    },
+    saga: {
+      about: "completed sagas/s and request-to-terminal latency on the local OpenWhisk vs a 4-hop KafkaJS pipe",
+      runsItself: true,
+      load: () => import("./saga.ts"),
+    },
+    dashboard: {
+      about: "on a running system (npm start): the dashboard's page load and refresh cost in Chromium, per panel",
+      load: () => import("./dashboard.ts"),
+    },
+    bundles: {
+      about: "each action's bundle: CPU ms to load it in a fresh process (a cold start's /init), and its size",
+      runsItself: true,
+      load: () => import("./bundles.ts"),
+    },
+    platform: {
+      about: "local OpenWhisk: cold and warm invokes, invocations/s, Kafka record to action start",
+      load: () => import("./platform.ts"),
+    },
+  };
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
@@ -37,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   useRunningStack("bench");
+  if (!entry.runsItself && RUNS > 1) return benchRuns(name as string, args, RUNS, fileURLToPath(import.meta.url));
   const { default: run } = await entry.load();
   await run(args);
   return 0;

@@ -1,4 +1,4 @@
-// npm run bench -- platform: the local OpenWhisk measured through the `openwhisk` npm client, in one run, against a
+// npm run bench -- platform: the local OpenWhisk measured through the `openwhisk` npm client, against a
 // direct in-process call of the same `main` (the ceiling): blocking invoke latency of fresh actions (cold) and of a
 // warm one, invocations/s with 1 and 8 callers, Kafka-record-to-action-start latency through a kafkaFeed
 // trigger on the real Kafka (with the provider's 2 s batch window, and with a 50 ms one), and peak RSS of this
@@ -268,9 +268,7 @@ function printTable(f: Figures, kafka: KafkaFigures[] | string, rss: RssSampler,
     ["invocations/s, 1 caller", fixed(f.c1, 0), fixed(f.directC1, 0), fixed(f.directC1 / f.c1, 0)],
     ["invocations/s, 8 callers", fixed(f.c8, 0), fixed(f.directC8, 0), fixed(f.directC8 / f.c8, 0)],
   ];
-  console.log(
-    `\nLocal OpenWhisk through the openwhisk client vs a direct call of the same main, one run, ${seconds} s:\n`,
-  );
+  console.log(`\nLocal OpenWhisk through the openwhisk client vs a direct call of the same main, ${seconds} s:\n`);
   console.log("| measure | local OpenWhisk | direct call (ceiling) | gap (x) |");
   console.log("|---|---:|---:|---:|");
   for (const row of rows) console.log(`| ${row.join(" | ")} |`);

@@ -26,6 +26,8 @@ const RATE = Number(process.env.BENCH_SAGA_RATE ?? 100); // requests per second
 // Sagas sent first and measured apart: they start the containers (1 to 3 s each on 2 cores) and the producers.
 const WARMUP = Number(process.env.BENCH_SAGA_WARMUP ?? 40);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+// Which feeds to measure (both by default): kafkaFeed, lossless.
+const FEEDS = (process.env.BENCH_SAGA_FEEDS ?? "kafkaFeed,lossless").split(",");
 const HOPS = ["workorder.opened", "part.reserved", "crew.assigned", "workorder.scheduled"];
 const SITES = ["north", "south", "east", "west"];
 
@@ -218,7 +220,7 @@ async function oneRun(env: Record<string, string>, kafka: Kafka, runIndex: numbe
   const feeds = [
     { name: "saga, OpenWhisk's Kafka feed", feed: "kafkaFeed" },
     { name: "saga, lossless feed", feed: "lossless" },
-  ];
+  ].filter(({ feed }) => FEEDS.includes(feed));
   const state = readState();
   const figures: RunFigures = { sagas: [], hops: [], pipe: undefined as never, costs: [] };
   for (const [index, { name, feed }] of feeds.entries()) {
@@ -289,7 +291,8 @@ export default async function main(): Promise<void> {
   const runs: RunFigures[] = [];
   for (let i = 0; i < RUNS; i += 1) runs.push(await oneRun(env, kafka, i));
 
-  const command = `BENCH_RUNS=${RUNS} BENCH_SAGAS=${SAGAS} BENCH_SAGA_RATE=${RATE} BENCH_SAGA_WARMUP=${WARMUP} npm run bench -- saga`;
+  const feeds = process.env.BENCH_SAGA_FEEDS ? ` BENCH_SAGA_FEEDS=${process.env.BENCH_SAGA_FEEDS}` : "";
+  const command = `BENCH_RUNS=${RUNS} BENCH_SAGAS=${SAGAS} BENCH_SAGA_RATE=${RATE} BENCH_SAGA_WARMUP=${WARMUP}${feeds} npm run bench -- saga`;
   console.log(
     `\n${SAGAS} sagas requested at ${RATE}/s${WARMUP > 0 ? ` after ${WARMUP} to warm up` : ""}; ${machine}; ${RUNS} runs: median (min-max)\n${command}\n`,
   );

@@ -261,7 +261,7 @@ function printTable(results: { name: string; seconds: number; latencies: number[
     const r = results.find((result) => result.name === name);
     return r ? EVENTS / r.seconds : Number.NaN;
   };
-  console.log(`\n${EVENTS} events, ${ENTITIES} entities, batches of ${BATCH}, one run on this machine:\n`);
+  console.log(`\n${EVENTS} events, ${ENTITIES} entities, batches of ${BATCH}:\n`);
   console.log("| variant | events/s | batch p50 ms | batch p99 ms | peak RSS MiB |");
   console.log("|---|---:|---:|---:|---:|");
   for (const r of results) {

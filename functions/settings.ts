@@ -1,6 +1,6 @@
 // The services' own settings, by name, beside the shared machinery's (lib/config/parameters.ts): together, every
 // parameter name the system's code reads as a setting. serverless.yml binds each of them to the package, so that a
-// web request setting one is refused (test/unit/bound-settings.test.ts holds it to this list).
+// web request setting one is refused (test/unit/exposure.test.ts holds it to this list).
 import { KIT_SETTING_NAMES } from "../lib/config/parameters.ts";
 
 export const SERVICE_SETTINGS = {

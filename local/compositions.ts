@@ -3,7 +3,8 @@
 import { type ActivationResponse, APPLICATION_ERROR, newActivationId } from "./activations.ts";
 import { isObject, isTruthy, resolveName } from "./entities.ts";
 import { Messages } from "./errors.ts";
-import { type Runner, sequenceRecord } from "./records.ts";
+import type { Runner } from "./invoker.ts";
+import { sequenceRecord } from "./records.ts";
 import type { ResolvedAction } from "./registry.ts";
 import { runAction } from "./run-action.ts";
 

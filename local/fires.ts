@@ -3,7 +3,7 @@
 import { APPLICATION_ERROR, newActivationId, SUCCESS, WHISK_ERROR } from "./activations.ts";
 import { resolveName, toObject } from "./entities.ts";
 import { ApiError, Messages } from "./errors.ts";
-import type { Platform } from "./platform.ts";
+import type { Invoker } from "./invoker.ts";
 import type { Identity } from "./registry.ts";
 
 /**
@@ -13,7 +13,7 @@ import type { Identity } from "./registry.ts";
  * every rule has an outcome.
  */
 export function startFire(
-  platform: Platform,
+  platform: Invoker,
   user: Identity,
   name: string,
   payload: Record<string, unknown> | undefined,

@@ -6,8 +6,8 @@ import { runComposition } from "./compositions.ts";
 import type { LocalOptions } from "./config.ts";
 import { isTruthy } from "./entities.ts";
 import { startFire } from "./fires.ts";
+import type { Invoker, RunOptions } from "./invoker.ts";
 import { ContainerPool } from "./pool.ts";
-import type { RunOptions } from "./records.ts";
 import { type Identity, Registry, type ResolvedAction } from "./registry.ts";
 import { runAction } from "./run-action.ts";
 import { runSequence } from "./sequences.ts";
@@ -15,7 +15,7 @@ import { ConcurrencyThrottler, RateThrottler } from "./throttle.ts";
 
 export { type Identity, type ResolvedAction, SYSTEM_NAMESPACE } from "./registry.ts";
 
-export class Platform extends Registry {
+export class Platform extends Registry implements Invoker {
   readonly activations = new ActivationStore();
   readonly pool: ContainerPool;
   private readonly invokeRate: RateThrottler;

@@ -1,29 +1,8 @@
 // An activation record as the platform stores it, and the annotations every activation carries.
 import type { Activation, ActivationResponse } from "./activations.ts";
 import type { KeyValue } from "./entities.ts";
-import type { Platform } from "./platform.ts";
+import type { RunOptions } from "./invoker.ts";
 import type { Identity, ResolvedAction } from "./registry.ts";
-
-export interface Accounting {
-  components: number;
-  conductors: number;
-}
-
-export interface RunOptions {
-  id?: string;
-  cause?: string;
-  accounting?: Accounting;
-  topmost?: boolean;
-}
-
-/** How the platform runs one kind of action: a plain one, a sequence, a composition. */
-export type Runner = (
-  platform: Platform,
-  user: Identity,
-  resolved: ResolvedAction,
-  payload: Record<string, unknown>,
-  opts: RunOptions,
-) => Promise<Activation>;
 
 export function baseAnnotations(resolved: ResolvedAction, opts: RunOptions, waitTime: number): KeyValue[] {
   return [

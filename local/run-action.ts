@@ -13,8 +13,9 @@ import {
 import { Container, ContainerGone } from "./container.ts";
 import { type ActionLimits, isObject, isTruthy, type KeyValue, toObject } from "./entities.ts";
 import { Messages, transactionId } from "./errors.ts";
+import type { Runner } from "./invoker.ts";
 import type { ContainerPool } from "./pool.ts";
-import { activationRecord, baseAnnotations, type Runner } from "./records.ts";
+import { activationRecord, baseAnnotations } from "./records.ts";
 import { runBuiltin } from "./run-builtin.ts";
 
 export const runAction: Runner = async (platform, user, resolved, payload, opts) => {

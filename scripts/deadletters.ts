@@ -3,13 +3,13 @@
 // replayed twice is applied once). Reads the stack's addresses when KAFKA_BROKERS and CLOUDANT_URL are not set.
 import { parseArgs } from "node:util";
 import { TOPIC } from "../functions/topology.ts";
-import { describeError, SagaError } from "../lib/errors.ts";
 import { createIdempotentProducer, createKafka } from "../lib/kafka/client.ts";
 import { kafkaSettingsFromEnv, requireKafkaSettings } from "../lib/kafka/config.ts";
 import { isTransientStoreError, retryWithinDeadline } from "../lib/step/index.ts";
 import { createCloudant, ensureDatabase } from "../lib/store/client.ts";
 import { requireStoreSettings, storeSettingsFromEnv } from "../lib/store/config.ts";
-import { FeedUsageError, runFeedCommand } from "./deadletters/feed-command.ts";
+import { runCommand, UsageError } from "./cli.ts";
+import { runFeedCommand } from "./deadletters/feed-command.ts";
 import {
   type LetterFilter,
   oneLine,
@@ -30,10 +30,6 @@ const USAGE = `usage: npm run deadletters -- list [--step S] [--reason R] [--sin
   feed: the lossless feed's letters, each a batch; a replay fires its trigger again and waits for the actions
   --topic T      the dead-letter topic (default ${TOPIC.deadLetter}, for feed ${TOPIC.feedDeadLetter})
   --database D   where replays are recorded (default saga-deadletters)`;
-
-class UsageError extends SagaError {
-  override name = "UsageError";
-}
 
 const AGE = /^(\d+)(s|m|h|d)$/;
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -179,14 +175,4 @@ function findLetter(letters: StoredLetter[], id: string): StoredLetter {
   return found;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    if (err instanceof UsageError || err instanceof FeedUsageError) {
-      console.error(`deadletters: ${err.message}\n${USAGE}`);
-      process.exit(2);
-    }
-    console.error(`deadletters: ${describeError(err)}`);
-    process.exit(1);
-  },
-);
+runCommand("deadletters", USAGE, () => main(process.argv.slice(2)));

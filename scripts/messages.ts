@@ -7,9 +7,9 @@ import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import type { Admin, Kafka } from "kafkajs";
-import { SagaError } from "../lib/errors.ts";
 import { createConsumer, createIdempotentProducer, createKafka, ensureTopics } from "../lib/kafka/client.ts";
 import { kafkaSettingsFromEnv } from "../lib/kafka/config.ts";
+import { runCommand, UsageError } from "./cli.ts";
 import { NO_BROKERS } from "./simulator/options.ts";
 import { useRunningStack } from "./stack/stack.ts";
 
@@ -19,10 +19,6 @@ const USAGE = `usage: npm run messages -- produce <topic> [text...] [--key K] [-
             --key K     the record key (default none)   --create    create the topic (4 partitions) if missing
   consume   prints key, partition, offset and value of each message, through a consumer group of its own
             --from-beginning   read what is already there   --max N   stop after N   --seconds S   stop after S s`;
-
-class UsageError extends SagaError {
-  override name = "UsageError";
-}
 
 async function requireTopic(admin: Admin, topic: string, create: boolean, creatable = true): Promise<void> {
   const exists = (await admin.listTopics()).includes(topic);
@@ -148,15 +144,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    const message = err instanceof Error ? err.message : String(err);
-    console.error(`messages: ${message}`);
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
-      console.error(USAGE);
-      process.exit(2);
-    }
-    process.exit(1);
-  },
-);
+runCommand("messages", USAGE, () => main(process.argv.slice(2)));

@@ -4,9 +4,9 @@
 import { resolve } from "node:path";
 import { createCloudant } from "../lib/store/client.ts";
 import { storeSettingsFromEnv } from "../lib/store/config.ts";
+import { defaultProviders } from "../local/feeds/index.ts";
 import type { BuiltinProvider } from "../local/server.ts";
 import { startLocalOpenWhisk } from "../local/server.ts";
-import { defaultProviders } from "../triggers/index.ts";
 import { LosslessFeedProvider } from "../triggers/lossless/provider.ts";
 import { registrationsKey } from "../triggers/lossless/sealed-key.ts";
 import { stackLosslessFeedKey } from "./stack/secrets.ts";

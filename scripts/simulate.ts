@@ -3,21 +3,15 @@
 // share of pumps going wrong. Ctrl-C stops it cleanly.
 import { createIdempotentProducer, createKafka, ensureTopics } from "../lib/kafka/client.ts";
 import { kafkaSettingsFromEnv } from "../lib/kafka/config.ts";
-import { NO_BROKERS, parseSimulateArgs, USAGE, UsageError } from "./simulator/options.ts";
+import { runCommand } from "./cli.ts";
+import { NO_BROKERS, parseSimulateArgs, USAGE } from "./simulator/options.ts";
 import { progressPrinter } from "./simulator/progress.ts";
 import { formatReport } from "./simulator/report.ts";
 import { simulate, simulatorTopics } from "./simulator/run.ts";
 import { useRunningStack } from "./stack/stack.ts";
 
 async function main(argv: string[]): Promise<number> {
-  let options: ReturnType<typeof parseSimulateArgs>;
-  try {
-    options = parseSimulateArgs(argv);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    console.error(`simulate: ${err.message}\n${USAGE}`);
-    return 2;
-  }
+  const options = parseSimulateArgs(argv);
   if (!options) {
     console.log(USAGE);
     return 0;
@@ -67,10 +61,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(`simulate: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  },
-);
+runCommand("simulate", USAGE, () => main(process.argv.slice(2)));

@@ -17,7 +17,7 @@ import {
   type OutboxEntry,
   payloadDigest,
 } from "./documents.ts";
-import type { UnitOutcome } from "./rounds.ts";
+import type { DeadLetterReason } from "./letters.ts";
 import {
   asMemory,
   type Emit,
@@ -42,7 +42,13 @@ export interface Move<S> {
   next: (emitted: CloudEvent<string, unknown>[]) => S;
 }
 
-type DeadLetter = Extract<UnitOutcome, { status: "dead-letter" }>;
+/** What became of one message of a unit: applied (with the ids it emitted), a duplicate, or a dead letter. */
+export type UnitOutcome =
+  | { status: "applied"; emitted: string[] }
+  | { status: "duplicate" }
+  | { status: "dead-letter"; reason: DeadLetterReason; message: string; attempts: number };
+
+type DeadLetterOutcome = Extract<UnitOutcome, { status: "dead-letter" }>;
 
 /** A handler's emits as outbox entries, or the dead letter they make when the catalog refuses one. */
 export function entriesFor(
@@ -52,7 +58,7 @@ export function entriesFor(
   subject: string,
   now: number,
   attempts: number,
-): { ok: true; entries: OutboxEntry[] } | { ok: false; outcome: DeadLetter } {
+): { ok: true; entries: OutboxEntry[] } | { ok: false; outcome: DeadLetterOutcome } {
   try {
     return { ok: true, entries: outboxEntriesFor(step, message, emits, subject, now) };
   } catch (err) {
@@ -210,12 +216,11 @@ export interface PendingEvent {
 }
 
 /** A message's outcome, as the rounds of lib/step/rounds.ts record it. */
-export type FoldOutcome = UnitOutcome;
 
 export interface FoldResult<S> {
   /** The document to write, or undefined when nothing changed (all duplicates or failures). */
   doc: EntityDoc<S> | undefined;
-  outcomes: Map<number, FoldOutcome>;
+  outcomes: Map<number, UnitOutcome>;
   /** Outbox entries added by this fold, to publish once the document is written. */
   added: OutboxEntry[];
 }

@@ -3,7 +3,7 @@
 // activation killed while it starts, a fire answered 204 during a redeploy, an activation throttled after the 202,
 // a batch the provider skipped. Offsets committed but not covered are such a batch. Pure functions: the sweeper
 // (lib/step/sweeper.ts) does the reading and the re-sending.
-import type { RecordOrigin } from "./messages.ts";
+import type { RecordOrigin } from "./letters.ts";
 
 /** Inclusive runs of offsets, ascending. */
 export type Runs = [number, number][];

@@ -13,8 +13,9 @@ import type { BatchIO } from "./io.ts";
 import { clientsFor, isTransientStoreError, retryWithinDeadline } from "./io.ts";
 import { runKeyedBatch } from "./keyed.ts";
 import { inboxDocs, type Landing, parkedDocs, retireLanding, seenDoc, sendAllToRetry, writeAll } from "./landing.ts";
-import type { BatchReport } from "./messages.ts";
-import { answerFor, malformedAnswer, type StepAnswer, sagasOf } from "./messages.ts";
+import { sagasOf } from "./ledger.ts";
+import type { BatchReport } from "./reports.ts";
+import { answerFor, malformedAnswer, type StepAnswer } from "./reports.ts";
 import { runEntityBatch, runStreamBatch } from "./rounds.ts";
 import {
   DEFAULT_ACTIVATION_MS,

@@ -4,14 +4,18 @@
 //   define.ts     the action: decode the feed's payload (lib/feed), land, run the batch, settle, answer
 //   landing.ts    the batch landed in parts before any work, retired once every record has a home
 //   rounds.ts     read, decide, write per unit (entity or stream), again after a 409
-//   messages.ts   records to events, ignored types and dead letters; the batch's outcomes and its answer
+//   classify.ts   records to events, ignored types and dead letters
+//   ledger.ts     the batch's outcomes as they are decided, and the dead letters and retries they call for
 //   apply.ts      the one apply loop: duplicates, the handler, its emits checked and made outbox entries
 //   documents.ts  the documents a step keeps and the round trips to them
 //   publish.ts    one producer call for outboxes, dead letters and retries; the outboxes cleared
+//   reports.ts    the batch's report and the activation's answer, kept under the result limit
+// Below them: letters.ts (dead-letter and retry records), outgoing.ts (a record to send).
 // Beside them: spec.ts (how a step is described), io.ts (clients, retries), keyed.ts (steps with no entity),
 // relay.ts, sweeper.ts and coverage.ts (the relay and its coverage audit).
 
 export { foldEntity, type PendingEvent } from "./apply.ts";
+export type { EventMessage } from "./classify.ts";
 export { gapsIn, mergeRuns, piecesOf, rangesOf, walk } from "./coverage.ts";
 export { defineEntityStep, defineKeyedStep, defineStreamStep, type StepAction, type StepAnswer } from "./define.ts";
 export {
@@ -49,24 +53,10 @@ export {
   type StepClients,
 } from "./io.ts";
 export { findLandings } from "./landing.ts";
-export {
-  asRetryEnvelope,
-  type DeadLetter,
-  type EventMessage,
-  parseDeadLetter,
-  type RetryEnvelope,
-  retryRecord,
-} from "./messages.ts";
+export { asRetryEnvelope, type DeadLetter, parseDeadLetter, type RetryEnvelope, retryRecord } from "./letters.ts";
+export type { OutgoingRecord } from "./outgoing.ts";
 export type { StoreCall } from "./publish.ts";
-export {
-  eventRecords,
-  type OutgoingRecord,
-  publishOutbox,
-  readRecorded,
-  recordOf,
-  recordOnce,
-  sendWithinDeadline,
-} from "./publish.ts";
+export { eventRecords, publishOutbox, readRecorded, recordOf, recordOnce, sendWithinDeadline } from "./publish.ts";
 export { defineOutboxRelay, type RelayIO } from "./relay.ts";
 export { decideCommit } from "./rounds.ts";
 export {

@@ -5,10 +5,12 @@ import { describeError } from "../errors.ts";
 import type { DecodedRecord } from "../feed/decode.ts";
 import { decide, hashPayload } from "../idempotency/decide.ts";
 import { attemptUpToAsync, entriesFor, failureReason } from "./apply.ts";
+import { classify, type EventMessage } from "./classify.ts";
 import { type IdempotencyDoc, idempotencyDocId, keyDigest, readDocs, type StepDoc, writeDocs } from "./documents.ts";
 import { type BatchIO, isTransientStoreError, retryWithinDeadline } from "./io.ts";
-import { BatchLedger, type BatchReport, classify, type EventMessage, summarize } from "./messages.ts";
+import { BatchLedger } from "./ledger.ts";
 import { publishAndClear } from "./publish.ts";
+import { type BatchReport, summarize } from "./reports.ts";
 import { waitForRetryDelay } from "./rounds.ts";
 import { DEFAULT_LIMITS, DEFAULT_RETENTION, type KeyedStepSpec } from "./spec.ts";
 

@@ -11,12 +11,17 @@
 // (Kafka unreachable) are parked: kept as the exact records to send, for the relay.
 import { randomUUID } from "node:crypto";
 import type { DecodedRecord } from "../feed/decode.ts";
+import { splitBySize } from "../split-by-size.ts";
 import type { Cloudant } from "../store/client.ts";
+import { classify, originOf } from "./classify.ts";
 import { type Ranges, rangesOf } from "./coverage.ts";
 import { readDocs, StoreWriteFailed, writeDocs } from "./documents.ts";
 import { type BatchIO, isTransientStoreError, retryWithinDeadline } from "./io.ts";
-import { BatchLedger, type BatchReport, classify, originOf, type RecordOrigin, summarize } from "./messages.ts";
-import { type OutgoingRecord, publishAndClear } from "./publish.ts";
+import { BatchLedger } from "./ledger.ts";
+import type { RecordOrigin } from "./letters.ts";
+import type { OutgoingRecord } from "./outgoing.ts";
+import { publishAndClear } from "./publish.ts";
+import { type BatchReport, summarize } from "./reports.ts";
 import type { UnitStep } from "./rounds.ts";
 import { DEFAULT_LIMITS } from "./spec.ts";
 
@@ -68,25 +73,6 @@ export interface Landing {
  * written in one request; a single record larger than this has a part of its own (the feed caps a fire at 900 KB).
  */
 export const PART_BYTES = 96 * 1024;
-
-/** Splits items into runs of at most `limit` serialized bytes; an item larger than the limit is a run alone. */
-export function splitBySize<T>(items: T[], limit: number): T[][] {
-  const runs: T[][] = [];
-  let run: T[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    const size = Buffer.byteLength(JSON.stringify(item) ?? "");
-    if (run.length > 0 && bytes + size > limit) {
-      runs.push(run);
-      run = [];
-      bytes = 0;
-    }
-    run.push(item);
-    bytes += size;
-  }
-  if (run.length > 0) runs.push(run);
-  return runs;
-}
 
 const activationId = () => process.env.__OW_ACTIVATION_ID ?? randomUUID();
 

@@ -13,7 +13,8 @@ import {
   writeDocs,
 } from "./documents.ts";
 import { type Deadline, isTransientKafkaError, retryWithinDeadline } from "./io.ts";
-import type { BatchLedger } from "./messages.ts";
+import type { BatchLedger } from "./ledger.ts";
+import type { OutgoingRecord } from "./outgoing.ts";
 
 export interface PublishIO {
   cloudant: Cloudant;
@@ -95,12 +96,6 @@ export async function clearOutboxes<D extends OutboxDoc>(
 
 // Everything a step sends to Kafka in one producer call: outbox events, dead letters and retries; and the one
 // mapping from an outbox entry (or an event) to the record that carries it.
-
-export interface OutgoingRecord {
-  topic: string;
-  key: string | null;
-  value: string;
-}
 
 /** An outbox entry as the record that carries it: the event as JSON, keyed by the entity it is about. */
 export const recordOf = (entry: OutboxEntry): OutgoingRecord => ({

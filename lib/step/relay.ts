@@ -11,7 +11,8 @@ import type { Cloudant } from "../store/client.ts";
 import { ensureStepIndexes, findExpiredRecords, findStaleOutboxes, writeDocs } from "./documents.ts";
 import { clientsFor, type Deadline, isTransientStoreError, retryWithinDeadline } from "./io.ts";
 import { findLandings, type InboxDoc, type ParkedDoc } from "./landing.ts";
-import { clearOutboxes, type OutgoingRecord, recordOf, sendWithinDeadline } from "./publish.ts";
+import type { OutgoingRecord } from "./outgoing.ts";
+import { clearOutboxes, recordOf, sendWithinDeadline } from "./publish.ts";
 import { DEFAULT_ACTIVATION_MS, LOSSLESS_FEED } from "./spec.ts";
 import { resendRecord, type SweepReport, type SweptStep, sweepStep } from "./sweeper.ts";
 

@@ -4,7 +4,8 @@
 import { describeError } from "../errors.ts";
 import type { CloudEvent } from "../events/envelope.ts";
 import type { DecodedRecord } from "../feed/decode.ts";
-import { applyInOrder, foldEntity } from "./apply.ts";
+import { applyInOrder, foldEntity, type UnitOutcome } from "./apply.ts";
+import { classify, type EventMessage } from "./classify.ts";
 import {
   commitDocId,
   type EntityDoc,
@@ -20,16 +21,10 @@ import {
   writeDocs,
 } from "./documents.ts";
 import { type BatchIO, isTransientStoreError, retryWithinDeadline } from "./io.ts";
-import {
-  BatchLedger,
-  type BatchReport,
-  classify,
-  type DeadLetterReason,
-  type EventMessage,
-  retryDelayMs,
-  summarize,
-} from "./messages.ts";
+import { BatchLedger } from "./ledger.ts";
+import { retryDelayMs } from "./letters.ts";
 import { publishAndClear, type StoreCall } from "./publish.ts";
+import { type BatchReport, summarize } from "./reports.ts";
 import {
   DEFAULT_LIMITS,
   DEFAULT_RETENTION,
@@ -38,11 +33,6 @@ import {
   type StepLimits,
   type StreamStepSpec,
 } from "./spec.ts";
-
-export type UnitOutcome =
-  | { status: "applied"; emitted: string[] }
-  | { status: "duplicate" }
-  | { status: "dead-letter"; reason: DeadLetterReason; message: string; attempts: number };
 
 /** What a unit's messages come to: the document to write (none if nothing changed) and each message's outcome. */
 export interface UnitDecision {

@@ -167,7 +167,7 @@ export interface StreamStepSpec<S, C extends Schemas = Schemas, T extends keyof 
 }
 
 // The kit calls a step's functions only with events its catalog parsed and whose type the step handles (see
-// messages.ts), so it may see a typed spec as the catalog-agnostic one: the one place that widening is written.
+// classify.ts), so it may see a typed spec as the catalog-agnostic one: the one place that widening is written.
 export function untyped<S, C extends Schemas, T extends keyof C & string>(
   spec: EntityStepSpec<S, C, T>,
 ): EntityStepSpec<S>;

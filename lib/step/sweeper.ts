@@ -9,12 +9,14 @@ import type { Admin, Kafka, Producer } from "kafkajs";
 import { decodeValue } from "../feed/decode.ts";
 import { committedOffsets, readRange } from "../kafka/read-range.ts";
 import type { Cloudant } from "../store/client.ts";
+import { unwrapRetries } from "./classify.ts";
 import { type Gap, gapsIn, mergeRuns, partitionKey, piecesOf, type Runs, type TimedGap } from "./coverage.ts";
 import { readDocs, StoreWriteFailed, writeDocs } from "./documents.ts";
 import { isTransientKafkaError, retryWithinDeadline } from "./io.ts";
 import { findCoverage, type InboxDoc, type LandedRecord } from "./landing.ts";
-import { deadLetterRecord, retryRecord, unwrapRetries } from "./messages.ts";
-import { type OutgoingRecord, sendRecords } from "./publish.ts";
+import { deadLetterRecord, retryRecord } from "./letters.ts";
+import type { OutgoingRecord } from "./outgoing.ts";
+import { sendRecords } from "./publish.ts";
 
 /** A step as the audit sees it: where its coverage lives, and the topics and triggers that feed it. */
 export interface SweptStep {

@@ -8,8 +8,8 @@ import openwhisk from "openwhisk";
 import { createKafka, ensureTopics } from "../../lib/kafka/client.ts";
 import { type KafkaSettings, kafkaSettingsFromEnv } from "../../lib/kafka/config.ts";
 import type { LocalOptionsInput } from "../../local/config.ts";
+import { defaultProviders, type FeedSettings } from "../../local/feeds/index.ts";
 import { type LocalOpenWhisk, startLocalOpenWhisk } from "../../local/server.ts";
-import { defaultProviders, type FeedSettings } from "../../triggers/index.ts";
 import { readState, stackStatus } from "../stack/stack.ts";
 import { fixed, summarizeLatencies } from "./measure.ts";
 

@@ -2,19 +2,15 @@
 // A replay fires the letter's trigger with the same batch, with the credentials `npx wsk` would use, and waits for
 // the rules' actions to end; every replay is recorded beside the steps' replays.
 import type { Kafka } from "kafkajs";
-import { SagaError } from "../../lib/errors.ts";
 import type { StoreCall } from "../../lib/step/index.ts";
 import type { Cloudant } from "../../lib/store/client.ts";
+import { UsageError } from "../cli.ts";
 import { findTarget, withScheme } from "../wsk/credentials.ts";
 import { type FeedReplay, readFeedLetters, replayFeedLetter, type StoredFeedLetter } from "./feed-letters.ts";
 import { oneLine, recordReplays, replayDocId, replaysOf } from "./letters.ts";
 
 /** How long a replay waits for the rules' actions to end: longer than an action's default 60 s limit. */
 const FOLLOW_MS = 90_000;
-
-export class FeedUsageError extends SagaError {
-  override name = "FeedUsageError";
-}
 
 export interface FeedCommand {
   verb: string;
@@ -30,15 +26,15 @@ export async function runFeedCommand(
   io: { kafka: Kafka; cloudant: Cloudant; store: StoreCall; by: string },
 ): Promise<number> {
   const { verb, ids } = command;
-  if (!["list", "show", "replay"].includes(verb ?? "")) throw new FeedUsageError(`unknown feed command "${verb}"`);
-  if (verb === "show" && ids.length !== 1) throw new FeedUsageError("feed show takes one letter id");
-  if (verb === "replay" && ids.length === 0) throw new FeedUsageError("feed replay takes the ids of the letters");
+  if (!["list", "show", "replay"].includes(verb ?? "")) throw new UsageError(`unknown feed command "${verb}"`);
+  if (verb === "show" && ids.length !== 1) throw new UsageError("feed show takes one letter id");
+  if (verb === "replay" && ids.length === 0) throw new UsageError("feed replay takes the ids of the letters");
   const all = await readFeedLetters(io.kafka, command.topic);
   const chosen =
     ids.length > 0
       ? ids.map((id) => {
           const found = all.find((stored) => stored.id === id);
-          if (!found) throw new FeedUsageError(`no feed dead letter ${id} on ${command.topic} (see feed list)`);
+          if (!found) throw new UsageError(`no feed dead letter ${id} on ${command.topic} (see feed list)`);
           return found;
         })
       : all.filter((stored) => command.since === undefined || Date.parse(stored.letter.failedAt) >= command.since);

@@ -2,7 +2,7 @@
 // and errors of its last attempt. A replay fires the letter's trigger with the same batch and follows the
 // activations to their end, as the feed does, so the person replaying sees at once whether the actions took it.
 import type { Kafka } from "kafkajs";
-import type { ApiHost } from "../../triggers/fire.ts";
+import type { ApiHost } from "../../lib/openwhisk/fire.ts";
 import type { DeadBatch } from "../../triggers/lossless/deliver.ts";
 import { fire, follow } from "../../triggers/lossless/platform.ts";
 import { readKept } from "./letters.ts";

@@ -15,16 +15,11 @@ export interface DeployTarget {
   auth: string;
 }
 
-/** Runs `serverless <command>` in the repository; the environment carries what serverless.yml binds. */
-export async function serverless(
-  command: "deploy" | "remove" | "package",
-  target: DeployTarget,
-  settings: Record<string, string>,
-  log: (line: string) => void,
-): Promise<void> {
-  const env = {
+/** The environment serverless runs in: only what serverless.yml binds, and a home of its own (Serverless writes its
+ * state there; nothing of the user's is read or changed), with its telemetry and notices off. */
+export function serverlessEnv(target: DeployTarget, settings: Record<string, string>): Record<string, string> {
+  return {
     PATH: process.env.PATH ?? "",
-    // A home of its own: Serverless writes its state there; nothing of the user's is read or changed.
     HOME: mkdtempSync(join(tmpdir(), "ow-saga-sls-")),
     SLS_TELEMETRY_DISABLED: "1",
     SLS_NOTIFICATIONS_MODE: "off",
@@ -33,6 +28,16 @@ export async function serverless(
     OW_AUTH: target.auth,
     ...settings,
   };
+}
+
+/** Runs `serverless <command>` in the repository; the environment carries what serverless.yml binds. */
+export async function serverless(
+  command: "deploy" | "remove" | "package",
+  target: DeployTarget,
+  settings: Record<string, string>,
+  log: (line: string) => void,
+): Promise<void> {
+  const env = serverlessEnv(target, settings);
   try {
     const { stdout } = await run(process.execPath, [SERVERLESS, command], { cwd: repoRoot, env, timeout: 300_000 });
     for (const line of stdout

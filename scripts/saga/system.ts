@@ -8,8 +8,8 @@ import { kafkaSettingsFromEnv, requireKafkaSettings } from "../../lib/kafka/conf
 import { createCloudant } from "../../lib/store/client.ts";
 import { requireStoreSettings, storeSettingsFromEnv } from "../../lib/store/config.ts";
 import type { LocalLimits } from "../../local/config.ts";
+import { defaultProviders } from "../../local/feeds/index.ts";
 import { type LocalOpenWhisk, startLocalOpenWhisk } from "../../local/server.ts";
-import { defaultProviders } from "../../triggers/index.ts";
 import { LosslessFeedProvider } from "../../triggers/lossless/provider.ts";
 import { registrationsKey } from "../../triggers/lossless/sealed-key.ts";
 import { buildActions } from "../build.ts";

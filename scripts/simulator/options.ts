@@ -2,7 +2,7 @@
 
 import { parseArgs } from "node:util";
 import { TOPIC } from "../../functions/topology.ts";
-import { SagaError } from "../../lib/errors.ts";
+import { UsageError } from "../cli.ts";
 
 export interface SimulateOptions {
   pumps: number;
@@ -48,10 +48,6 @@ export const USAGE = `usage: npm run simulate -- [--pumps N] [--rate R] [--secon
 /** The one line the commands print when there is no broker to talk to. */
 export const NO_BROKERS =
   "KAFKA_BROKERS is not set and no stack is running: start the stack (npm run stack -- up) or point it at a broker";
-
-export class UsageError extends SagaError {
-  override name = "UsageError";
-}
 
 function number(flag: string, raw: string | undefined, fallback: number, check: (n: number) => boolean, want: string) {
   if (raw === undefined) return fallback;

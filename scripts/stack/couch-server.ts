@@ -9,7 +9,7 @@ import expressPouchDB from "express-pouchdb";
 import memoryAdapter from "pouchdb-adapter-memory";
 import PouchDB from "pouchdb-node";
 import { allDocsQueries } from "./all-docs-queries.ts";
-import { noRequests, requestKind } from "./store-requests.ts";
+import { answerListsDocuments, documentsIn, noRequests, requestKind } from "./store-requests.ts";
 
 const [portArg, dataDir, mode] = process.argv.slice(2);
 const port = Number(portArg);
@@ -81,6 +81,40 @@ const logStray = (kind: string) => (err: unknown) =>
 process.on("uncaughtException", logStray("uncaught exception"));
 process.on("unhandledRejection", logStray("unhandled rejection"));
 
+/** Adds the documents a read or write answered to the counts; a bulk answer is kept aside to count its rows. */
+function countDocuments(kind: "read" | "write", path: string, res: express.Response): void {
+  const add = (n: number) => {
+    if (kind === "read") counts.docsRead += n;
+    else counts.docsWritten += n;
+  };
+  if (!answerListsDocuments(path)) {
+    res.once("finish", () => add(1));
+    return;
+  }
+  const chunks: Buffer[] = [];
+  const keep = (chunk: unknown, encoding?: unknown) => {
+    if (chunk && typeof chunk !== "function")
+      chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk), encoding as BufferEncoding));
+  };
+  const write = res.write.bind(res) as (...args: unknown[]) => boolean;
+  const end = res.end.bind(res) as (...args: unknown[]) => express.Response;
+  res.write = ((chunk: unknown, ...rest: unknown[]) => {
+    keep(chunk, typeof rest[0] === "string" ? rest[0] : undefined);
+    return write(chunk, ...rest);
+  }) as typeof res.write;
+  res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+    keep(chunk, typeof rest[0] === "string" ? rest[0] : undefined);
+    return end(chunk, ...rest);
+  }) as typeof res.end;
+  res.once("finish", () => {
+    try {
+      add(documentsIn(path, JSON.parse(Buffer.concat(chunks).toString("utf8"))));
+    } catch {
+      add(0); // not JSON (an error page): no documents
+    }
+  });
+}
+
 mkdirSync(dataDir, { recursive: true });
 const pouch =
   mode === "memory"
@@ -92,8 +126,10 @@ app.use(adminOnly(adminName, adminPassword));
 // GET /_ow_saga_requests: the requests served since the start, by Cloudant's kinds (the saga bench reads them).
 const counts = noRequests();
 app.get("/_ow_saga_requests", (_req, res) => void res.json(counts));
-app.use((req, _res, next) => {
-  counts[requestKind(req.method, req.path)] += 1;
+app.use((req, res, next) => {
+  const kind = requestKind(req.method, req.path);
+  counts[kind] += 1;
+  if (kind === "read" || kind === "write") countDocuments(kind, req.path, res);
   next();
 });
 app.use(selectorChangesShim);

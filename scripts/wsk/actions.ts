@@ -2,7 +2,8 @@
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import type { Client } from "openwhisk";
-import { needName, parseVerbArgs, UsageError } from "./args.ts";
+import { UsageError } from "../cli.ts";
+import { needName, parseVerbArgs } from "./args.ts";
 import { type ActivationRow, activationTable, annotation, fullName, got, json, list, type Out } from "./format.ts";
 
 export interface Context {

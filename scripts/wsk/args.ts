@@ -2,11 +2,7 @@
 // (and -a) take two values, which parseArgs cannot express, so those pairs are taken out first.
 import { readFileSync } from "node:fs";
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { SagaError } from "../../lib/errors.ts";
-
-export class UsageError extends SagaError {
-  override name = "UsageError";
-}
+import { UsageError } from "../cli.ts";
 
 /** Every verb's options: global ones plus its own. */
 export const GLOBAL_OPTIONS = {

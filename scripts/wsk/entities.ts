@@ -1,6 +1,8 @@
 // wsk trigger …, rule …, package …, namespace list and property get.
+
+import { UsageError } from "../cli.ts";
 import type { Context } from "./actions.ts";
-import { needName, parseVerbArgs, UsageError } from "./args.ts";
+import { needName, parseVerbArgs } from "./args.ts";
 import type { Target } from "./credentials.ts";
 import { fullName, got, list } from "./format.ts";
 

@@ -4,8 +4,9 @@
 import { Agent } from "node:https";
 import openwhisk from "openwhisk";
 import { describeError } from "../../lib/errors.ts";
+import { UsageError } from "../cli.ts";
 import { action, activation, type Context } from "./actions.ts";
-import { parseGlobalFlags, UsageError } from "./args.ts";
+import { parseGlobalFlags } from "./args.ts";
 import { findTarget, NoCredentials } from "./credentials.ts";
 import { namespace, pkg, property, rule, trigger } from "./entities.ts";
 

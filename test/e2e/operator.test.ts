@@ -26,10 +26,10 @@ import {
   type StreamCommitDoc,
 } from "../../lib/step/index.ts";
 import { type Cloudant, ensureDatabase } from "../../lib/store/client.ts";
+import { defaultProviders } from "../../local/feeds/index.ts";
 import { type LocalOpenWhisk, startLocalOpenWhisk } from "../../local/server.ts";
 import { buildActions } from "../../scripts/build.ts";
 import { composeAll, deployComponents, deployComposition } from "../../scripts/deploy-compositions.ts";
-import { defaultProviders } from "../../triggers/index.ts";
 import { sagaEvent } from "../support/saga-events.ts";
 import { kafkaSettings, storeSettings, testCloudant, testKafka, uniqueName } from "../support/services.ts";
 import { readTopic } from "../support/topic-reader.ts";

@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import test from "ava";
 import { ensureTopics } from "../../lib/kafka/client.ts";
-import { pinLatest } from "../../triggers/offsets.ts";
+import { pinLatest } from "../../lib/kafka/offsets.ts";
 import { kafkaSettings, testKafka, uniqueName } from "../support/services.ts";
 
 const MEMBER = `

@@ -2,8 +2,8 @@
 import type { ExecutionContext } from "ava";
 import openwhisk from "openwhisk";
 import type { LocalOptionsInput } from "../../local/config.ts";
+import { AlarmProvider, type FeedSettings, KafkaFeedProvider } from "../../local/feeds/index.ts";
 import { type LocalOpenWhisk, startLocalOpenWhisk } from "../../local/server.ts";
-import { AlarmProvider, type FeedSettings, KafkaFeedProvider } from "../../triggers/index.ts";
 
 export interface Started {
   ow: LocalOpenWhisk;

@@ -1,12 +1,11 @@
 // End to end: the real `serverless deploy` and `serverless remove` (serverless@3 + serverless-openwhisk 0.18.4 with
 // this project's patch) against the local OpenWhisk; a Kafka record and an alarm reach the deployed actions.
 import { execFile } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import test from "ava";
 import { ensureTopics } from "../../lib/kafka/client.ts";
+import { serverlessEnv } from "../../scripts/saga/deploy.ts";
 import { kafkaSettings, testKafka, uniqueName } from "../support/services.ts";
 import { eventually, startOw } from "./helpers.ts";
 
@@ -31,17 +30,10 @@ test("serverless deploy binds the Kafka and alarm feeds; records and ticks reach
     await admin.disconnect();
   });
   const s = await startOw(t, { feeds: { kafkaBatchMs: 400, kafkaPollMs: 250 } });
-  const env = {
-    PATH: process.env.PATH ?? "",
-    HOME: mkdtempSync(join(tmpdir(), "sls-home-")),
-    SLS_TELEMETRY_DISABLED: "1",
-    SLS_NOTIFICATIONS_MODE: "off",
-    SLS_DEPRECATION_DISABLE: "*",
-    OW_APIHOST: s.ow.apiHost,
-    OW_AUTH: s.ow.auth,
-    E2E_TOPIC: topic,
-    KAFKA_BROKERS: kafkaSettings().brokers.join(","),
-  };
+  const env = serverlessEnv(
+    { apiHost: s.ow.apiHost, auth: s.ow.auth },
+    { E2E_TOPIC: topic, KAFKA_BROKERS: kafkaSettings().brokers.join(",") },
+  );
   const sls = (command: string) => run(process.execPath, [SLS, command], { cwd: SERVICE, env, timeout: 120_000 });
   const deployed = await sls("deploy");
   t.log(

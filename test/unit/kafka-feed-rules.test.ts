@@ -9,7 +9,7 @@ import {
   notAuthorized,
   validateCreate,
   validateUpdate,
-} from "../../triggers/kafka-feed-rules.ts";
+} from "../../lib/feed/kafka-feed-rules.ts";
 
 const messageHub = {
   topic: "t",

@@ -1,8 +1,8 @@
 // The lossless feed's decisions: how a fire settles, when a batch is fired again, held or dead-lettered, what
 // CREATE and UPDATE accept, and how a partition's messages are cut into fires.
 import test from "ava";
-import type { FeedMessage } from "../../triggers/kafka-feed.ts";
-import { FeedRefusal } from "../../triggers/kafka-feed-rules.ts";
+import type { FeedMessage } from "../../lib/feed/encode.ts";
+import { FeedRefusal } from "../../lib/feed/kafka-feed-rules.ts";
 import {
   type DeadBatch,
   deliver,

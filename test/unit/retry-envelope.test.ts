@@ -3,7 +3,8 @@
 // activation wait longer than the kit's own longest delay.
 import test from "ava";
 import { decodeFeedParams } from "../../lib/feed/decode.ts";
-import { classify, retryDelayMs } from "../../lib/step/messages.ts";
+import { classify } from "../../lib/step/classify.ts";
+import { retryDelayMs } from "../../lib/step/letters.ts";
 import { waitForRetryDelay } from "../../lib/step/rounds.ts";
 import { DEFAULT_LIMITS } from "../../lib/step/spec.ts";
 import { catalog, tallyAdded } from "../support/step-fixture.ts";

@@ -2,6 +2,7 @@ import test from "ava";
 import type { Message } from "kafkajs";
 import { catalog, PROBLEMS } from "../../functions/events.ts";
 import { TOPIC } from "../../functions/topology.ts";
+import { UsageError } from "../../scripts/cli.ts";
 import {
   type Fleet,
   type FleetOptions,
@@ -13,7 +14,7 @@ import {
   registrationEvent,
   SITES,
 } from "../../scripts/simulator/fleet.ts";
-import { DEFAULTS, parseSimulateArgs, type SimulateOptions, UsageError } from "../../scripts/simulator/options.ts";
+import { DEFAULTS, parseSimulateArgs, type SimulateOptions } from "../../scripts/simulator/options.ts";
 import { mulberry32 } from "../../scripts/simulator/prng.ts";
 import { type Progress, progressPrinter } from "../../scripts/simulator/progress.ts";
 import { formatReport } from "../../scripts/simulator/report.ts";

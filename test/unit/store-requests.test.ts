@@ -1,5 +1,5 @@
 import test from "ava";
-import { type RequestKind, requestKind } from "../../scripts/stack/store-requests.ts";
+import { documentsIn, type RequestKind, requestKind } from "../../scripts/stack/store-requests.ts";
 
 test("requests are counted as Cloudant meters them: reads, writes, global queries", (t) => {
   const cases: [string, string, RequestKind][] = [
@@ -18,4 +18,14 @@ test("requests are counted as Cloudant meters them: reads, writes, global querie
     ["GET", "/", "other"],
   ];
   for (const [method, path, kind] of cases) t.is(requestKind(method, path), kind, `${method} ${path}`);
+});
+
+test("a bulk answer counts its documents, as Cloudant meters them; a single one counts one", (t) => {
+  t.is(documentsIn("/saga-parts/entity%3Aseal-kit", { _id: "x" }), 1);
+  t.is(documentsIn("/saga-parts/_bulk_docs", [{ ok: true }, { error: "conflict" }, { ok: true }]), 3);
+  t.is(documentsIn("/saga-parts/_all_docs", { rows: [{}, {}] }), 2);
+  t.is(documentsIn("/saga-parts/_all_docs/queries", { results: [{ rows: [{}] }, { rows: [{}, {}, {}] }] }), 4);
+  t.is(documentsIn("/saga-parts/_bulk_get", { results: [{}, {}] }), 2);
+  t.is(documentsIn("/lossless-feed-triggers/_changes", { results: [{}], last_seq: "1" }), 1);
+  t.is(documentsIn("/saga-parts/_all_docs", { error: "not_found" }), 0);
 });

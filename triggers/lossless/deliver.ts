@@ -2,7 +2,7 @@
 // settled only then. A failed action gets the same batch again (backing off); after the trigger's attempts it goes
 // to the dead-letter topic with its activations and errors. A fire that ran nothing (204, 429, 5xx, no answer) is
 // held and fired again, never counted and never settled. The caller commits the offsets when this says "settled".
-import type { FeedMessage } from "../kafka-feed.ts";
+import type { FeedMessage } from "../../lib/feed/encode.ts";
 import type { Hold, RuleFailure, Settlement } from "./follow.ts";
 import type { FireResult } from "./platform.ts";
 import { backoffMs, type ProviderSettings } from "./settings.ts";

@@ -3,10 +3,10 @@
 // sealed; the providers (any number of them, wherever they run) consume for what is registered. A refusal is the
 // result {error}.
 import type { Kafka } from "kafkajs";
+import { FeedRefusal, missingTrigger, notAuthorized } from "../../lib/feed/kafka-feed-rules.ts";
 import type { KafkaSettings } from "../../lib/kafka/config.ts";
-import { type ApiHost, feedTriggerName, getTrigger } from "../fire.ts";
-import { FeedRefusal, missingTrigger, notAuthorized } from "../kafka-feed-rules.ts";
-import { pinLatest } from "../offsets.ts";
+import { pinLatest } from "../../lib/kafka/offsets.ts";
+import { type ApiHost, feedTriggerName, getTrigger } from "../../lib/openwhisk/fire.ts";
 import type { Registration, Registrations } from "./registrations.ts";
 import { type KafkaConnection, validateLosslessCreate, validateLosslessUpdate } from "./rules.ts";
 import type { SealedKey, TriggerSecrets } from "./sealed-key.ts";

@@ -1,6 +1,6 @@
 // The lossless feed's calls to OpenWhisk, over its public REST API with the trigger owner's key: fire the trigger,
 // then follow the activations the fire started until each has ended (or the time is up).
-import { type ApiHost, fireTrigger, getActivation, sleep } from "../fire.ts";
+import { type ApiHost, fireTrigger, getActivation, sleep } from "../../lib/openwhisk/fire.ts";
 import { type ActivationEnd, type Hold, holdOf, ruleResultsOf, type Settlement, settle } from "./follow.ts";
 
 /** The `error` of an OpenWhisk error answer, or the body as it is. */

@@ -3,8 +3,8 @@
 // `kafka_sasl_mechanism`; TLS with `kafka_tls` and `kafka_ca`: IBM Event Streams is SASL_SSL only), and its own
 // (the dead-letter topic, batch window and size, attempts). Pure: each refusal is one precise message, unit-tested.
 import { ConfigError } from "../../lib/config/settings.ts";
+import { FeedRefusal, flagsOf, validateCreate } from "../../lib/feed/kafka-feed-rules.ts";
 import { kafkaSettingsFromParams, type SaslMechanism } from "../../lib/kafka/config.ts";
-import { FeedRefusal, flagsOf, validateCreate } from "../kafka-feed-rules.ts";
 import { TRIGGER_BOUNDS, TRIGGER_DEFAULTS } from "./settings.ts";
 
 /** How the provider reaches the trigger's Kafka; the SASL password is kept sealed, apart (sealed-key.ts). */

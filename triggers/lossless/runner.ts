@@ -5,9 +5,10 @@
 // session timeout without a heartbeat (a process paused, a network gone) it no longer fires or commits.
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from "kafkajs";
 import { describeError } from "../../lib/errors.ts";
-import type { ApiHost } from "../fire.ts";
-import { encodeKey, encodeValue, type FeedMessage } from "../kafka-feed.ts";
-import { pyJsonLength } from "../python.ts";
+import { encodeKey, encodeValue, type FeedMessage } from "../../lib/feed/encode.ts";
+import { pyJsonLength } from "../../lib/feed/python.ts";
+import type { ApiHost } from "../../lib/openwhisk/fire.ts";
+import { splitBySize } from "../../lib/split-by-size.ts";
 import { type DeadBatch, deliver, LETTER_BYTES } from "./deliver.ts";
 import { fire, follow } from "./platform.ts";
 import type { Registration } from "./registrations.ts";
@@ -32,23 +33,8 @@ export interface RunnerHost {
 export const SESSION_TIMEOUT_MS = 30_000;
 
 /** Splits a partition's messages into fires no larger than the cap (a message over it goes alone). */
-export function chunk(messages: FeedMessage[], capBytes: number): FeedMessage[][] {
-  const chunks: FeedMessage[][] = [];
-  let current: FeedMessage[] = [];
-  let size = 0;
-  for (const message of messages) {
-    const bytes = pyJsonLength(message);
-    if (current.length > 0 && size + bytes > capBytes) {
-      chunks.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(message);
-    size += bytes;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
-}
+export const chunk = (messages: FeedMessage[], capBytes: number): FeedMessage[][] =>
+  splitBySize(messages, capBytes, pyJsonLength);
 
 /** One partition's batches waiting for delivery; the partition's fetching is paused until they are settled. */
 interface PartitionQueue {

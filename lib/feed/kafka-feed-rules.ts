@@ -2,8 +2,8 @@
 // (action/lib/common.js, action/messageHubFeedWeb.js, action/kafkaFeedWeb.js). The feed action hands the caller only
 // the body of its web action's answer, as `{error: <body>}`; the web action's status code is kept here because it
 // says what kind of refusal each one is. Pure, so every refusal has a unit test.
-import { SagaError } from "../lib/errors.ts";
-import { flag } from "./fire.ts";
+import { SagaError } from "../errors.ts";
+import { flag } from "../openwhisk/fire.ts";
 
 export type FeedKind = "messageHubFeed" | "kafkaFeed";
 

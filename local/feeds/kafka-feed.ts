@@ -1,17 +1,13 @@
 // /whisk.system/messaging/messageHubFeed and /whisk.system/messaging/kafkaFeed on a real Kafka, behaving as
-// apache/openwhisk-package-kafka's provider does: the same refusals (kafka-feed-rules.ts); messageHubFeed checks
-// its credentials with the Event Streams admin API and consumes over SASL_SSL, kafkaFeed consumes a plain Kafka;
-// consumer group = the trigger's "/ns/name", starting at the latest offset, batches of about 2 s capped at about
-// 900 KB of JSON, offsets committed once the fire is accepted (2xx, 204 included), 429/408/409/5xx/network errors
-// retried 6 times (2, 4, ... 64 s) then skipped and committed, any other 4xx disabling the trigger.
+// apache/openwhisk-package-kafka's provider does: the same refusals (lib/feed/kafka-feed-rules.ts) and encoding
+// (lib/feed/encode.ts); messageHubFeed checks its credentials with the Event Streams admin API and consumes over
+// SASL_SSL, kafkaFeed consumes a plain Kafka; consumer group = the trigger's "/ns/name", starting at the latest
+// offset, batches of about 2 s capped at about 900 KB of JSON, offsets committed once the fire is accepted (2xx, 204
+// included), 429/408/409/5xx/network errors retried 6 times (2, 4, ... 64 s) then skipped and committed, any other
+// 4xx disabling the trigger.
 
 import type { Consumer, Kafka, KafkaMessage } from "kafkajs";
-import { SagaError } from "../lib/errors.ts";
-import { createKafka } from "../lib/kafka/client.ts";
-import type { KafkaSettings } from "../lib/kafka/config.ts";
-import type { BuiltinContext } from "../local/entities.ts";
-import type { BuiltinProvider, ProviderHost } from "../local/server.ts";
-import { type ApiHost, feedTriggerName, fireTrigger, getTrigger, shouldDisable, sleep } from "./fire.ts";
+import { encodeKey, encodeValue, type FeedMessage, type Flags, TombstoneCrash } from "../../lib/feed/encode.ts";
 import {
   adminToken,
   adminTopicsUrl,
@@ -23,64 +19,23 @@ import {
   notAuthorized,
   validateCreate,
   validateUpdate,
-} from "./kafka-feed-rules.ts";
-import { pinLatest } from "./offsets.ts";
-import { pyBase64, pyJsonLength } from "./python.ts";
-import { type FeedSettings, feedSettings } from "./settings.ts";
-
-export interface FeedMessage {
-  value: unknown;
-  topic: string;
-  partition: number;
-  offset: number;
-  key: string | null;
-}
-
-interface Flags {
-  isJSONData: boolean;
-  isBinaryKey: boolean;
-  isBinaryValue: boolean;
-}
-
-/** The value as the provider passes it: text, parsed JSON (quote-wrapped text when invalid), or base64. */
-export function encodeValue(value: Buffer | null, flags: Flags): unknown {
-  if (value === null) {
-    if (flags.isJSONData) throw new TombstoneCrash();
-    return null;
-  }
-  const text = value.toString("utf8");
-  if (flags.isJSONData) {
-    try {
-      const parsed: unknown = JSON.parse(text);
-      if (hasNonFinite(parsed)) throw new Error("Infinity");
-      return parsed;
-    } catch {
-      return `"${text}"`;
-    }
-  }
-  if (flags.isBinaryValue) return pyBase64(value);
-  return text;
-}
-
-export function encodeKey(key: Buffer | null, flags: Flags): string | null {
-  if (key === null) return null;
-  return flags.isBinaryKey ? pyBase64(key) : key.toString("utf8");
-}
-
-function hasNonFinite(v: unknown): boolean {
-  if (typeof v === "number") return !Number.isFinite(v);
-  if (Array.isArray(v)) return v.some(hasNonFinite);
-  if (v && typeof v === "object") return Object.values(v).some(hasNonFinite);
-  return false;
-}
-
-/** A null value with isJSONData=true: the real provider's consumer dies on it and, restarted, dies again. */
-class TombstoneCrash extends SagaError {
-  override name = "TombstoneCrash";
-  constructor() {
-    super("a null message value cannot be parsed as JSON (the provider's consumer crashes here)");
-  }
-}
+} from "../../lib/feed/kafka-feed-rules.ts";
+import { pyJsonLength } from "../../lib/feed/python.ts";
+import { createKafka } from "../../lib/kafka/client.ts";
+import type { KafkaSettings } from "../../lib/kafka/config.ts";
+import { pinLatest } from "../../lib/kafka/offsets.ts";
+import {
+  type ApiHost,
+  feedTriggerName,
+  fireTrigger,
+  getTrigger,
+  shouldDisable,
+  sleep,
+} from "../../lib/openwhisk/fire.ts";
+import type { BuiltinContext } from "../entities.ts";
+import type { ProviderHost } from "../server.ts";
+import { FeedProvider } from "./provider.ts";
+import type { FeedSettings } from "./settings.ts";
 
 interface FeedConfig extends Flags {
   kind: FeedKind;
@@ -413,17 +368,10 @@ async function askAdmin(request: CreateRequest): Promise<{ status: number; body:
 const EVENTS = ["CREATE", "READ", "UPDATE", "DELETE"] as const;
 type LifecycleEvent = (typeof EVENTS)[number];
 
-export class KafkaFeedProvider implements BuiltinProvider {
+export class KafkaFeedProvider extends FeedProvider {
   private readonly feeds = new Map<string, TriggerFeed>();
-  private readonly settings: FeedSettings;
-  private host?: ProviderHost;
 
-  constructor(settings: Partial<FeedSettings> = {}) {
-    this.settings = feedSettings(settings);
-  }
-
-  register(host: ProviderHost): void {
-    this.host = host;
+  protected registerActions(host: ProviderHost): void {
     const feeds: [FeedKind, string][] = [
       ["messageHubFeed", "Fire a trigger for the messages of an IBM Event Streams (Message Hub) topic"],
       ["kafkaFeed", "Fire a trigger for the messages of an Apache Kafka topic"],
@@ -463,7 +411,7 @@ export class KafkaFeedProvider implements BuiltinProvider {
     params: Record<string, unknown>,
     ctx: BuiltinContext,
   ): Promise<Record<string, unknown>> {
-    const host = this.host as ProviderHost;
+    const host = this.host;
     const apiHost: ApiHost = { url: host.apiHost, ...(host.ca ? { ca: host.ca } : {}) };
     const triggerName = feedTriggerName(params.triggerName, ctx.namespace);
     const authKey = String(params.authKey ?? "");

@@ -2,11 +2,11 @@
 // behaving as apache/openwhisk-package-alarms does: the trigger is fired with trigger_payload ({payload: s} when it
 // is a string); 408, 409, 429 and 5xx are retried, other 4xx disable the trigger with the reason visible in READ.
 import { Cron } from "croner";
-import { SagaError } from "../lib/errors.ts";
-import type { BuiltinContext } from "../local/entities.ts";
-import type { BuiltinProvider, ProviderHost } from "../local/server.ts";
-import { feedTriggerName, fireTrigger, getTrigger, shouldDisable, sleep } from "./fire.ts";
-import { type FeedSettings, feedSettings } from "./settings.ts";
+import { SagaError } from "../../lib/errors.ts";
+import { feedTriggerName, fireTrigger, getTrigger, shouldDisable, sleep } from "../../lib/openwhisk/fire.ts";
+import type { BuiltinContext } from "../entities.ts";
+import type { ProviderHost } from "../server.ts";
+import { FeedProvider } from "./provider.ts";
 
 /** What the alarms provider refuses, in its own words: the feed action answers it as its error. */
 class AlarmRefusal extends SagaError {
@@ -45,17 +45,10 @@ function parseDate(value: unknown, field: string): number {
   return ms;
 }
 
-export class AlarmProvider implements BuiltinProvider {
+export class AlarmProvider extends FeedProvider {
   private readonly alarms = new Map<string, Alarm>();
-  private readonly settings: FeedSettings;
-  private host?: ProviderHost;
 
-  constructor(settings: Partial<FeedSettings> = {}) {
-    this.settings = feedSettings(settings);
-  }
-
-  register(host: ProviderHost): void {
-    this.host = host;
+  protected registerActions(host: ProviderHost): void {
     const annotations = [{ key: "feed", value: true }];
     host.registerBuiltin("alarms", "alarm", (p, c) => this.lifecycle("cron", p, c), annotations);
     host.registerBuiltin("alarms", "interval", (p, c) => this.lifecycle("interval", p, c), annotations);
@@ -67,7 +60,7 @@ export class AlarmProvider implements BuiltinProvider {
     params: Record<string, unknown>,
     ctx: BuiltinContext,
   ): Promise<Record<string, unknown>> {
-    const apiHost = { url: this.host!.apiHost, ca: this.host!.ca };
+    const apiHost = { url: this.host.apiHost, ca: this.host.ca };
     if (!params.triggerName) throw new AlarmRefusal("no trigger name parameter was provided");
     const triggerName = feedTriggerName(params.triggerName, ctx.namespace);
     const authKey = String(params.authKey ?? "");
@@ -247,13 +240,13 @@ export class AlarmProvider implements BuiltinProvider {
   }
 
   private async fire(alarm: Alarm): Promise<void> {
-    const apiHost = { url: this.host!.apiHost, ca: this.host!.ca };
+    const apiHost = { url: this.host.apiHost, ca: this.host.ca };
     for (let retry = 0; alarm.status.active; retry++) {
       let status: number | undefined;
       try {
         status = (await fireTrigger(apiHost, alarm.authKey, alarm.triggerName, alarm.payload)).status;
       } catch (err) {
-        this.host!.log(`[${alarm.triggerName}] error firing: ${err}`);
+        this.host.log(`[${alarm.triggerName}] error firing: ${err}`);
       }
       if (status !== undefined && status < 400) return;
       if (status !== undefined && shouldDisable(status)) {

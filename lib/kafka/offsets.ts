@@ -2,8 +2,8 @@
 // now (auto.offset.reset=latest, pinned when the trigger is created, so nothing produced after CREATE is missed);
 // one that did (a trigger created again under its name) resumes from its committed offsets.
 import type { Kafka } from "kafkajs";
-import { SagaError } from "../lib/errors.ts";
-import { GaveUp, isTransientKafkaError, retryWithinDeadline } from "../lib/step/index.ts";
+import { SagaError } from "../errors.ts";
+import { GaveUp, isTransientKafkaError, retryWithinDeadline } from "../step/index.ts";
 
 /**
  * A broker that has just started answers "coordinator not available" a while; a group whose consumers died without

@@ -1,7 +1,7 @@
 // Settings of the built-in feeds. Each can come from the provider's constructor or from the environment
 // (LOCAL_OW_KAFKA_*, LOCAL_OW_ALARM_*), so tests and benchmarks can shorten the feeds' waits.
 import { readFileSync } from "node:fs";
-import { envNumber } from "../lib/config/settings.ts";
+import { envNumber } from "../../lib/config/settings.ts";
 
 export interface FeedSettings {
   /** Kafka feed: how long a batch is collected (about 2 s in the provider). */

@@ -121,8 +121,11 @@ function formatStorageOnce(configFile: string): void {
   const format = spawnSync("java", java(["kafka.tools.StorageTool", "format", "-t", clusterId, "-c", configFile]), {
     encoding: "utf8",
   });
-  if (format.status !== 0)
-    throw new StackError(`formatting the Kafka log directory failed: ${format.stderr || format.stdout}`);
+  if (format.status !== 0) {
+    // One line: the exception's message, not Java's stack trace.
+    const why = (format.stderr || format.stdout).split("\n").find((line) => line.trim() !== "") ?? "";
+    throw new StackError(`formatting the Kafka log directory ${dataDir} failed: ${why.trim()}`);
+  }
 }
 
 export async function startKafkaBroker(ports: BrokerPorts, log: (line: string) => void): Promise<number> {

@@ -10,7 +10,7 @@ import type { DecodedRecord } from "../feed/decode.ts";
 import { decodeFeedParams } from "../feed/decode.ts";
 import { deadlineFromEnv } from "../idempotency/decide.ts";
 import type { BatchIO } from "./io.ts";
-import { clientsFor, isTransientStoreError, retryWithinDeadline } from "./io.ts";
+import { clientsFor, storeCallWithin } from "./io.ts";
 import { runKeyedBatch } from "./keyed.ts";
 import { inboxDocs, type Landing, parkedDocs, retireLanding, seenDoc, sendAllToRetry, writeAll } from "./landing.ts";
 import { sagasOf } from "./ledger.ts";
@@ -145,13 +145,7 @@ function stepAction(
     const decoded = decodeFeedParams(params, { ignoreKeys: STEP_PARAMETER_KEYS, maxValueBytes: limits.maxValueBytes });
     // Malformed parameters as a whole: keep them in the result, the only place a person can find them again.
     if (!decoded.ok) return malformedAnswer(spec.name, decoded.message, params.messages, log);
-    const storeCall = <T>(fn: () => Promise<T>) =>
-      retryWithinDeadline(fn, {
-        deadline: { at: io.deadline, reserveMs: limits.deadlineReserveMs },
-        now: io.now,
-        isTransient: isTransientStoreError,
-        sleep: io.sleep,
-      });
+    const storeCall = storeCallWithin({ at: io.deadline, reserveMs: limits.deadlineReserveMs }, io);
     // Land the batch first: if this activation is killed, the relay finds it and sends it to the retry topic. On
     // the lossless feed there is nothing to land: the feed fires the batch again until an activation succeeds.
     const lossless = params[STEP_KIT_PARAMETERS.feed] === LOSSLESS_FEED;

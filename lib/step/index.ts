@@ -51,11 +51,11 @@ export {
   isTransientStoreError,
   retryWithinDeadline,
   type StepClients,
+  type StoreCall,
 } from "./io.ts";
 export { findLandings } from "./landing.ts";
 export { asRetryEnvelope, type DeadLetter, parseDeadLetter, type RetryEnvelope, retryRecord } from "./letters.ts";
 export type { OutgoingRecord } from "./outgoing.ts";
-export type { StoreCall } from "./publish.ts";
 export { eventRecords, publishOutbox, readRecorded, recordOf, recordOnce, sendWithinDeadline } from "./publish.ts";
 export { defineOutboxRelay, type RelayIO } from "./relay.ts";
 export { decideCommit } from "./rounds.ts";

@@ -174,3 +174,13 @@ export async function retryWithinDeadline<T>(fn: () => Promise<T>, options: Back
     }
   }
 }
+
+/** A store request, tried again while the store's failures are transient. */
+export type StoreCall = <T>(fn: () => Promise<T>) => Promise<T>;
+
+/** The one way the kit calls the store: transient failures (429 with its Retry-After, 5xx, a lost connection) are
+ * tried again until only the deadline's reserve is left, then GaveUp. */
+export const storeCallWithin =
+  (deadline: Deadline, io: { now: () => number; sleep?: (ms: number) => Promise<void> }): StoreCall =>
+  (fn) =>
+    retryWithinDeadline(fn, { deadline, now: io.now, isTransient: isTransientStoreError, sleep: io.sleep });

@@ -7,7 +7,7 @@ import { decide, hashPayload } from "../idempotency/decide.ts";
 import { attemptUpToAsync, entriesFor, failureReason } from "./apply.ts";
 import { classify, type EventMessage } from "./classify.ts";
 import { type IdempotencyDoc, idempotencyDocId, keyDigest, readDocs, type StepDoc, writeDocs } from "./documents.ts";
-import { type BatchIO, isTransientStoreError, retryWithinDeadline } from "./io.ts";
+import { type BatchIO, storeCallWithin } from "./io.ts";
 import { BatchLedger } from "./ledger.ts";
 import { publishAndClear } from "./publish.ts";
 import { type BatchReport, summarize } from "./reports.ts";
@@ -35,8 +35,7 @@ export async function runKeyedBatch<R>(
   const limits = { ...DEFAULT_LIMITS, ...step.limits };
   const retentionMs = step.retentionMs ?? DEFAULT_RETENTION.windowMs;
   const deadline = { at: io.deadline, reserveMs: limits.deadlineReserveMs };
-  const storeCall = <T>(fn: () => Promise<T>) =>
-    retryWithinDeadline(fn, { deadline, now: io.now, isTransient: isTransientStoreError, sleep: io.sleep });
+  const storeCall = storeCallWithin(deadline, io);
   const ledger = new BatchLedger(step, limits, io.now);
 
   // 1. One claim per distinct key; a key repeated within the batch is a duplicate (or a mismatch) of its first.

@@ -16,7 +16,7 @@ import type { Cloudant } from "../store/client.ts";
 import { classify, originOf } from "./classify.ts";
 import { type Ranges, rangesOf } from "./coverage.ts";
 import { readDocs, StoreWriteFailed, writeDocs } from "./documents.ts";
-import { type BatchIO, isTransientStoreError, retryWithinDeadline } from "./io.ts";
+import { type BatchIO, type StoreCall, storeCallWithin } from "./io.ts";
 import { BatchLedger } from "./ledger.ts";
 import type { RecordOrigin } from "./letters.ts";
 import type { OutgoingRecord } from "./outgoing.ts";
@@ -119,8 +119,6 @@ export function parkedDocs(step: string, records: OutgoingRecord[], activation =
     records: run,
   }));
 }
-
-export type StoreCall = <T>(fn: () => Promise<T>) => Promise<T>;
 
 /**
  * Writes the documents in one request, then again those that failed, within the store call's deadline. A conflict
@@ -236,8 +234,7 @@ export async function sendAllToRetry(
     else if (message.kind === "ignored") ledger.ignore(message);
     else ledger.sendToRetry(message, reason);
   }
-  const storeCall = <T>(fn: () => Promise<T>) =>
-    retryWithinDeadline(fn, { deadline, now: io.now, isTransient: isTransientStoreError, sleep: io.sleep });
+  const storeCall = storeCallWithin(deadline, io);
   const { published, pending } = await publishAndClear(io, step.database, [], [], ledger, deadline, storeCall);
   return summarize(step.name, [...ledger.reports.values()], published, pending);
 }

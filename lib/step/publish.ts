@@ -12,7 +12,7 @@ import {
   withoutPublished,
   writeDocs,
 } from "./documents.ts";
-import { type Deadline, isTransientKafkaError, retryWithinDeadline } from "./io.ts";
+import { type Deadline, isTransientKafkaError, retryWithinDeadline, type StoreCall } from "./io.ts";
 import type { BatchLedger } from "./ledger.ts";
 import type { OutgoingRecord } from "./outgoing.ts";
 
@@ -23,8 +23,6 @@ export interface PublishIO {
   sleep?: (ms: number) => Promise<void>;
   afterPublish?: () => void | Promise<void>;
 }
-
-export type StoreCall = <T>(fn: () => Promise<T>) => Promise<T>;
 
 /**
  * Publishes the outbox entries this activation added, with the ledger's failure records, then clears them from the

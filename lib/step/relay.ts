@@ -9,7 +9,7 @@ import { describeError } from "../errors.ts";
 import { deadlineFromEnv } from "../idempotency/decide.ts";
 import type { Cloudant } from "../store/client.ts";
 import { ensureStepIndexes, findExpiredRecords, findStaleOutboxes, writeDocs } from "./documents.ts";
-import { clientsFor, type Deadline, isTransientStoreError, retryWithinDeadline } from "./io.ts";
+import { clientsFor, type Deadline, type StoreCall, storeCallWithin } from "./io.ts";
 import { findLandings, type InboxDoc, type ParkedDoc } from "./landing.ts";
 import type { OutgoingRecord } from "./outgoing.ts";
 import { clearOutboxes, recordOf, sendWithinDeadline } from "./publish.ts";
@@ -92,8 +92,6 @@ async function send(io: RelayIO, records: OutgoingRecord[], deadline: Deadline):
   await sendWithinDeadline(io.producer, records, deadline, { now: io.now });
 }
 
-type StoreCall = <T>(fn: () => Promise<T>) => Promise<T>;
-
 /** Gives the lease back, if it is still this run's: the next run need not wait for this one's deadline. */
 async function releaseLease(cloudant: Cloudant, db: string, io: RelayIO, storeCall: StoreCall): Promise<void> {
   const lease = await storeCall(() => cloudant.getDocument({ db, docId: LEASE_ID }));
@@ -157,12 +155,7 @@ const emptyReport = (database: string): RelayDatabaseReport => ({
 
 async function relayDatabase(spec: RelaySpec, db: string, io: RelayIO, admin: () => Promise<Admin>) {
   const report = emptyReport(db);
-  const storeCall: StoreCall = (fn) =>
-    retryWithinDeadline(fn, {
-      deadline: { at: io.deadline, reserveMs: 2_000 },
-      now: io.now,
-      isTransient: isTransientStoreError,
-    });
+  const storeCall = storeCallWithin({ at: io.deadline, reserveMs: 2_000 }, io);
   if (!indexed.has(db)) {
     await storeCall(() => ensureStepIndexes(io.cloudant, db));
     indexed.add(db);

@@ -20,10 +20,10 @@ import {
   type StreamEntry,
   writeDocs,
 } from "./documents.ts";
-import { type BatchIO, isTransientStoreError, retryWithinDeadline } from "./io.ts";
+import { type BatchIO, type StoreCall, storeCallWithin } from "./io.ts";
 import { BatchLedger } from "./ledger.ts";
 import { retryDelayMs } from "./letters.ts";
-import { publishAndClear, type StoreCall } from "./publish.ts";
+import { publishAndClear } from "./publish.ts";
 import { type BatchReport, summarize } from "./reports.ts";
 import {
   DEFAULT_LIMITS,
@@ -154,8 +154,7 @@ export async function runUnitBatch<Current>(
 ): Promise<BatchReport> {
   const limits = { ...DEFAULT_LIMITS, ...step.limits };
   const deadline = { at: io.deadline, reserveMs: limits.deadlineReserveMs };
-  const storeCall = <T>(fn: () => Promise<T>) =>
-    retryWithinDeadline(fn, { deadline, now: io.now, isTransient: isTransientStoreError, sleep: io.sleep });
+  const storeCall = storeCallWithin(deadline, io);
   const ledger = new BatchLedger(step, limits, io.now);
 
   const byUnit = new Map<string, EventMessage[]>();

@@ -1,4 +1,6 @@
 // Shared by the read-side web actions: the service's database client and JSON answers.
+
+import { statusOf } from "../lib/errors.ts";
 import { type Cloudant, createCloudant } from "../lib/store/client.ts";
 import { requireStoreSettings, storeSettingsFromEnv, storeSettingsFromParams } from "../lib/store/config.ts";
 
@@ -21,7 +23,7 @@ export async function answering(work: () => Promise<WebAnswer>): Promise<WebAnsw
   try {
     return await work();
   } catch (err) {
-    const status = (err as { status?: number }).status;
+    const status = statusOf(err);
     if (status === 404) return json(404, { error: "not found" });
     return json(500, { error: err instanceof Error ? err.message : String(err) });
   }

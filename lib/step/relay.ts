@@ -5,7 +5,7 @@
 // An alarm rather than a `_changes` follower, because an action cannot hold a feed open between activations.
 import type { Admin, Kafka, Producer } from "kafkajs";
 import { STEP_KIT_PARAMETERS } from "../config/parameters.ts";
-import { describeError } from "../errors.ts";
+import { describeError, statusOf } from "../errors.ts";
 import { deadlineFromEnv } from "../idempotency/decide.ts";
 import type { Cloudant } from "../store/client.ts";
 import { ensureStepIndexes, findExpiredRecords, findStaleOutboxes, writeDocs } from "./documents.ts";
@@ -70,7 +70,7 @@ async function takeLease(cloudant: Cloudant, db: string, io: RelayIO): Promise<s
   const existing = await cloudant.getDocument({ db, docId: LEASE_ID }).then(
     (response) => response.result as { _rev?: string; holder?: string; expiresAt?: number },
     (err: unknown) => {
-      if ((err as { status?: number }).status === 404) return undefined;
+      if (statusOf(err) === 404) return undefined;
       throw err;
     },
   );

@@ -1,6 +1,8 @@
 // Where the lossless feed keeps its triggers: one document per trigger in a Cloudant (CouchDB) database, as
 // apache/openwhisk-package-kafka's provider keeps them, so a restarted provider (or another instance) finds every
 // trigger again and resumes from the offsets Kafka kept for the trigger's consumer group.
+
+import { statusOf } from "../../lib/errors.ts";
 import type { Cloudant } from "../../lib/store/client.ts";
 import { ensureDatabase } from "../../lib/store/client.ts";
 import type { LosslessRequest } from "./rules.ts";
@@ -39,7 +41,7 @@ export class Registrations {
     try {
       return (await this.cloudant.getDocument({ db: this.db, docId: trigger })).result as unknown as Registration;
     } catch (err) {
-      if ((err as { status?: number }).status === 404) return undefined;
+      if (statusOf(err) === 404) return undefined;
       throw err;
     }
   }
@@ -60,7 +62,7 @@ export class Registrations {
         const { result } = await this.cloudant.putDocument({ db: this.db, docId: doc._id, document: doc as never });
         return { ...doc, _rev: result.rev };
       } catch (err) {
-        if ((err as { status?: number }).status !== 409) throw err;
+        if (statusOf(err) !== 409) throw err;
       }
     }
   }
@@ -74,7 +76,7 @@ export class Registrations {
         await this.cloudant.deleteDocument({ db: this.db, docId: trigger, rev: current._rev });
         return true;
       } catch (err) {
-        if ((err as { status?: number }).status !== 409) throw err;
+        if (statusOf(err) !== 409) throw err;
       }
     }
   }

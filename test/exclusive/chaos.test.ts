@@ -53,5 +53,11 @@ test("the burst with a container killed every 0.7 s, on the lossless feed with n
   );
   nothingLostOrDoubled(t, result);
   t.true(result.produced.readings >= BURST_KILLS.burstReadings, `readings produced: ${result.produced.readings}`);
-  t.true(result.largestBatch >= 1_000, `the burst filled full-size batches: largest ${result.largestBatch} records`);
+  // The lossless feed fires what one fetch brought once its 50 ms window closes: it does not wait to fill 900 KB, so
+  // its largest batch varies from run to run (962 to 1,560 records seen in CI). Hundreds show the burst arrived as
+  // a burst, which is what the kills must meet.
+  t.true(
+    result.largestBatch >= 500,
+    `the burst reached the steps in batches of hundreds: largest ${result.largestBatch}`,
+  );
 });

@@ -3,7 +3,7 @@
 // each step's coverage audit starts.
 import type { Admin } from "kafkajs";
 import { type Change, type ProvisionOptions, type ProvisionPlan, provision } from "../lib/provision.ts";
-import { STEP_INDEXES } from "../lib/step/index.ts";
+import { STEP_INDEXES } from "../lib/step/tools.ts";
 import type { Cloudant } from "../lib/store/client.ts";
 import { DATABASE, DATABASES, SWEPT_STEPS, TOPICS } from "./topology.ts";
 

@@ -2,7 +2,7 @@
 // events on its own topic, keyed by the entity they are about; partition counts bound how many entities proceed
 // side by side.
 import type { TopicPlan } from "../lib/provision.ts";
-import type { SweptStep } from "../lib/step/index.ts";
+import type { SweptStep } from "../lib/step/tools.ts";
 import type { EventType } from "./events.ts";
 
 export const SERVICES = ["assets", "monitoring", "workorders", "parts", "crews"] as const;

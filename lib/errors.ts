@@ -1,5 +1,6 @@
 // The project's one base error, and one way to describe any error. A wrapping error keeps what it wraps as the
 // standard `cause` (its stack, its HTTP status), not only as text.
+import { propertyOf } from "./narrow.ts";
 
 /** Each subclass names itself (`override name = "..."`): bundles are minified, so class names are not kept. */
 export abstract class SagaError extends Error {
@@ -11,7 +12,7 @@ export abstract class SagaError extends Error {
 
 /** The HTTP status an error carries (the Cloudant SDK's `status`, an HTTP client's numeric `code`), if any. */
 export function statusOf(err: unknown): number | undefined {
-  const status = (err as { status?: unknown; code?: unknown }).status ?? (err as { code?: unknown }).code;
+  const status = propertyOf(err, "status") ?? propertyOf(err, "code");
   return typeof status === "number" ? status : undefined;
 }
 

@@ -5,13 +5,14 @@
 // do; a dry run reads and says what it would change. Domain-free: a system gives its plan.
 import type { Admin } from "kafkajs";
 import { SagaError, statusOf } from "./errors.ts";
+import { messageOf, propertyOf } from "./narrow.ts";
 import {
   isTransientKafkaError,
   isTransientStoreError,
   retryWithinDeadline,
   type SweptStep,
   startCoverage,
-} from "./step/index.ts";
+} from "./step/tools.ts";
 import type { Cloudant } from "./store/client.ts";
 
 export interface TopicPlan {
@@ -64,8 +65,8 @@ export interface ProvisionOptions {
 const TOPIC_RESOURCE = 2;
 
 const kafkaPermission = (err: unknown) =>
-  /AUTHORIZATION_FAILED/.test(String((err as { type?: unknown }).type ?? "")) ||
-  /not authorized|authorization failed/i.test(String((err as Error).message));
+  /AUTHORIZATION_FAILED/.test(String(propertyOf(err, "type") ?? "")) ||
+  /not authorized|authorization failed/i.test(messageOf(err));
 
 export async function provision(
   plan: ProvisionPlan,
@@ -86,7 +87,7 @@ export async function provision(
     }).catch((err: unknown) => {
       if (kafkaPermission(err))
         throw new ProvisionError(
-          `Kafka refused to ${what}: the credentials lack the permission (${(err as { type?: string }).type ?? (err as Error).message}); give them the Manager role (Event Streams) or ACLs to create topics and alter their configs, or do it by hand`,
+          `Kafka refused to ${what}: the credentials lack the permission (${String(propertyOf(err, "type") ?? messageOf(err))}); give them the Manager role (Event Streams) or ACLs to create topics and alter their configs, or do it by hand`,
         );
       throw err;
     });
@@ -260,7 +261,7 @@ async function provisionDatabase(
           db: database.name,
           ddoc: index.ddoc,
           name: index.name,
-          index: { fields: index.fields.map((field) => ({ [field]: "asc" })) } as never,
+          index: { fields: index.fields.map((field): Record<string, "asc"> => ({ [field]: "asc" })) },
           type: "json",
         }),
       );

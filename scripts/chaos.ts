@@ -1,9 +1,9 @@
 // npm run chaos [-- --scenario soak|burst-kills] [--seconds S] [--seed X] [--rate R] [--pumps N] [--lossless]
 // Runs the saga under faults on the local stack (started here when it is not running) and reports whether anything
 // was lost or doubled. Exits 1 on any loss, any doubled effect or any broken invariant.
-import { parseArgs } from "node:util";
 import { printChaos } from "./chaos/print.ts";
 import { BURST_KILLS, type ChaosOptions, runChaos, SOAK } from "./chaos/run.ts";
+import { commandLine, runCommand, UsageError, usageAsked } from "./cli.ts";
 import { clientEnv, readState, StackError, stackDown, stackUp } from "./stack/stack.ts";
 
 const USAGE = `usage: npm run chaos -- [--scenario soak|burst-kills] [--seconds S] [--seed X] [--pumps N] [--rate R]
@@ -12,27 +12,23 @@ const USAGE = `usage: npm run chaos -- [--scenario soak|burst-kills] [--seconds 
   burst-kills  ${BURST_KILLS.burstReadings} readings from ${BURST_KILLS.burstPumps} new pumps at once, a container killed every ${BURST_KILLS.killEveryMs} ms for ${BURST_KILLS.killWindowMs / 1000} s`;
 
 function options(argv: string[]): ChaosOptions | undefined {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      scenario: { type: "string" },
-      seconds: { type: "string" },
-      seed: { type: "string" },
-      pumps: { type: "string" },
-      rate: { type: "string" },
-      lossless: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
+  const parsed = commandLine(argv, {
+    scenario: { type: "string" },
+    seconds: { type: "string" },
+    seed: { type: "string" },
+    pumps: { type: "string" },
+    rate: { type: "string" },
+    lossless: { type: "boolean" },
   });
-  if (values.help) return undefined;
+  if (!parsed) return undefined;
+  const { values } = parsed;
   const base = values.scenario === "burst-kills" ? BURST_KILLS : SOAK;
   if (values.scenario !== undefined && values.scenario !== "soak" && values.scenario !== "burst-kills")
-    throw new Error(`--scenario must be soak or burst-kills, got "${values.scenario}"`);
+    throw new UsageError(`--scenario must be soak or burst-kills, got "${values.scenario}"`);
   const positive = (flag: string, raw: string | undefined, fallback: number) => {
     if (raw === undefined) return fallback;
     const value = Number(raw);
-    if (!(value > 0)) throw new Error(`--${flag} must be a number > 0, got "${raw}"`);
+    if (!(value > 0)) throw new UsageError(`--${flag} must be a number > 0, got "${raw}"`);
     return value;
   };
   return {
@@ -46,17 +42,8 @@ function options(argv: string[]): ChaosOptions | undefined {
 }
 
 async function main(): Promise<number> {
-  let chosen: ChaosOptions | undefined;
-  try {
-    chosen = options(process.argv.slice(2));
-  } catch (err) {
-    console.error(`chaos: ${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (!chosen) {
-    console.log(USAGE);
-    return 0;
-  }
+  const chosen = options(process.argv.slice(2));
+  if (!chosen) return usageAsked(USAGE);
   const wasUp = readState() !== undefined;
   try {
     const state = await stackUp({ log: (line) => console.log(line) });
@@ -74,10 +61,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(`chaos: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  },
-);
+runCommand("chaos", USAGE, main);

@@ -1,14 +1,13 @@
 // npm run deadletters -- list | show <id> | replay <id...> | replay --step S [--reason R] [--since T]
 // The dead letters of every step: what failed and why, and a replay to the step's retry topic (recorded; a letter
 // replayed twice is applied once). Reads the stack's addresses when KAFKA_BROKERS and CLOUDANT_URL are not set.
-import { parseArgs } from "node:util";
 import { TOPIC } from "../functions/topology.ts";
 import { createIdempotentProducer, createKafka } from "../lib/kafka/client.ts";
 import { kafkaSettingsFromEnv, requireKafkaSettings } from "../lib/kafka/config.ts";
-import { isTransientStoreError, retryWithinDeadline } from "../lib/step/index.ts";
+import { isTransientStoreError, retryWithinDeadline } from "../lib/step/tools.ts";
 import { createCloudant, ensureDatabase } from "../lib/store/client.ts";
 import { requireStoreSettings, storeSettingsFromEnv } from "../lib/store/config.ts";
-import { runCommand, UsageError } from "./cli.ts";
+import { commandLine, runCommand, UsageError, usageAsked } from "./cli.ts";
 import { runFeedCommand } from "./deadletters/feed-command.ts";
 import {
   type LetterFilter,
@@ -49,24 +48,22 @@ function originText(stored: StoredLetter): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
+  const parsed = commandLine(
+    argv,
+    {
       step: { type: "string" },
       reason: { type: "string" },
       since: { type: "string" },
       topic: { type: "string" },
       database: { type: "string", default: "saga-deadletters" },
       "dry-run": { type: "boolean" },
-      help: { type: "boolean", short: "h" },
     },
-  });
+    true,
+  );
+  if (!parsed) return usageAsked(USAGE);
+  const { values, positionals } = parsed;
   const [command, ...ids] = positionals;
-  if (values.help || command === undefined) {
-    console.log(USAGE);
-    return values.help ? 0 : 2;
-  }
+  if (command === undefined) throw new UsageError("a command is needed");
   if (command === "feed") {
     if (values.step !== undefined || values.reason !== undefined)
       throw new UsageError("a feed letter is a trigger's batch, with no step or reason: choose by id or --since");

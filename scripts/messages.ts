@@ -5,13 +5,9 @@
 
 import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
-import { parseArgs } from "node:util";
 import type { Admin, Kafka } from "kafkajs";
-import { createConsumer, createIdempotentProducer, createKafka, ensureTopics } from "../lib/kafka/client.ts";
-import { kafkaSettingsFromEnv } from "../lib/kafka/config.ts";
-import { runCommand, UsageError } from "./cli.ts";
-import { NO_BROKERS } from "./simulator/options.ts";
-import { useRunningStack } from "./stack/stack.ts";
+import { createConsumer, createIdempotentProducer, ensureTopics } from "../lib/kafka/client.ts";
+import { brokerOf, commandLine, runCommand, UsageError, usageAsked } from "./cli.ts";
 
 const USAGE = `usage: npm run messages -- produce <topic> [text...] [--key K] [--create]
        npm run messages -- consume <topic> [--from-beginning] [--max N] [--seconds S]
@@ -107,33 +103,24 @@ function positive(flag: string, raw: string | undefined, integer: boolean): numb
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
+  const parsed = commandLine(
+    argv,
+    {
       key: { type: "string" },
       create: { type: "boolean" },
       "from-beginning": { type: "boolean" },
       max: { type: "string" },
       seconds: { type: "string" },
-      help: { type: "boolean", short: "h" },
     },
-  });
+    true,
+  );
+  if (!parsed) return usageAsked(USAGE);
+  const { values, positionals } = parsed;
   const [command, topic, ...texts] = positionals;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
   if ((command !== "produce" && command !== "consume") || !topic)
     throw new UsageError("a command and a topic are needed");
-  useRunningStack("messages");
-  const settings = kafkaSettingsFromEnv(process.env, "messages");
-  if (!settings) {
-    console.error(NO_BROKERS);
-    return 1;
-  }
-  const kafka = createKafka(settings);
+  const kafka = brokerOf("messages");
+  if (!kafka) return 1;
   if (command === "produce") {
     await produce(kafka, topic, texts, values.key, values.create === true);
   } else {

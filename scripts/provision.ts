@@ -2,15 +2,16 @@
 // their credentials) hold what the system needs: topics, databases, indexes, the coverage audit's start. Without
 // those settings it provisions the local stack, when one is running. Prints each thing it found or changed; a second
 // run changes nothing. --dry-run reads and says what it would change.
-import { parseArgs } from "node:util";
 import { provisionSaga } from "../functions/provision.ts";
 import { ConfigError } from "../lib/config/settings.ts";
+import { describeError } from "../lib/errors.ts";
 import { createKafka } from "../lib/kafka/client.ts";
 import { kafkaSettingsFromEnv } from "../lib/kafka/config.ts";
 import type { Change } from "../lib/provision.ts";
 import { ProvisionError } from "../lib/provision.ts";
 import { createCloudant } from "../lib/store/client.ts";
 import { storeSettingsFromEnv } from "../lib/store/config.ts";
+import { commandLine, runCommand, usageAsked } from "./cli.ts";
 import { clientEnv, readState } from "./stack/stack.ts";
 
 const USAGE = "usage: npm run provision -- [--dry-run]   (KAFKA_BROKERS and CLOUDANT_URL name the target)";
@@ -20,20 +21,9 @@ function line(change: Change): string {
 }
 
 async function main(): Promise<number> {
-  let dryRun: boolean;
-  try {
-    const { values } = parseArgs({
-      options: { "dry-run": { type: "boolean" }, help: { type: "boolean", short: "h" } },
-    });
-    if (values.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    dryRun = values["dry-run"] === true;
-  } catch (err) {
-    console.error(`provision: ${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
+  const parsed = commandLine(process.argv.slice(2), { "dry-run": { type: "boolean" } });
+  if (!parsed) return usageAsked(USAGE);
+  const dryRun = parsed.values["dry-run"] === true;
   // Without settings, the local stack if it runs: the same place `npm run stack -- up` printed.
   const state = readState();
   const env = { ...(state ? clientEnv(state) : {}), ...process.env };
@@ -67,12 +57,9 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    // A missing permission or a wrong setting is one line; anything else keeps its stack for a bug report.
-    const known = err instanceof ProvisionError || err instanceof ConfigError;
-    console.error(`provision: ${known || !(err instanceof Error) ? String((err as Error).message ?? err) : err.stack}`);
-    process.exit(1);
-  },
+// A missing permission or a wrong setting is one line; anything else keeps its stack for a bug report.
+runCommand("provision", USAGE, main, (err) =>
+  err instanceof ProvisionError || err instanceof ConfigError || !(err instanceof Error)
+    ? describeError(err)
+    : String(err.stack),
 );

@@ -1,28 +1,24 @@
 // npm run simulate -- [--pumps N] [--rate R] [--seconds S] [--faulty SHARE] [--seed X] [--duplicate] ...
 // The pump simulator: registers a fleet on the assets topic and streams its readings to the metrics topic, with a
 // share of pumps going wrong. Ctrl-C stops it cleanly.
-import { createIdempotentProducer, createKafka, ensureTopics } from "../lib/kafka/client.ts";
-import { kafkaSettingsFromEnv } from "../lib/kafka/config.ts";
-import { runCommand } from "./cli.ts";
-import { NO_BROKERS, parseSimulateArgs, USAGE } from "./simulator/options.ts";
+import type { Kafka } from "kafkajs";
+import { createIdempotentProducer, ensureTopics } from "../lib/kafka/client.ts";
+import { brokerOf, runCommand, usageAsked } from "./cli.ts";
+import { parseSimulateArgs, type SimulateOptions, USAGE } from "./simulator/options.ts";
 import { progressPrinter } from "./simulator/progress.ts";
 import { formatReport } from "./simulator/report.ts";
 import { simulate, simulatorTopics } from "./simulator/run.ts";
-import { useRunningStack } from "./stack/stack.ts";
 
 async function main(argv: string[]): Promise<number> {
   const options = parseSimulateArgs(argv);
-  if (!options) {
-    console.log(USAGE);
-    return 0;
-  }
-  useRunningStack("simulate");
-  const settings = kafkaSettingsFromEnv(process.env, "pump-simulator");
-  if (!settings) {
-    console.error(NO_BROKERS);
-    return 1;
-  }
-  const kafka = createKafka(settings);
+  if (!options) return usageAsked(USAGE);
+  const kafka = brokerOf("simulate", "pump-simulator");
+  if (!kafka) return 1;
+  await createTopics(kafka, options);
+  return await simulateUntilDone(kafka, options);
+}
+
+async function createTopics(kafka: Kafka, options: SimulateOptions): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -30,7 +26,10 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     await admin.disconnect();
   }
+}
 
+/** Streams until the run ends or Ctrl-C; the exit code says which. */
+async function simulateUntilDone(kafka: Kafka, options: SimulateOptions): Promise<number> {
   const producer = createIdempotentProducer(kafka);
   await producer.connect();
   const stop = new AbortController();

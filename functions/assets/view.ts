@@ -1,6 +1,6 @@
 // Web action: GET ?id=<assetId> -> the pump's registration and latest readings; without id, every pump.
 
-import { readEntityState, readEntityStates } from "../../lib/step/documents.ts";
+import { readEntityState, readEntityStates } from "../../lib/step/reads.ts";
 import { DATABASE } from "../topology.ts";
 import { answering, json, storeFor } from "../web.ts";
 import type { Pump } from "./registry.ts";

@@ -1,6 +1,6 @@
 // Web action: GET -> every site's technicians, their load per day and the assignments.
 
-import { readEntityStates } from "../../lib/step/documents.ts";
+import { readEntityStates } from "../../lib/step/reads.ts";
 import { DATABASE } from "../topology.ts";
 import { answering, json, storeFor } from "../web.ts";
 import type { Roster } from "./roster.ts";

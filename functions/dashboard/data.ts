@@ -10,13 +10,8 @@
 //   lag                       per trigger: records consumed and not yet consumed
 import { groupLags } from "../../lib/kafka/lag.ts";
 import { readRange } from "../../lib/kafka/read-range.ts";
-import {
-  clientsFor,
-  findStreamHeads,
-  parseDeadLetter,
-  readEntityPage,
-  readEntityStates,
-} from "../../lib/step/index.ts";
+import { findStreamHeads, readEntityPage, readEntityStates } from "../../lib/step/index.ts";
+import { clientsFor, parseDeadLetter } from "../../lib/step/tools.ts";
 import type { Pump } from "../assets/registry.ts";
 import type { Roster } from "../crews/roster.ts";
 import type { Watch } from "../monitoring/detection.ts";

@@ -1,6 +1,6 @@
 // Component of cancel-workorder (workorders service): publishes the recorded workorder.cancel.requested (unless an
 // earlier call already did) and clears the record's outbox. The saga cancels the order unless it is terminal by then.
-import { clientsFor, readRecorded } from "../../lib/step/index.ts";
+import { clientsFor, readRecorded } from "../../lib/step/tools.ts";
 import { DATABASE } from "../topology.ts";
 import { settingParam } from "./commands.ts";
 import { component, HttpFailure } from "./http.ts";

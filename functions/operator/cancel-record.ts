@@ -1,6 +1,6 @@
 // Component of cancel-workorder (workorders service): records the cancel once in the workorders database, with its
 // workorder.cancel.requested in the document's outbox (not a stream commit: the saga's streams are its own).
-import { clientsFor, recordOnce } from "../../lib/step/index.ts";
+import { clientsFor, recordOnce } from "../../lib/step/tools.ts";
 import { DATABASE, TOPIC } from "../topology.ts";
 import { cancelDoc, cancelSchema, parseInput, settingParam } from "./commands.ts";
 import { component } from "./http.ts";

@@ -12,7 +12,7 @@ import {
   retryWithinDeadline,
   type StepClients,
   type StoreCall,
-} from "../../lib/step/index.ts";
+} from "../../lib/step/tools.ts";
 import { Unavailable, withTimeout } from "./http.ts";
 
 export interface CommandDoc extends OutboxDoc {

@@ -1,6 +1,6 @@
 // Component of request-maintenance (monitoring service): publishes the recorded maintenance.requested (unless an
 // earlier call already did) and clears the record's outbox.
-import { clientsFor, readRecorded } from "../../lib/step/index.ts";
+import { clientsFor, readRecorded } from "../../lib/step/tools.ts";
 import { DATABASE } from "../topology.ts";
 import { maintenanceRequestSchema, parseInput, requestDocId, requestSummary, settingParam } from "./commands.ts";
 import { component } from "./http.ts";

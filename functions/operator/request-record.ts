@@ -1,7 +1,7 @@
 // Component of request-maintenance (monitoring service): records the request once in monitoring's database, with
 // its maintenance.requested in the document's outbox. The same request id again finds the first record (202 with
 // the same work order); the same id for a different request is a 409.
-import { clientsFor, recordOnce } from "../../lib/step/index.ts";
+import { clientsFor, recordOnce } from "../../lib/step/tools.ts";
 import { DATABASE, TOPIC } from "../topology.ts";
 import { maintenanceRequest, requestContent, requestDoc, sameContent, settingParam } from "./commands.ts";
 import { component, HttpFailure } from "./http.ts";

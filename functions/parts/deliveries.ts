@@ -5,7 +5,8 @@
 import type { Producer } from "kafkajs";
 import { describeError } from "../../lib/errors.ts";
 import { rootEventId } from "../../lib/events/derived-id.ts";
-import { clientsFor, eventRecords, readEntityStates, sendWithinDeadline } from "../../lib/step/index.ts";
+import { readEntityStates } from "../../lib/step/index.ts";
+import { clientsFor, eventRecords, sendWithinDeadline } from "../../lib/step/tools.ts";
 import type { Cloudant } from "../../lib/store/client.ts";
 import { catalog } from "../events.ts";
 import { configCount } from "../steps.ts";

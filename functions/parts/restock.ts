@@ -4,7 +4,7 @@
 // event at most once more, and a different delivery under the same id is a 409.
 import * as z from "zod";
 import { rootEventId } from "../../lib/events/derived-id.ts";
-import { clientsFor, recordOnce } from "../../lib/step/index.ts";
+import { clientsFor, recordOnce } from "../../lib/step/tools.ts";
 import { catalog } from "../events.ts";
 import { parseInput, sameContent, settingParam } from "../operator/commands.ts";
 import { failureOf, HttpFailure, type Params, requirePost } from "../operator/http.ts";

@@ -1,6 +1,6 @@
 // Web action: GET -> the stock of every part type.
 
-import { readEntityStates } from "../../lib/step/documents.ts";
+import { readEntityStates } from "../../lib/step/reads.ts";
 import { DATABASE } from "../topology.ts";
 import { answering, json, storeFor } from "../web.ts";
 import type { Stock } from "./stock.ts";

@@ -5,15 +5,8 @@
 import type { Producer } from "kafkajs";
 import { describeError } from "../../lib/errors.ts";
 import { rootEventId } from "../../lib/events/derived-id.ts";
-import {
-  clientsFor,
-  eventRecords,
-  findStreamHeads,
-  readStreams,
-  retireHeads,
-  type StreamCommitDoc,
-  sendWithinDeadline,
-} from "../../lib/step/index.ts";
+import { findStreamHeads, readStreams, type StreamCommitDoc } from "../../lib/step/index.ts";
+import { clientsFor, eventRecords, retireHeads, sendWithinDeadline } from "../../lib/step/tools.ts";
 import type { Cloudant } from "../../lib/store/client.ts";
 import { catalog } from "../events.ts";
 import { DATABASE, TOPIC } from "../topology.ts";

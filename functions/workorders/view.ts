@@ -1,6 +1,6 @@
 // Web action: GET ?id=wo-... -> the work order's state and its timeline, oldest first.
 
-import { readStreams, replay, type StreamCommitDoc } from "../../lib/step/documents.ts";
+import { readStreams, replay, type StreamCommitDoc } from "../../lib/step/reads.ts";
 import { DATABASE } from "../topology.ts";
 import { answering, json, storeFor } from "../web.ts";
 import { evolve } from "./saga.ts";

@@ -3,6 +3,7 @@
 // as parsed JSON (isJSONData), as base64 in 76-character lines (isBinaryValue, Python 2's "base64" codec), or, with
 // isJSONData and a value that is not JSON, as the raw text wrapped in literal double quotes (nothing escaped).
 // A single CloudEvent passed as the parameters (`wsk action invoke step -P event.json`) is one direct record.
+import { isRecord, messageOf } from "../narrow.ts";
 
 /**
  * How the step reads a record's value; it cannot see the trigger's flags, so it is told.
@@ -66,7 +67,7 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false; er
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (err) {
-    return { ok: false, error: (err as Error).message };
+    return { ok: false, error: messageOf(err) };
   }
 }
 
@@ -172,28 +173,36 @@ function withoutBoundParams(params: Record<string, unknown>, ignore: ReadonlySet
   return Object.fromEntries(Object.entries(params).filter(([key]) => !key.startsWith("__ow_") && !ignore.has(key)));
 }
 
-function problemWith(message: unknown, index: number): string | undefined {
+/** One message of the feed's batch, checked. */
+interface FeedMessage {
+  topic: string;
+  partition: number;
+  offset: number | string;
+  key: string | null;
+  value: unknown;
+}
+
+function checkMessage(message: unknown, index: number): FeedMessage | string {
   const at = `messages[${index}]`;
-  if (typeof message !== "object" || message === null || Array.isArray(message)) return `${at} is not an object`;
-  const m = message as Record<string, unknown>;
-  if (typeof m.topic !== "string" || m.topic === "") return `${at}.topic is missing or not a string`;
-  if (!Number.isInteger(m.partition) || (m.partition as number) < 0)
+  if (!isRecord(message)) return `${at} is not an object`;
+  const { topic, partition, offset, key } = message;
+  if (typeof topic !== "string" || topic === "") return `${at}.topic is missing or not a string`;
+  if (typeof partition !== "number" || !Number.isInteger(partition) || partition < 0)
     return `${at}.partition is missing or not a non-negative integer`;
-  const offsetOk = Number.isInteger(m.offset) || (typeof m.offset === "string" && /^\d+$/.test(m.offset));
+  const offsetOk =
+    (typeof offset === "number" && Number.isInteger(offset)) || (typeof offset === "string" && /^\d+$/.test(offset));
   if (!offsetOk) return `${at}.offset is missing or not an integer`;
-  if (!("value" in m)) return `${at}.value is missing`;
-  if (m.key !== null && m.key !== undefined && typeof m.key !== "string") return `${at}.key is not a string or null`;
-  return undefined;
+  if (!("value" in message)) return `${at}.value is missing`;
+  if (key !== null && key !== undefined && typeof key !== "string") return `${at}.key is not a string or null`;
+  return { topic, partition, offset, key: key ?? null, value: message.value };
 }
 
 const malformed = (message: string): DecodeResult => ({ ok: false, reason: "malformed-params", message });
 
 /** The records of one activation, or one message naming what is wrong with the parameters as a whole. */
 export function decodeFeedParams(params: unknown, options: DecodeOptions = {}): DecodeResult {
-  if (typeof params !== "object" || params === null || Array.isArray(params)) {
-    return malformed(`parameters are ${describe(params)}, not an object`);
-  }
-  const own = withoutBoundParams(params as Record<string, unknown>, options.ignoreKeys ?? new Set());
+  if (!isRecord(params)) return malformed(`parameters are ${describe(params)}, not an object`);
+  const own = withoutBoundParams(params, options.ignoreKeys ?? new Set());
   if (!("messages" in own)) {
     if (!("specversion" in own)) {
       return malformed("expected the Kafka feed's {messages:[...]} or a single CloudEvent (with specversion)");
@@ -206,22 +215,20 @@ export function decodeFeedParams(params: unknown, options: DecodeOptions = {}): 
   const messages = own.messages;
   if (!Array.isArray(messages)) return malformed(`messages must be an array, got ${describe(messages)}`);
   if (messages.length === 0) return malformed("messages is empty (the feed never fires an empty batch)");
-  const problems = messages.map(problemWith).filter((problem) => problem !== undefined);
+  const checked = messages.map(checkMessage);
+  const problems = checked.filter((outcome) => typeof outcome === "string");
   if (problems.length > 0) {
     const more = problems.length > 3 ? `; and ${problems.length - 3} more` : "";
     return malformed(`malformed feed payload: ${problems.slice(0, 3).join("; ")}${more}`);
   }
   return {
     ok: true,
-    records: (messages as Record<string, unknown>[]).map((message) => ({
-      origin: {
-        topic: message.topic as string,
-        partition: message.partition as number,
-        offset: message.offset as number | string,
-        key: (message.key as string | null | undefined) ?? null,
-      },
-      rawValue: message.value,
-      outcome: decodeValue(message.value, options),
-    })),
+    records: checked
+      .flatMap((message) => (typeof message === "string" ? [] : [message]))
+      .map(({ value, ...origin }) => ({
+        origin,
+        rawValue: value,
+        outcome: decodeValue(value, options),
+      })),
   };
 }

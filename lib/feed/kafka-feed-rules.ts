@@ -3,6 +3,7 @@
 // the body of its web action's answer, as `{error: <body>}`; the web action's status code is kept here because it
 // says what kind of refusal each one is. Pure, so every refusal has a unit test.
 import { SagaError } from "../errors.ts";
+import { propertyOf } from "../narrow.ts";
 import { flag } from "../openwhisk/fire.ts";
 
 export type FeedKind = "messageHubFeed" | "kafkaFeed";
@@ -134,7 +135,7 @@ export function checkAdminAnswer(answer: { status: number; body: string } | unde
     topics = answer.body;
   }
   if (!Array.isArray(topics)) throw new FeedRefusal(500, "TypeError: body.map is not a function");
-  const names = topics.map((entry) => (entry as { name?: unknown } | null)?.name);
+  const names = topics.map((entry) => propertyOf(entry, "name"));
   if (!names.includes(topic))
     throw new FeedRefusal(500, `Topic does not exist. You must create the topic first: ${topic}`);
 }

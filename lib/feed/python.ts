@@ -1,6 +1,7 @@
 // What the Kafka provider (Python 2) produces, reproduced where it is visible to actions or limits:
 // base64 in MIME lines of 76 characters (str.encode("base64") then strip()), and the length of json.dumps (", " and
 // ": " separators, non-ASCII escaped as \uXXXX) that its payload cap is measured in.
+import { isRecord } from "../narrow.ts";
 
 export function pyBase64(data: Buffer): string {
   const b64 = data.toString("base64");
@@ -24,7 +25,7 @@ export function pyJsonLength(v: unknown): number {
     if (v.length === 0) return 2;
     return 2 + v.reduce<number>((n, item) => n + pyJsonLength(item), 0) + 2 * (v.length - 1);
   }
-  const entries = Object.entries(v as Record<string, unknown>);
+  const entries = isRecord(v) ? Object.entries(v) : [];
   if (entries.length === 0) return 2;
   return (
     2 + entries.reduce((n, [k, item]) => n + stringLength(k) + 2 + pyJsonLength(item), 0) + 2 * (entries.length - 1)

@@ -4,6 +4,7 @@
 
 import { createHash } from "node:crypto";
 import { SagaError } from "../errors.ts";
+import { isRecord, propertyOf } from "../narrow.ts";
 
 /** Epoch milliseconds. The only source of "now" for everything in this module's callers. */
 export type Clock = () => number;
@@ -48,11 +49,11 @@ export class InvalidDeadlineError extends SagaError {
 
 /** JSON with object keys sorted at every depth, so key order never changes a hash. Same value rules as JSON. */
 export function canonicalJson(value: unknown): string {
-  const json = (value as { toJSON?: () => unknown } | null)?.toJSON;
+  const json = propertyOf(value, "toJSON");
   if (typeof json === "function") return canonicalJson(json.call(value));
   if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item)).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
+  if (isRecord(value)) {
+    const entries = Object.entries(value)
       .filter(([, v]) => v !== undefined && typeof v !== "function" && typeof v !== "symbol")
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;

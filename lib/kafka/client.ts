@@ -1,16 +1,8 @@
 // KafkaJS configured from KafkaSettings: client, idempotent producer, consumer and topic administration.
 
-import {
-  type Admin,
-  type Consumer,
-  Kafka,
-  type logCreator,
-  logLevel,
-  Partitioners,
-  type Producer,
-  type SASLOptions,
-} from "kafkajs";
+import { type Admin, type Consumer, Kafka, type logCreator, logLevel, Partitioners, type Producer } from "kafkajs";
 import { SagaError } from "../errors.ts";
+import { propertyOf } from "../narrow.ts";
 import type { KafkaSettings } from "./config.ts";
 
 const LOG_LEVELS: Record<string, logLevel> = {
@@ -76,7 +68,7 @@ const lastLogged = new Map<string, { at: number; held: number }>();
 const rateLimitedLog: logCreator =
   () =>
   ({ namespace, label, log }) => {
-    const line = kafkaLogLine({ namespace, label, log: log as Record<string, unknown> }, Date.now(), lastLogged);
+    const line = kafkaLogLine({ namespace, label, log }, Date.now(), lastLogged);
     if (line) console.error(line);
   };
 
@@ -85,7 +77,7 @@ export function createKafka(settings: KafkaSettings, level: logLevel = logLevelF
     clientId: settings.clientId,
     brokers: settings.brokers,
     ssl: settings.ssl && settings.ca ? { ca: [settings.ca] } : settings.ssl,
-    ...(settings.sasl ? { sasl: settings.sasl as SASLOptions } : {}),
+    ...(settings.sasl ? { sasl: settings.sasl } : {}),
     logLevel: level,
     logCreator: rateLimitedLog,
     connectionTimeout: 5_000,
@@ -151,7 +143,7 @@ async function topicMetadataWhenLeadersKnown(admin: Admin, topics: string[], tim
       const ready = metadata.topics.every((topic) => topic.partitions.every((partition) => partition.leader >= 0));
       if (ready) return new Map(metadata.topics.map((topic) => [topic.name, topic.partitions.length]));
     } catch (err) {
-      if (!(err as { retriable?: boolean }).retriable || Date.now() > until) throw err;
+      if (propertyOf(err, "retriable") !== true || Date.now() > until) throw err;
     }
     if (Date.now() > until)
       throw new KafkaSetupError(`topics ${topics.join(", ")} have no leader after ${timeoutMs} ms`);

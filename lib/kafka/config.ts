@@ -9,9 +9,14 @@ export interface KafkaSettings {
   ssl: boolean;
   /** PEM certificates to trust for TLS besides the system's (a broker with a certificate of its own). */
   ca?: string;
-  sasl?: { mechanism: SaslMechanism; username: string; password: string };
+  sasl?: SaslCredentials;
   clientId: string;
 }
+
+/** One member per mechanism, as KafkaJS types them. */
+export type SaslCredentials = {
+  [M in SaslMechanism]: { mechanism: M; username: string; password: string };
+}[SaslMechanism];
 
 const MECHANISMS: readonly SaslMechanism[] = ["plain", "scram-sha-256", "scram-sha-512"];
 
@@ -45,14 +50,13 @@ function settingsFrom(
     const missing = username === undefined ? names.user : names.password;
     throw new ConfigError(missing, `missing; SASL needs both ${names.user} and ${names.password}`);
   }
-  const mechanism = (readString(source, names.mechanism) ?? "plain").toLowerCase();
-  if (!MECHANISMS.includes(mechanism as SaslMechanism)) {
-    throw new ConfigError(names.mechanism, `"${mechanism}" is not one of ${MECHANISMS.join(", ")}`);
+  const named = (readString(source, names.mechanism) ?? "plain").toLowerCase();
+  const mechanism = MECHANISMS.find((known) => known === named);
+  if (mechanism === undefined) {
+    throw new ConfigError(names.mechanism, `"${named}" is not one of ${MECHANISMS.join(", ")}`);
   }
-  const sasl =
-    username !== undefined && password !== undefined
-      ? { mechanism: mechanism as SaslMechanism, username, password }
-      : undefined;
+  const sasl: SaslCredentials | undefined =
+    username !== undefined && password !== undefined ? { mechanism, username, password } : undefined;
   // IBM Event Streams only speaks SASL over TLS, so TLS follows SASL unless told otherwise.
   const ssl = readBoolean(source, names.tls) ?? sasl !== undefined;
   const ca = readString(source, names.ca);

@@ -3,7 +3,8 @@
 // one that did (a trigger created again under its name) resumes from its committed offsets.
 import type { Kafka } from "kafkajs";
 import { SagaError } from "../errors.ts";
-import { GaveUp, isTransientKafkaError, retryWithinDeadline } from "../step/index.ts";
+import { messageOf } from "../narrow.ts";
+import { GaveUp, isTransientKafkaError, retryWithinDeadline } from "../retry.ts";
 
 /**
  * A broker that has just started answers "coordinator not available" a while; a group whose consumers died without
@@ -16,7 +17,7 @@ export class GroupInUse extends SagaError {
   override name = "GroupInUse";
 }
 
-const inUse = (err: unknown) => /must have no running instances/.test(String((err as Error)?.message ?? err));
+const inUse = (err: unknown) => /must have no running instances/.test(messageOf(err));
 
 export async function pinLatest(
   kafka: Kafka,

@@ -104,18 +104,12 @@ async function settleLanding(
   storeCall: <T>(fn: () => Promise<T>) => Promise<T>,
   recordCoverage = true,
 ): Promise<BatchReport> {
-  const unsent = report.messages.filter((message) => message.status === "unsent" && message.record !== undefined);
+  const unsent = report.messages.flatMap((message) =>
+    message.status === "unsent" && message.record !== undefined ? [message.record] : [],
+  );
   if (unsent.length > 0) {
     try {
-      const parked = await writeAll(
-        io.cloudant,
-        spec.database,
-        parkedDocs(
-          spec.name,
-          unsent.map((message) => message.record as never),
-        ),
-        storeCall,
-      );
+      const parked = await writeAll(io.cloudant, spec.database, parkedDocs(spec.name, unsent), storeCall);
       const messages = report.messages.map(({ record: _, ...message }) => message);
       report = { ...report, messages, parkedIn: parked.docs.map((doc) => doc._id) };
     } catch {

@@ -18,6 +18,8 @@ export interface OutboxEntry {
 export interface OutboxDoc {
   _id: string;
   _rev?: string;
+  /** Written as a tombstone: the document is deleted. */
+  _deleted?: true;
   outbox: OutboxEntry[];
   /** Epoch ms when the oldest unpublished entry was written; absent when the outbox is empty (the relay's index). */
   outboxSince?: number;
@@ -113,8 +115,10 @@ export const idempotencyDocId = (keyDigest: string) => `idem:${keyDigest}`;
 /** The outbox fields after some entries were published: the others stay, with their original age. */
 export function withoutPublished<D extends OutboxDoc>(doc: D, publishedIds: ReadonlySet<string>): D {
   const outbox = doc.outbox.filter((entry) => !publishedIds.has(entry.event.id));
-  const { outboxSince: _since, ...rest } = doc;
-  return (outbox.length > 0 ? { ...rest, outbox, outboxSince: doc.outboxSince } : { ...rest, outbox }) as D;
+  const next: D = { ...doc, outbox };
+  // An empty outbox has no age: the relay's query (outboxSince > 0) no longer finds the document.
+  if (outbox.length === 0) delete next.outboxSince;
+  return next;
 }
 
 // The step's round trips to its database: one bulk read, one bulk write, and a query for the relay.
@@ -140,10 +144,10 @@ export async function readDocs<D extends { _id: string; _rev?: string } = StepDo
   const found = new Map<string, D>();
   if (ids.length === 0) return found;
   const response = await client
-    .postAllDocs({ db, keys: [...new Set(ids)], includeDocs: true })
+    .postAllDocs<D>({ db, keys: [...new Set(ids)], includeDocs: true })
     .catch((err) => rethrowMissing(db, err));
   for (const row of response.result.rows) {
-    if (row.id && row.doc && !row.value?.deleted) found.set(row.id, row.doc as unknown as D);
+    if (row.id && row.doc && !row.value?.deleted) found.set(row.id, row.doc);
   }
   return found;
 }
@@ -160,9 +164,7 @@ export async function writeDocs<D extends { _id: string; _rev?: string } = StepD
 ): Promise<Map<string, WriteOutcome>> {
   const outcomes = new Map<string, WriteOutcome>();
   if (docs.length === 0) return outcomes;
-  const response = await client
-    .postBulkDocs({ db, bulkDocs: { docs: docs as never[] } })
-    .catch((err) => rethrowMissing(db, err));
+  const response = await client.postBulkDocs({ db, bulkDocs: { docs } }).catch((err) => rethrowMissing(db, err));
   response.result.forEach((result, index) => {
     const id = result.id ?? docs[index]?._id ?? "";
     outcomes.set(
@@ -231,7 +233,9 @@ async function queryStreamRange(
     includeDocs: true,
     limit: MAX_STREAM_COMMITS,
   }));
-  const response = await client.postAllDocsQueries({ db, queries }).catch((err) => rethrowMissing(db, err));
+  const response = await client
+    .postAllDocsQueries<StreamCommitDoc>({ db, queries })
+    .catch((err) => rethrowMissing(db, err));
   response.result.results.forEach((result, i) => {
     const stream = unique[i] ?? "";
     if (result.rows.length >= MAX_STREAM_COMMITS)
@@ -240,7 +244,7 @@ async function queryStreamRange(
       );
     const commits = byStream.get(stream) ?? [];
     for (const row of result.rows) {
-      const doc = row.doc as unknown as StreamCommitDoc | undefined;
+      const doc = row.doc;
       // The range also holds a stream whose name continues with ":<digits>": keep this stream's own commits.
       if (doc?.kind === "commit" && doc.stream === stream) commits.push(doc);
     }
@@ -297,9 +301,14 @@ export async function findStreamHeads(
   skip = 0,
 ): Promise<StreamCommitDoc[]> {
   const response = await client
-    .postFind({ db, selector: { kind: "commit", head: true, ...selector }, limit, ...(skip > 0 ? { skip } : {}) })
+    .postFind<StreamCommitDoc>({
+      db,
+      selector: { kind: "commit", head: true, ...selector },
+      limit,
+      ...(skip > 0 ? { skip } : {}),
+    })
     .catch((err) => rethrowMissing(db, err));
-  return response.result.docs as unknown as StreamCommitDoc[];
+  return response.result.docs;
 }
 
 /** Clears `head` on commits that have a successor. Best effort: a conflict means someone changed it; a reader retries. */
@@ -322,17 +331,17 @@ export async function findStaleOutboxes(
   limit: number,
 ): Promise<StepDoc[]> {
   const response = await client
-    .postFind({ db, selector: { outboxSince: { $gt: 0, $lt: cutoff } }, limit })
+    .postFind<StepDoc>({ db, selector: { outboxSince: { $gt: 0, $lt: cutoff } }, limit })
     .catch((err) => rethrowMissing(db, err));
-  return response.result.docs as unknown as StepDoc[];
+  return response.result.docs;
 }
 
 /** Idempotency records past their retention window. */
 export async function findExpiredRecords(client: Cloudant, db: string, now: number, limit: number): Promise<StepDoc[]> {
   const response = await client
-    .postFind({ db, selector: { kind: "idempotency", expiresAt: { $gt: 0, $lt: now } }, limit })
+    .postFind<StepDoc>({ db, selector: { kind: "idempotency", expiresAt: { $gt: 0, $lt: now } }, limit })
     .catch((err) => rethrowMissing(db, err));
-  return response.result.docs as unknown as StepDoc[];
+  return response.result.docs;
 }
 
 /** The kit's queries and the fields they need indexed: the relay's, the stream heads', the landings', the audit's. */
@@ -347,7 +356,7 @@ export const STEP_INDEXES: { ddoc: string; name: string; fields: string[] }[] = 
 /** Creates the kit's indexes; creating an existing index is a no-op. */
 export async function ensureStepIndexes(client: Cloudant, db: string): Promise<void> {
   for (const { ddoc, name, fields } of STEP_INDEXES) {
-    const index = { fields: fields.map((field) => ({ [field]: "asc" })) } as never;
+    const index = { fields: fields.map((field): Record<string, "asc"> => ({ [field]: "asc" })) };
     await client.postIndex({ db, ddoc, name, index, type: "json" });
   }
 }
@@ -355,9 +364,9 @@ export async function ensureStepIndexes(client: Cloudant, db: string): Promise<v
 /** Every entity's state in an entity step's database, in one request: what a read side shows. */
 export async function readEntityStates<S>(client: Cloudant, db: string): Promise<S[]> {
   const response = await client
-    .postAllDocs({ db, startKey: entityDocId(""), endKey: entityDocId("\ufff0"), includeDocs: true })
+    .postAllDocs<EntityDoc<S>>({ db, startKey: entityDocId(""), endKey: entityDocId("\ufff0"), includeDocs: true })
     .catch((err) => rethrowMissing(db, err));
-  return response.result.rows.flatMap((row) => (row.doc ? [(row.doc as unknown as EntityDoc<S>).state] : []));
+  return response.result.rows.flatMap((row) => (row.doc ? [row.doc.state] : []));
 }
 
 /** A page of entities' states in id order, and how many there are in all. */
@@ -369,9 +378,9 @@ export async function readEntityPage<S>(
   const range = { db, startKey: entityDocId(""), endKey: entityDocId("\ufff0") };
   const [ids, docs] = await Promise.all([
     client.postAllDocs(range),
-    client.postAllDocs({ ...range, includeDocs: true, skip: page.skip, limit: page.limit }),
+    client.postAllDocs<EntityDoc<S>>({ ...range, includeDocs: true, skip: page.skip, limit: page.limit }),
   ]).catch((err) => rethrowMissing(db, err));
-  const states = docs.result.rows.flatMap((row) => (row.doc ? [(row.doc as unknown as EntityDoc<S>).state] : []));
+  const states = docs.result.rows.flatMap((row) => (row.doc ? [row.doc.state] : []));
   return { total: ids.result.rows.length, states };
 }
 

@@ -1,4 +1,7 @@
-// The step kit's public surface: nothing outside lib/step imports deeper than this file.
+// The step kit for a step's author: define a step (entity, stream or keyed) and the relay, the spec and handler
+// types, and the few reads the views use. What runs beside the steps (one-shot actions that record and publish,
+// the dashboard, provisioning, the operator's tools) uses tools.ts. Everything else in lib/step is internal: tests
+// import it from its own file.
 //
 // One event's path through a step, a file per concept:
 //   define.ts     the action: decode the feed's payload (lib/feed), land, run the batch, settle, answer
@@ -11,54 +14,21 @@
 //   publish.ts    one producer call for outboxes, dead letters and retries; the outboxes cleared
 //   reports.ts    the batch's report and the activation's answer, kept under the result limit
 // Below them: letters.ts (dead-letter and retry records), outgoing.ts (a record to send).
-// Beside them: spec.ts (how a step is described), io.ts (clients, retries), keyed.ts (steps with no entity),
-// relay.ts, sweeper.ts and coverage.ts (the relay and its coverage audit).
+// Beside them: spec.ts (how a step is described), io.ts (clients, the store call; retries are lib/retry.ts),
+// keyed.ts (steps with no entity), relay.ts, sweeper.ts and coverage.ts (the relay and its coverage audit).
+// Surfaces: this file (a step's author), reads.ts (a view: no Kafka in its bundle), tools.ts (code beside steps).
 
-export { foldEntity, type PendingEvent } from "./apply.ts";
-export type { EventMessage } from "./classify.ts";
-export { gapsIn, mergeRuns, piecesOf, rangesOf, walk } from "./coverage.ts";
 export { defineEntityStep, defineKeyedStep, defineStreamStep, type StepAction, type StepAnswer } from "./define.ts";
 export {
-  commitDocId,
-  type EntityDoc,
-  ensureStepIndexes,
-  findStaleOutboxes,
   findStreamHeads,
-  idempotencyDocId,
-  keyDigest,
-  MissingDatabase,
-  type OutboxDoc,
-  type OutboxEntry,
-  readDocs,
   readEntityPage,
   readEntityState,
   readEntityStates,
   readStreams,
   replay,
-  retireHeads,
-  STEP_INDEXES,
-  type StepDoc,
   type StreamCommitDoc,
-  writeDocs,
-} from "./documents.ts";
-export type { BatchIO } from "./io.ts";
-export {
-  clientsFor,
-  closeAllClients,
-  type Deadline,
-  GaveUp,
-  isTransientKafkaError,
-  isTransientStoreError,
-  retryWithinDeadline,
-  type StepClients,
-  type StoreCall,
-} from "./io.ts";
-export { findLandings } from "./landing.ts";
-export { asRetryEnvelope, type DeadLetter, parseDeadLetter, type RetryEnvelope, retryRecord } from "./letters.ts";
-export type { OutgoingRecord } from "./outgoing.ts";
-export { eventRecords, publishOutbox, readRecorded, recordOf, recordOnce, sendWithinDeadline } from "./publish.ts";
-export { defineOutboxRelay, type RelayIO } from "./relay.ts";
-export { decideCommit } from "./rounds.ts";
+} from "./reads.ts";
+export { defineOutboxRelay } from "./relay.ts";
 export {
   type CatalogOf,
   DEFAULT_LIMITS,
@@ -76,6 +46,4 @@ export {
   remembers,
   type StepLimits,
   type StreamStepSpec,
-  untyped,
 } from "./spec.ts";
-export { type SweptStep, startCoverage, uncoveredOffsets } from "./sweeper.ts";

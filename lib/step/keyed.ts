@@ -151,7 +151,7 @@ export async function runKeyedBatch<R>(
         return;
       }
       // Release the lock so that a replay of the dead letter can claim the key again.
-      released.push({ ...inProgress(claim), _deleted: true } as IdempotencyDoc);
+      released.push({ ...inProgress(claim), _deleted: true });
       if (!handled.ok) {
         ledger.deadLetter(message, failureReason(handled.error), describeError(handled.error), handled.attempts);
       } else if (made && !made.ok) {

@@ -63,6 +63,14 @@ export interface ParkedDoc extends LandingDoc {
   records: OutgoingRecord[];
 }
 
+/** The fields of a landing or a `seen` record the coverage audit reads. */
+export interface CoverageDoc {
+  _id: string;
+  _rev: string;
+  kind: "inbox" | "seen";
+  covers: Ranges;
+}
+
 /** What one activation landed: the parts' ids, revisions and coverage, to retire them when the work is done. */
 export interface Landing {
   docs: { _id: string; _rev: string; covers: Ranges }[];
@@ -131,13 +139,16 @@ export async function writeAll(
   docs: (InboxDoc | ParkedDoc | SeenDoc)[],
   storeCall: StoreCall,
 ): Promise<Landing> {
-  const coverOf = (id: string) => (docs.find((doc) => doc._id === id) as { covers?: Ranges } | undefined)?.covers ?? {};
+  const coverOf = (id: string): Ranges => {
+    const doc = docs.find((candidate) => candidate._id === id);
+    return doc && "covers" in doc ? doc.covers : {};
+  };
   const written: Landing["docs"] = [];
   const alreadyThere: string[] = [];
   let pending = docs;
   for (let round = 1; pending.length > 0; round += 1) {
     const batch = pending;
-    const results = await storeCall(() => writeDocs(cloudant, db, batch as never[]));
+    const results = await storeCall(() => writeDocs(cloudant, db, batch));
     pending = [];
     for (const doc of batch) {
       const result = results.get(doc._id);
@@ -177,7 +188,7 @@ export async function retireLanding(
     writeDocs(
       cloudant,
       db,
-      landing.docs.map((doc) => ({ ...doc, kind: "seen", step, at: now }) as never),
+      landing.docs.map((doc): SeenDoc => ({ ...doc, kind: "seen", step, at: now })),
     ),
   );
 }
@@ -191,27 +202,27 @@ export async function findLandings(
 ): Promise<(InboxDoc | ParkedDoc)[]> {
   const found: (InboxDoc | ParkedDoc)[] = [];
   for (const kind of ["parked", "inbox"] as const) {
-    const response = await cloudant.postFind({ db, selector: { kind, deadline: { $lt: now } }, limit });
-    found.push(...(response.result.docs as unknown as (InboxDoc | ParkedDoc)[]));
+    const response = await cloudant.postFind<InboxDoc | ParkedDoc>({
+      db,
+      selector: { kind, deadline: { $lt: now } },
+      limit,
+    });
+    found.push(...response.result.docs);
   }
   return found;
 }
 
 /** The coverage of a step: its landings still at work or abandoned, and its `seen` records (no records loaded). */
-export async function findCoverage(
-  cloudant: Cloudant,
-  db: string,
-  step: string,
-): Promise<{ _id: string; _rev: string; kind: "inbox" | "seen"; covers: Ranges }[]> {
-  const found: { _id: string; _rev: string; kind: "inbox" | "seen"; covers: Ranges }[] = [];
+export async function findCoverage(cloudant: Cloudant, db: string, step: string): Promise<CoverageDoc[]> {
+  const found: CoverageDoc[] = [];
   for (const kind of ["inbox", "seen"] as const) {
-    const response = await cloudant.postFind({
+    const response = await cloudant.postFind<CoverageDoc>({
       db,
       selector: { kind, step },
       fields: ["_id", "_rev", "kind", "covers"],
       limit: 100_000,
     });
-    found.push(...(response.result.docs as unknown as typeof found));
+    found.push(...response.result.docs);
   }
   return found;
 }

@@ -1,5 +1,6 @@
 // What a step does with a message it cannot apply: a dead letter (a person looks at it and may replay it) or a
 // retry record (the step consumes it again later). The feed never redelivers, so these records are the only way back.
+import { isRecord } from "../narrow.ts";
 import type { OutgoingRecord } from "./outgoing.ts";
 
 export type RecordOrigin = { topic: string; partition: number; offset: string; key: string | null } | { direct: true };
@@ -34,14 +35,19 @@ export interface DeadLetter {
   failedAt: string;
 }
 
+/** The fields a reader relies on; the rest is as the writer (this kit) wrote it. */
+function isDeadLetter(value: unknown): value is DeadLetter {
+  return (
+    isRecord(value) && typeof value.step === "string" && typeof value.reason === "string" && isRecord(value.origin)
+  );
+}
+
 /** A dead-letter record's value as a letter; undefined when it is not one (the topic may hold anything). */
 export function parseDeadLetter(text: string | undefined): DeadLetter | undefined {
   if (text === undefined) return undefined;
   try {
-    const value = JSON.parse(text) as Partial<DeadLetter>;
-    return typeof value.step === "string" && typeof value.reason === "string" && value.origin
-      ? (value as DeadLetter)
-      : undefined;
+    const value: unknown = JSON.parse(text);
+    return isDeadLetter(value) ? value : undefined;
   } catch {
     return undefined;
   }
@@ -80,17 +86,16 @@ export function retryRecord(
   return { topic, key, value: JSON.stringify({ stepretry: 1, ...envelope }) };
 }
 
+function isRetryEnvelope(value: unknown): value is RetryEnvelope {
+  return (
+    isRecord(value) &&
+    value.stepretry === 1 &&
+    typeof value.attempt === "number" &&
+    typeof value.notBefore === "number" &&
+    "value" in value
+  );
+}
+
 export function asRetryEnvelope(value: unknown): RetryEnvelope | undefined {
-  const candidate = value as Partial<RetryEnvelope> | null;
-  if (
-    typeof candidate === "object" &&
-    candidate !== null &&
-    candidate.stepretry === 1 &&
-    typeof candidate.attempt === "number" &&
-    typeof candidate.notBefore === "number" &&
-    "value" in candidate
-  ) {
-    return candidate as RetryEnvelope;
-  }
-  return undefined;
+  return isRetryEnvelope(value) ? value : undefined;
 }

@@ -2,6 +2,7 @@
 import type { Producer } from "kafkajs";
 import { describeError } from "../errors.ts";
 import type { CloudEvent } from "../events/envelope.ts";
+import { type Deadline, isTransientKafkaError, retryWithinDeadline } from "../retry.ts";
 import type { Cloudant } from "../store/client.ts";
 import {
   type OutboxDoc,
@@ -12,7 +13,7 @@ import {
   withoutPublished,
   writeDocs,
 } from "./documents.ts";
-import { type Deadline, isTransientKafkaError, retryWithinDeadline, type StoreCall } from "./io.ts";
+import type { StoreCall } from "./io.ts";
 import type { BatchLedger } from "./ledger.ts";
 import type { OutgoingRecord } from "./outgoing.ts";
 

@@ -7,9 +7,10 @@ import type { Admin, Kafka, Producer } from "kafkajs";
 import { STEP_KIT_PARAMETERS } from "../config/parameters.ts";
 import { describeError, statusOf } from "../errors.ts";
 import { deadlineFromEnv } from "../idempotency/decide.ts";
+import type { Deadline } from "../retry.ts";
 import type { Cloudant } from "../store/client.ts";
 import { ensureStepIndexes, findExpiredRecords, findStaleOutboxes, writeDocs } from "./documents.ts";
-import { clientsFor, type Deadline, type StoreCall, storeCallWithin } from "./io.ts";
+import { clientsFor, type StoreCall, storeCallWithin } from "./io.ts";
 import { findLandings, type InboxDoc, type ParkedDoc } from "./landing.ts";
 import type { OutgoingRecord } from "./outgoing.ts";
 import { clearOutboxes, recordOf, sendWithinDeadline } from "./publish.ts";
@@ -60,6 +61,13 @@ export interface RelayDatabaseReport {
 export const DEFAULT_GAP_GRACE_MS = 120_000;
 
 const LEASE_ID = "relay-lease";
+
+interface LeaseDoc {
+  _id: string;
+  _rev?: string;
+  holder?: string;
+  expiresAt?: number;
+}
 const indexed = new Set<string>();
 
 /**
@@ -67,8 +75,8 @@ const indexed = new Set<string>();
  * only publish duplicates (consumers absorb them), but the lease keeps the duplicates and the work down.
  */
 async function takeLease(cloudant: Cloudant, db: string, io: RelayIO): Promise<string | undefined> {
-  const existing = await cloudant.getDocument({ db, docId: LEASE_ID }).then(
-    (response) => response.result as { _rev?: string; holder?: string; expiresAt?: number },
+  const existing = await cloudant.getDocument<LeaseDoc>({ db, docId: LEASE_ID }).then(
+    (response) => response.result,
     (err: unknown) => {
       if (statusOf(err) === 404) return undefined;
       throw err;
@@ -77,14 +85,13 @@ async function takeLease(cloudant: Cloudant, db: string, io: RelayIO): Promise<s
   if (existing && (existing.expiresAt ?? 0) > io.now() && existing.holder !== io.holder) {
     return `another relay (${existing.holder}) holds the lease until ${new Date(existing.expiresAt ?? 0).toISOString()}`;
   }
-  const results = await writeDocs(cloudant, db, [
-    {
-      _id: LEASE_ID,
-      ...(existing?._rev ? { _rev: existing._rev } : {}),
-      holder: io.holder,
-      expiresAt: io.deadline,
-    } as never,
-  ]);
+  const lease: LeaseDoc = {
+    _id: LEASE_ID,
+    ...(existing?._rev ? { _rev: existing._rev } : {}),
+    holder: io.holder,
+    expiresAt: io.deadline,
+  };
+  const results = await writeDocs(cloudant, db, [lease]);
   return results.get(LEASE_ID)?.ok ? undefined : "another relay took the lease first";
 }
 
@@ -94,9 +101,9 @@ async function send(io: RelayIO, records: OutgoingRecord[], deadline: Deadline):
 
 /** Gives the lease back, if it is still this run's: the next run need not wait for this one's deadline. */
 async function releaseLease(cloudant: Cloudant, db: string, io: RelayIO, storeCall: StoreCall): Promise<void> {
-  const lease = await storeCall(() => cloudant.getDocument({ db, docId: LEASE_ID }));
-  const held = lease.result as { holder?: string };
-  if (held.holder === io.holder) await storeCall(() => writeDocs(cloudant, db, [{ ...held, expiresAt: 0 } as never]));
+  const lease = await storeCall(() => cloudant.getDocument<LeaseDoc>({ db, docId: LEASE_ID }));
+  const held = lease.result;
+  if (held.holder === io.holder) await storeCall(() => writeDocs(cloudant, db, [{ ...held, expiresAt: 0 }]));
 }
 
 /** Outbox entries older than the grace period: their activation died between its write and its publish. */
@@ -118,20 +125,24 @@ async function publishStale(spec: RelaySpec, db: string, io: RelayIO, report: Re
 async function sendLandings(spec: RelaySpec, db: string, io: RelayIO, report: RelayDatabaseReport, call: StoreCall) {
   const limit = spec.batchSize ?? 500;
   const landings = await call(() => findLandings(io.cloudant, db, io.now() - (spec.graceMs ?? 30_000), limit));
+  const deadline = { at: io.deadline, reserveMs: 2_000 };
+  const unpark = async (parked: ParkedDoc) => {
+    await send(io, parked.records, deadline);
+    report.unparked += parked.records.length;
+    return { _id: parked._id, _rev: parked._rev, _deleted: true };
+  };
+  const resend = async ({ records, ...rest }: InboxDoc) => {
+    await send(
+      io,
+      records.map((record) => resendRecord(rest, record)),
+      deadline,
+    );
+    report.resent += records.length;
+    return { ...rest, kind: "seen", at: io.now() };
+  };
   for (const landing of landings) {
-    const records =
-      landing.kind === "parked"
-        ? (landing as ParkedDoc).records
-        : (landing as InboxDoc).records.map((record) => resendRecord(landing as InboxDoc, record));
-    await send(io, records, { at: io.deadline, reserveMs: 2_000 });
-    if (landing.kind === "parked") report.unparked += records.length;
-    else report.resent += records.length;
-    const { records: _, ...rest } = landing as InboxDoc;
-    const after =
-      landing.kind === "parked"
-        ? { _id: landing._id, _rev: landing._rev, _deleted: true }
-        : { ...rest, kind: "seen", at: io.now() };
-    const written = await call(() => writeDocs(io.cloudant, db, [after as never]));
+    const after = landing.kind === "parked" ? await unpark(landing) : await resend(landing);
+    const written = await call(() => writeDocs(io.cloudant, db, [after]));
     if (!written.get(landing._id)?.ok) report.stillPending += 1;
   }
 }
@@ -139,7 +150,7 @@ async function sendLandings(spec: RelaySpec, db: string, io: RelayIO, report: Re
 async function purgeExpired(spec: RelaySpec, db: string, io: RelayIO, report: RelayDatabaseReport, call: StoreCall) {
   const expired = await call(() => findExpiredRecords(io.cloudant, db, io.now(), spec.batchSize ?? 500));
   if (expired.length === 0) return;
-  const tombstones = expired.map((doc) => ({ _id: doc._id, _rev: doc._rev, _deleted: true }) as never);
+  const tombstones = expired.map((doc) => ({ _id: doc._id, _rev: doc._rev, _deleted: true }));
   const deleted = await call(() => writeDocs(io.cloudant, db, tombstones));
   report.purged = [...deleted.values()].filter((result) => result.ok).length;
 }

@@ -1,4 +1,5 @@
 import type { RecordOrigin } from "./letters.ts";
+import type { OutgoingRecord } from "./outgoing.ts";
 
 // What an activation answers: each message's outcome, with counts, so `wsk activation result` tells the story.
 
@@ -20,7 +21,7 @@ export interface MessageReport {
   /** For a duplicate of a keyed step: the stored result of the first run. */
   result?: unknown;
   /** For "unsent" only: the record that could be sent neither to the retry nor the dead-letter topic. */
-  record?: unknown;
+  record?: OutgoingRecord;
   /** The record did not fit in the answer: it is in the activation's log. */
   recordInLog?: true;
 }

@@ -8,11 +8,11 @@
 import type { Admin, Kafka, Producer } from "kafkajs";
 import { decodeValue } from "../feed/decode.ts";
 import { committedOffsets, readRange } from "../kafka/read-range.ts";
+import { isTransientKafkaError, retryWithinDeadline } from "../retry.ts";
 import type { Cloudant } from "../store/client.ts";
 import { unwrapRetries } from "./classify.ts";
 import { type Gap, gapsIn, mergeRuns, partitionKey, piecesOf, type Runs, type TimedGap } from "./coverage.ts";
 import { readDocs, StoreWriteFailed, writeDocs } from "./documents.ts";
-import { isTransientKafkaError, retryWithinDeadline } from "./io.ts";
 import { findCoverage, type InboxDoc, type LandedRecord } from "./landing.ts";
 import { deadLetterRecord, retryRecord } from "./letters.ts";
 import type { OutgoingRecord } from "./outgoing.ts";
@@ -186,7 +186,7 @@ export async function sweepStep(
   const state = await store(() => readState(io.cloudant, step.database, step.name));
   const save = async () => {
     for (let attempt = 1; attempt <= 3; attempt += 1) {
-      const results = await store(() => writeDocs(io.cloudant, step.database, [state as never]));
+      const results = await store(() => writeDocs(io.cloudant, step.database, [state]));
       const saved = results.get(state._id);
       if (saved?.ok) {
         state._rev = saved.rev;
@@ -237,7 +237,7 @@ export async function sweepStep(
         return !audited || mergeRuns(list).every(([, to]) => to < audited.next);
       }),
   );
-  const tombstones = folded.map((doc) => ({ _id: doc._id, _rev: doc._rev, _deleted: true }) as never);
+  const tombstones = folded.map((doc) => ({ _id: doc._id, _rev: doc._rev, _deleted: true }));
   const results = await store(() => writeDocs(io.cloudant, step.database, tombstones));
   report.folded = folded.filter((doc) => results.get(doc._id)?.ok).length;
   return report;
@@ -260,5 +260,5 @@ export async function startCoverage(step: SweptStep, cloudant: Cloudant, admin: 
     for (const { partition, high } of offsets)
       state.partitions[partitionKey(source.topic, partition)] = { next: Number(high) };
   }
-  await writeDocs(cloudant, step.database, [state as never]);
+  await writeDocs(cloudant, step.database, [state]);
 }

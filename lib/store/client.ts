@@ -10,7 +10,14 @@ import { SagaError, statusOf } from "../errors.ts";
 import type { StoreAuth, StoreSettings } from "./config.ts";
 
 /** A document as the store keeps it. */
-export type Doc = Record<string, unknown> & { _id?: string; _rev?: string; _deleted?: boolean };
+export type Doc = Record<string, unknown> & StoreDoc;
+
+/** The fields the store adds to a document; any object type may be written. */
+export interface StoreDoc {
+  _id?: string;
+  _rev?: string;
+  _deleted?: boolean;
+}
 
 export interface Answer<T> {
   status: number;
@@ -94,9 +101,12 @@ export interface Cloudant {
   deleteDatabase(params: { db: string }): Promise<Answer<{ ok: boolean }>>;
   getDatabaseInformation(params: { db: string }): Promise<Answer<Record<string, unknown>>>;
   getDocument<D = Doc>(params: { db: string; docId: string }): Promise<Answer<D>>;
-  putDocument(params: { db: string; docId: string; document: Doc }): Promise<Answer<DocumentResult>>;
+  putDocument<D extends object>(params: { db: string; docId: string; document: D }): Promise<Answer<DocumentResult>>;
   deleteDocument(params: { db: string; docId: string; rev: string }): Promise<Answer<DocumentResult>>;
-  postBulkDocs(params: { db: string; bulkDocs: { docs: Doc[] } }): Promise<Answer<DocumentResult[]>>;
+  postBulkDocs<D extends object>(params: {
+    db: string;
+    bulkDocs: { docs: readonly D[] };
+  }): Promise<Answer<DocumentResult[]>>;
   postAllDocs<D = Doc>(params: { db: string } & AllDocsQuery): Promise<Answer<AllDocsResult<D>>>;
   postAllDocsQueries<D = Doc>(params: {
     db: string;
@@ -141,6 +151,31 @@ const REQUEST_TIMEOUT_MS = 120_000;
 
 type Json = Record<string, unknown>;
 
+/** The answers whose fields the server names in snake_case, as they come. */
+interface WireAllDocs<D> {
+  total_rows?: number;
+  offset?: number;
+  rows?: AllDocsRow<D>[];
+}
+interface WireChanges<D> {
+  last_seq: string | number;
+  pending?: number;
+  results?: ChangesResult<D>["results"];
+}
+interface WireIndexes {
+  total_rows: number;
+  indexes: IndexInformation[];
+}
+interface TokenAnswer {
+  access_token?: string;
+  expiration?: number;
+  expires_in?: number;
+}
+interface ErrorAnswer {
+  error?: string;
+  reason?: string;
+}
+
 /** Query or body fields named as the server names them; unset ones left out. */
 function wire(fields: Record<string, unknown>, names: Record<string, string>): Json {
   return Object.fromEntries(
@@ -155,10 +190,10 @@ const ALL_DOCS_NAMES = {
   inclusiveEnd: "inclusive_end",
 };
 
-const allDocsResult = <D>(raw: Json): AllDocsResult<D> => ({
-  totalRows: raw.total_rows as number | undefined,
-  offset: raw.offset as number | undefined,
-  rows: (raw.rows ?? []) as AllDocsRow<D>[],
+const allDocsResult = <D>(raw: WireAllDocs<D>): AllDocsResult<D> => ({
+  totalRows: raw.total_rows,
+  offset: raw.offset,
+  rows: raw.rows ?? [],
 });
 
 const segment = (docId: string) =>
@@ -189,7 +224,7 @@ class IamToken {
         },
         body.toString(),
       );
-      const result = answer.json as { access_token?: string; expiration?: number; expires_in?: number } | undefined;
+      const result = answer.json<TokenAnswer>();
       if (answer.status !== 200 || !result?.access_token) {
         throw new StoreError(`the IAM token service answered ${answer.status}`, answer.status, answer.headers);
       }
@@ -209,7 +244,24 @@ type Sender = (
   headers: Record<string, string>,
   body?: string,
   timeoutMs?: number,
-) => Promise<{ status: number; headers: IncomingHttpHeaders; json: unknown; text: string }>;
+) => Promise<Received>;
+
+/** An answer as it came: its body read as JSON on demand (undefined when it is not JSON). */
+interface Received {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+  json<T>(): T | undefined;
+}
+
+/** The one place the store's JSON becomes a type: the answer's shape is the server's contract, not checked here. */
+function jsonOf<T>(text: string): T | undefined {
+  try {
+    return text ? (JSON.parse(text) as T) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function sender(): Sender {
   const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
@@ -230,13 +282,7 @@ function sender(): Sender {
           res.on("error", reject);
           res.on("end", () => {
             const text = Buffer.concat(chunks).toString("utf8");
-            let json: unknown;
-            try {
-              json = text ? JSON.parse(text) : undefined;
-            } catch {
-              json = undefined;
-            }
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, json, text });
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: <T>() => jsonOf<T>(text) });
           });
         },
       );
@@ -288,11 +334,15 @@ export function createCloudant(settings: StoreSettings): Cloudant {
       options.timeoutMs,
     );
     if (answer.status >= 400) {
-      const said = answer.json as { error?: string; reason?: string } | undefined;
+      const said = answer.json<ErrorAnswer>();
       const message = said?.reason || said?.error || answer.text.slice(0, 200) || `HTTP ${answer.status}`;
-      throw new StoreError(message, answer.status, answer.headers, answer.json);
+      throw new StoreError(message, answer.status, answer.headers, answer.json());
     }
-    return { status: answer.status, headers: answer.headers, result: answer.json as T };
+    const result = answer.json<T>();
+    if (result === undefined) {
+      throw new StoreError(`${method} ${path}: answered ${answer.status} without a JSON body`, answer.status);
+    }
+    return { status: answer.status, headers: answer.headers, result };
   };
   const db = (name: string) => `/${encodeURIComponent(name)}`;
   const converted = async <R, T>(answer: Promise<Answer<R>>, convert: (raw: R) => T): Promise<Answer<T>> => {
@@ -309,37 +359,33 @@ export function createCloudant(settings: StoreSettings): Cloudant {
     deleteDocument: (p) => call("DELETE", `${db(p.db)}/${segment(p.docId)}`, { query: { rev: p.rev } }),
     postBulkDocs: (p) => call("POST", `${db(p.db)}/_bulk_docs`, { body: { docs: p.bulkDocs.docs } }),
     postAllDocs: <D>({ db: name, ...query }: { db: string } & AllDocsQuery) =>
-      converted(call<Json>("POST", `${db(name)}/_all_docs`, { body: wire(query, ALL_DOCS_NAMES) }), (raw) =>
-        allDocsResult<D>(raw),
+      converted(call<WireAllDocs<D>>("POST", `${db(name)}/_all_docs`, { body: wire(query, ALL_DOCS_NAMES) }), (raw) =>
+        allDocsResult(raw),
       ),
     postAllDocsQueries: <D>({ db: name, queries }: { db: string; queries: AllDocsQuery[] }) =>
       converted(
-        call<{ results: Json[] }>("POST", `${db(name)}/_all_docs/queries`, {
+        call<{ results: WireAllDocs<D>[] }>("POST", `${db(name)}/_all_docs/queries`, {
           body: { queries: queries.map((query) => wire({ ...query }, ALL_DOCS_NAMES)) },
         }),
-        (raw) => ({ results: raw.results.map((result) => allDocsResult<D>(result)) }),
+        (raw) => ({ results: raw.results.map((result) => allDocsResult(result)) }),
       ),
     postFind: ({ db: name, ...request }) =>
       call("POST", `${db(name)}/_find`, { body: wire(request, { useIndex: "use_index" }) }),
     postIndex: ({ db: name, ...index }) => call("POST", `${db(name)}/_index`, { body: index }),
     getIndexesInformation: (p) =>
-      converted(call<Json>("GET", `${db(p.db)}/_index`), (raw) => ({
-        totalRows: raw.total_rows as number,
-        indexes: raw.indexes as IndexInformation[],
+      converted(call<WireIndexes>("GET", `${db(p.db)}/_index`), (raw) => ({
+        totalRows: raw.total_rows,
+        indexes: raw.indexes,
       })),
-    postChanges: ({ db: name, selector, timeout, ...query }) =>
+    postChanges: <D>({ db: name, selector, timeout, ...query }: Parameters<Cloudant["postChanges"]>[0]) =>
       converted(
-        call<Json>(selector ? "POST" : "GET", `${db(name)}/_changes`, {
+        call<WireChanges<D>>(selector ? "POST" : "GET", `${db(name)}/_changes`, {
           query: wire({ ...query, timeout }, { includeDocs: "include_docs" }),
           ...(selector ? { body: { selector } } : {}),
           // A longpoll waits up to its timeout for a change: the request may take that much longer.
           timeoutMs: (timeout ?? 0) + REQUEST_TIMEOUT_MS,
         }),
-        (raw) => ({
-          lastSeq: raw.last_seq as string | number,
-          pending: raw.pending as number | undefined,
-          results: (raw.results ?? []) as ChangesResult<never>["results"],
-        }),
+        (raw) => ({ lastSeq: raw.last_seq, pending: raw.pending, results: raw.results ?? [] }),
       ),
   };
 }

@@ -2,7 +2,7 @@
 // A replay fires the letter's trigger with the same batch, with the credentials `npx wsk` would use, and waits for
 // the rules' actions to end; every replay is recorded beside the steps' replays.
 import type { Kafka } from "kafkajs";
-import type { StoreCall } from "../../lib/step/index.ts";
+import type { StoreCall } from "../../lib/step/tools.ts";
 import type { Cloudant } from "../../lib/store/client.ts";
 import { UsageError } from "../cli.ts";
 import { findTarget, withScheme } from "../wsk/credentials.ts";

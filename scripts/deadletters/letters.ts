@@ -13,7 +13,7 @@ import {
   type StoreCall,
   sendWithinDeadline,
   writeDocs,
-} from "../../lib/step/index.ts";
+} from "../../lib/step/tools.ts";
 import type { Cloudant } from "../../lib/store/client.ts";
 
 /** A letter with where it sits on the dead-letter topic; its id is `<partition>:<offset>`. */

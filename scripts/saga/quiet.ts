@@ -6,7 +6,7 @@ import { DATABASES, SWEPT_STEPS, TOPICS } from "../../functions/topology.ts";
 import { openWorkOrders } from "../../functions/workorders/deadlines.ts";
 import { describeError } from "../../lib/errors.ts";
 import { groupLags, type TopicEnds, topicEndsOf } from "../../lib/kafka/lag.ts";
-import { findLandings, findStaleOutboxes, uncoveredOffsets } from "../../lib/step/index.ts";
+import { findLandings, findStaleOutboxes, uncoveredOffsets } from "../../lib/step/tools.ts";
 import type { Cloudant } from "../../lib/store/client.ts";
 import { isSagaFeedGroup } from "./reset.ts";
 

@@ -2,7 +2,7 @@
 // run only. Refuses anything but brokers on this machine: it deletes data.
 import type { Admin } from "kafkajs";
 import { DATABASES, TOPICS } from "../../functions/topology.ts";
-import { isTransientKafkaError, retryWithinDeadline } from "../../lib/step/index.ts";
+import { isTransientKafkaError, retryWithinDeadline } from "../../lib/step/tools.ts";
 import type { Cloudant } from "../../lib/store/client.ts";
 import { DEFAULT_REGISTRATIONS_DB } from "../../triggers/lossless/registrations.ts";
 

@@ -1,8 +1,7 @@
 // The simulator's command line: flags, defaults and validation. Pure, so the tests can check it.
 
-import { parseArgs } from "node:util";
 import { TOPIC } from "../../functions/topology.ts";
-import { UsageError } from "../cli.ts";
+import { commandLine, UsageError } from "../cli.ts";
 
 export interface SimulateOptions {
   pumps: number;
@@ -45,10 +44,6 @@ export const USAGE = `usage: npm run simulate -- [--pumps N] [--rate R] [--secon
   --duplicate        produce every record twice, as an at-least-once broker may deliver it
   --copies MAX       produce each record 1 to MAX times, drawn from the seed`;
 
-/** The one line the commands print when there is no broker to talk to. */
-export const NO_BROKERS =
-  "KAFKA_BROKERS is not set and no stack is running: start the stack (npm run stack -- up) or point it at a broker";
-
 function number(flag: string, raw: string | undefined, fallback: number, check: (n: number) => boolean, want: string) {
   if (raw === undefined) return fallback;
   const value = Number(raw);
@@ -60,46 +55,30 @@ function number(flag: string, raw: string | undefined, fallback: number, check: 
 
 /** Returns undefined for --help. */
 export function parseSimulateArgs(argv: string[]): SimulateOptions | undefined {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        pumps: { type: "string" },
-        rate: { type: "string" },
-        seconds: { type: "string" },
-        faulty: { type: "string" },
-        seed: { type: "string" },
-        "topic-assets": { type: "string" },
-        "topic-metrics": { type: "string" },
-        duplicate: { type: "boolean" },
-        copies: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  if (values.help) return undefined;
-  const text = (flag: string, fallback: string) => {
-    const raw = values[flag] as string | undefined;
+  const parsed = commandLine(argv, {
+    pumps: { type: "string" },
+    rate: { type: "string" },
+    seconds: { type: "string" },
+    faulty: { type: "string" },
+    seed: { type: "string" },
+    "topic-assets": { type: "string" },
+    "topic-metrics": { type: "string" },
+    duplicate: { type: "boolean" },
+    copies: { type: "string" },
+  });
+  if (!parsed) return undefined;
+  const { values } = parsed;
+  const text = (flag: "seed" | "topic-assets" | "topic-metrics", fallback: string) => {
+    const raw = values[flag];
     if (raw === undefined) return fallback;
     if (raw.trim() === "") throw new UsageError(`--${flag} must not be empty`);
     return raw;
   };
   return {
-    pumps: number(
-      "pumps",
-      values.pumps as string,
-      DEFAULTS.pumps,
-      (n) => Number.isInteger(n) && n >= 1,
-      "an integer >= 1",
-    ),
-    rate: number("rate", values.rate as string, DEFAULTS.rate, (n) => n > 0, "a number > 0"),
-    seconds: number("seconds", values.seconds as string, DEFAULTS.seconds, (n) => n > 0, "a number > 0"),
-    faulty: number("faulty", values.faulty as string, DEFAULTS.faulty, (n) => n >= 0 && n <= 1, "between 0 and 1"),
+    pumps: number("pumps", values.pumps, DEFAULTS.pumps, (n) => Number.isInteger(n) && n >= 1, "an integer >= 1"),
+    rate: number("rate", values.rate, DEFAULTS.rate, (n) => n > 0, "a number > 0"),
+    seconds: number("seconds", values.seconds, DEFAULTS.seconds, (n) => n > 0, "a number > 0"),
+    faulty: number("faulty", values.faulty, DEFAULTS.faulty, (n) => n >= 0 && n <= 1, "between 0 and 1"),
     seed: text("seed", DEFAULTS.seed),
     topicAssets: text("topic-assets", DEFAULTS.topicAssets),
     topicMetrics: text("topic-metrics", DEFAULTS.topicMetrics),
@@ -108,7 +87,7 @@ export function parseSimulateArgs(argv: string[]): SimulateOptions | undefined {
       ? {
           maxCopies: number(
             "copies",
-            values.copies as string,
+            values.copies,
             1,
             (n) => Number.isInteger(n) && n >= 1 && n <= 100,
             "an integer from 1 to 100",

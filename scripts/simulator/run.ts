@@ -5,7 +5,7 @@ import type { Message, Producer } from "kafkajs";
 import { TOPIC, TOPICS } from "../../functions/topology.ts";
 import { describeError } from "../../lib/errors.ts";
 import type { TopicSpec } from "../../lib/kafka/client.ts";
-import { isTransientKafkaError } from "../../lib/step/index.ts";
+import { isTransientKafkaError } from "../../lib/step/tools.ts";
 import { type FaultTruth, fleetSummary, planFleet, readingEvent, registrationEvent } from "./fleet.ts";
 import type { SimulateOptions } from "./options.ts";
 import { randomFor } from "./prng.ts";

@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { statusOf } from "../../lib/errors.ts";
-import { isTransientStoreError, retryWithinDeadline } from "../../lib/step/index.ts";
+import { isTransientStoreError, retryWithinDeadline } from "../../lib/step/tools.ts";
 import { createCloudant } from "../../lib/store/client.ts";
 import type { StoreSettings } from "../../lib/store/config.ts";
 import { repoRoot, stackDir } from "./paths.ts";

@@ -17,14 +17,9 @@ import { evolve, project } from "../../functions/workorders/saga.ts";
 import { rootEventId } from "../../lib/events/derived-id.ts";
 import { type CloudEvent, idempotencyKey } from "../../lib/events/envelope.ts";
 import { ensureTopics } from "../../lib/kafka/client.ts";
-import {
-  commitDocId,
-  ensureStepIndexes,
-  keyDigest,
-  readDocs,
-  replay,
-  type StreamCommitDoc,
-} from "../../lib/step/index.ts";
+import { commitDocId, ensureStepIndexes, keyDigest } from "../../lib/step/documents.ts";
+import { replay, type StreamCommitDoc } from "../../lib/step/index.ts";
+import { readDocs } from "../../lib/step/tools.ts";
 import { type Cloudant, ensureDatabase } from "../../lib/store/client.ts";
 import { defaultProviders } from "../../local/feeds/index.ts";
 import { type LocalOpenWhisk, startLocalOpenWhisk } from "../../local/server.ts";

@@ -3,7 +3,8 @@
 // reads the batch back from Kafka and sends it to the step's retry topic; a record too large for any fire goes to the
 // dead-letter topic.
 import test from "ava";
-import { defineOutboxRelay, startCoverage } from "../../lib/step/index.ts";
+import { defineOutboxRelay } from "../../lib/step/index.ts";
+import { startCoverage } from "../../lib/step/sweeper.ts";
 import { testCloudant, testKafka } from "../support/services.ts";
 import { entityState, feedParams, type StepWorld, stepWorld, tallyAdded, tallyStep } from "../support/step-fixture.ts";
 import { readTopic, values } from "../support/topic-reader.ts";

@@ -1,7 +1,8 @@
 import test from "ava";
 import type { CloudEvent } from "../../lib/events/envelope.ts";
 import { idempotencyKey } from "../../lib/events/envelope.ts";
-import { defineKeyedStep, idempotencyDocId, keyDigest } from "../../lib/step/index.ts";
+import { idempotencyDocId, keyDigest } from "../../lib/step/documents.ts";
+import { defineKeyedStep } from "../../lib/step/index.ts";
 import { createCloudant } from "../../lib/store/client.ts";
 import { startStoreProxy } from "../../scripts/chaos/store-proxy.ts";
 import { storeSettings, testCloudant } from "../support/services.ts";

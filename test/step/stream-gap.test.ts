@@ -1,7 +1,8 @@
 // An event-sourced step on a store whose reads lag (IBM Cloudant answers `_all_docs` from one copy of each shard):
 // a history with a hole is never decided on, so an input of the missing commit is never applied twice.
 import test from "ava";
-import { commitDocId, readStreams, type StreamCommitDoc } from "../../lib/step/index.ts";
+import { commitDocId } from "../../lib/step/documents.ts";
+import { readStreams, type StreamCommitDoc } from "../../lib/step/index.ts";
 import { createCloudant } from "../../lib/store/client.ts";
 import { startStoreProxy } from "../../scripts/chaos/store-proxy.ts";
 import { storeSettings, testCloudant } from "../support/services.ts";

@@ -6,15 +6,10 @@ import * as z from "zod";
 import { defineEventCatalog } from "../../lib/events/catalog.ts";
 import type { CloudEvent } from "../../lib/events/envelope.ts";
 import { createIdempotentProducer, ensureTopics } from "../../lib/kafka/client.ts";
-import {
-  type BatchIO,
-  defineEntityStep,
-  defineStreamStep,
-  type EntityStepSpec,
-  ensureStepIndexes,
-  type RelayIO,
-  type StreamStepSpec,
-} from "../../lib/step/index.ts";
+import { ensureStepIndexes } from "../../lib/step/documents.ts";
+import { defineEntityStep, defineStreamStep, type EntityStepSpec, type StreamStepSpec } from "../../lib/step/index.ts";
+import type { BatchIO } from "../../lib/step/io.ts";
+import type { RelayIO } from "../../lib/step/relay.ts";
 import { ensureDatabase } from "../../lib/store/client.ts";
 import { testCloudant, testKafka, uniqueName } from "./services.ts";
 

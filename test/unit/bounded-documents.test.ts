@@ -8,18 +8,12 @@ import { watchPump } from "../../functions/monitoring/detection.ts";
 import { stockSpec } from "../../functions/parts/stock-step.ts";
 import { sagaSpec } from "../../functions/workorders/saga-step.ts";
 import { type CloudEvent, idempotencyKey } from "../../lib/events/envelope.ts";
-import {
-  DEFAULT_LIMITS,
-  DEFAULT_RETENTION,
-  decideCommit,
-  type EntityDoc,
-  type EntityStepSpec,
-  type EventMessage,
-  foldEntity,
-  type PendingEvent,
-  type StreamCommitDoc,
-  untyped,
-} from "../../lib/step/index.ts";
+import { foldEntity, type PendingEvent } from "../../lib/step/apply.ts";
+import type { EventMessage } from "../../lib/step/classify.ts";
+import type { EntityDoc } from "../../lib/step/documents.ts";
+import { DEFAULT_LIMITS, DEFAULT_RETENTION, type EntityStepSpec, type StreamCommitDoc } from "../../lib/step/index.ts";
+import { decideCommit } from "../../lib/step/rounds.ts";
+import { untyped } from "../../lib/step/spec.ts";
 
 const LIMIT = 100 * 1024;
 const ORDERS = Number(process.env.ORDERS ?? 20_000);

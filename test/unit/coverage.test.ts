@@ -1,5 +1,5 @@
 import test from "ava";
-import { gapsIn, mergeRuns, piecesOf, rangesOf, walk } from "../../lib/step/index.ts";
+import { gapsIn, mergeRuns, piecesOf, rangesOf, walk } from "../../lib/step/coverage.ts";
 
 test("a batch's offsets become runs per topic-partition; direct invocations cover nothing", (t) => {
   const origin = (partition: number, offset: number) => ({ topic: "t", partition, offset: String(offset), key: null });

@@ -1,7 +1,9 @@
 import test from "ava";
 import { idempotencyKey } from "../../lib/events/envelope.ts";
+import { foldEntity, type PendingEvent } from "../../lib/step/apply.ts";
+import type { EntityDoc } from "../../lib/step/documents.ts";
 import { appliedKey } from "../../lib/step/documents.ts";
-import { DEFAULT_LIMITS, type EntityDoc, foldEntity, type PendingEvent } from "../../lib/step/index.ts";
+import { DEFAULT_LIMITS } from "../../lib/step/index.ts";
 import { type Tally, tallyAdded, tallySpec } from "../support/step-fixture.ts";
 
 const names = { database: "db", in: "in", out: "out", retry: "retry", deadLetter: "dlq" };

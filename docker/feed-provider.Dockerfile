@@ -2,7 +2,7 @@
 #   docker build -f docker/feed-provider.Dockerfile -t ow-saga-feed-provider .
 #   docker run -e CLOUDANT_URL=https://… -e CLOUDANT_APIKEY=… ow-saga-feed-provider
 # It needs to reach Kafka (the brokers each trigger was registered with), the registrations' store and OpenWhisk's
-# API host; settings are the LOSSLESS_FEED_* variables of triggers/lossless/settings.ts.
+# API host; settings are the LOSSLESS_FEED_* variables of triggers/lossless/lossless-settings.ts.
 FROM node:20-slim
 WORKDIR /app
 COPY package.json package-lock.json ./

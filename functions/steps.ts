@@ -3,7 +3,7 @@
 import { ConfigError } from "../lib/config/settings.ts";
 import type { EntityStepSpec, StreamStepSpec } from "../lib/step/index.ts";
 import { catalog, type SagaEvent, type SagaSchemas } from "./events.ts";
-import type { ServiceSetting } from "./settings.ts";
+import type { ServiceSetting } from "./service-settings.ts";
 import { DATABASE, type HandledBy, ROUTES, retryTopicOf, STEPS, type StepName, TOPIC } from "./topology.ts";
 
 /** An event a step handles, its data typed. */

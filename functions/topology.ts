@@ -1,7 +1,7 @@
 // The topics and databases of the pump maintenance system. Each service owns its database and publishes its
 // events on its own topic, keyed by the entity they are about; partition counts bound how many entities proceed
 // side by side.
-import type { TopicPlan } from "../lib/provision.ts";
+import type { TopicPlan } from "../lib/provisioner.ts";
 import type { SweptStep } from "../lib/step/tools.ts";
 import type { EventType } from "./events.ts";
 

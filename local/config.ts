@@ -1,6 +1,6 @@
 // Settings of the local OpenWhisk. Every number can come from the options of startLocalOpenWhisk or from the
 // environment (LOCAL_OW_*), so tests and benchmarks can raise or lower its limits. The feeds' settings are the
-// feeds' own (local/feeds/settings.ts).
+// feeds' own (local/feeds/feed-settings.ts).
 import { envNumber } from "../lib/config/settings.ts";
 
 export interface LocalLimits {

@@ -4,7 +4,7 @@
 import { printChaos } from "./chaos/print.ts";
 import { BURST_KILLS, type ChaosOptions, runChaos, SOAK } from "./chaos/run.ts";
 import { commandLine, runCommand, UsageError, usageAsked } from "./cli.ts";
-import { clientEnv, readState, StackError, stackDown, stackUp } from "./stack/stack.ts";
+import { clientEnv, readState, StackError, stackDown, stackUp } from "./stack/lifecycle.ts";
 
 const USAGE = `usage: npm run chaos -- [--scenario soak|burst-kills] [--seconds S] [--seed X] [--pumps N] [--rate R]
                         [--lossless]   (the triggers on the lossless feed: the steps land nothing)

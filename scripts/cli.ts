@@ -7,7 +7,7 @@ import { describeError, SagaError } from "../lib/errors.ts";
 import { createKafka } from "../lib/kafka/client.ts";
 import { kafkaSettingsFromEnv } from "../lib/kafka/config.ts";
 import { propertyOf } from "../lib/narrow.ts";
-import { useRunningStack } from "./stack/stack.ts";
+import { useRunningStack } from "./stack/lifecycle.ts";
 
 /** The command line is wrong: the usage follows the reason. */
 export class UsageError extends SagaError {

@@ -18,7 +18,7 @@ import {
   type StoredLetter,
   selectLetters,
 } from "./deadletters/letters.ts";
-import { useRunningStack } from "./stack/stack.ts";
+import { useRunningStack } from "./stack/lifecycle.ts";
 
 const USAGE = `usage: npm run deadletters -- list [--step S] [--reason R] [--since T]
        npm run deadletters -- show <id>

@@ -2,7 +2,7 @@
 // code reads is bound to the package, so that OpenWhisk refuses a web request that sets it; no action is given the
 // namespace's API key; every web action that changes state requires the operator's secret, which has no default.
 import { OPERATOR_COMMANDS } from "../functions/actions.ts";
-import { BOUND_SETTING_NAMES } from "../functions/settings.ts";
+import { BOUND_SETTING_NAMES } from "../functions/service-settings.ts";
 
 type Annotations = Record<string, unknown>;
 

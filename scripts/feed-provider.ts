@@ -9,7 +9,7 @@
 // lossless, annotated final) in the OpenWhisk that wsk's settings name, with the store and the key bound to the
 // package. Install it in the namespace of the triggers, unshared: its package holds the store's credentials.
 //   LOSSLESS_FEED_DB (default lossless-feed-triggers), LOSSLESS_FEED_MAX_IN_FLIGHT, LOSSLESS_FEED_FOLLOW_TIMEOUT_MS,
-//   LOSSLESS_FEED_RETRY_BASE_MS, LOSSLESS_FEED_RETRY_MAX_MS, LOSSLESS_FEED_SYNC_MS (triggers/lossless/settings.ts)
+//   LOSSLESS_FEED_RETRY_BASE_MS, LOSSLESS_FEED_RETRY_MAX_MS, LOSSLESS_FEED_SYNC_MS (triggers/lossless/lossless-settings.ts)
 import { existsSync, readFileSync } from "node:fs";
 import { readBoolean } from "../lib/config/settings.ts";
 import { createCloudant } from "../lib/store/client.ts";
@@ -17,8 +17,8 @@ import { requireStoreSettings, storeSettingsFromEnv } from "../lib/store/config.
 import { FEED_PACKAGE_SETTINGS } from "../triggers/lossless/feed-action.ts";
 import { LosslessFeedProvider } from "../triggers/lossless/provider.ts";
 import { registrationsKey } from "../triggers/lossless/sealed-key.ts";
+import { useRunningStack } from "./stack/lifecycle.ts";
 import { losslessFeedKeyFile } from "./stack/secrets.ts";
-import { useRunningStack } from "./stack/stack.ts";
 import { findTarget, withScheme } from "./wsk/credentials.ts";
 
 /** How to trust the API host: LOSSLESS_FEED_CA (a PEM file), LOSSLESS_FEED_IGNORE_CERTS=true. */

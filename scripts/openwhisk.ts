@@ -9,8 +9,8 @@ import type { BuiltinProvider } from "../local/server.ts";
 import { startLocalOpenWhisk } from "../local/server.ts";
 import { LosslessFeedProvider } from "../triggers/lossless/provider.ts";
 import { registrationsKey } from "../triggers/lossless/sealed-key.ts";
+import { useRunningStack } from "./stack/lifecycle.ts";
 import { stackLosslessFeedKey } from "./stack/secrets.ts";
-import { useRunningStack } from "./stack/stack.ts";
 
 useRunningStack("openwhisk");
 const log = (line: string) => console.log(line);

@@ -2,17 +2,17 @@
 // their credentials) hold what the system needs: topics, databases, indexes, the coverage audit's start. Without
 // those settings it provisions the local stack, when one is running. Prints each thing it found or changed; a second
 // run changes nothing. --dry-run reads and says what it would change.
-import { provisionSaga } from "../functions/provision.ts";
+import { provisionSaga } from "../functions/resources.ts";
 import { ConfigError } from "../lib/config/settings.ts";
 import { describeError } from "../lib/errors.ts";
 import { createKafka } from "../lib/kafka/client.ts";
 import { kafkaSettingsFromEnv } from "../lib/kafka/config.ts";
-import type { Change } from "../lib/provision.ts";
-import { ProvisionError } from "../lib/provision.ts";
+import type { Change } from "../lib/provisioner.ts";
+import { ProvisionError } from "../lib/provisioner.ts";
 import { createCloudant } from "../lib/store/client.ts";
 import { storeSettingsFromEnv } from "../lib/store/config.ts";
 import { commandLine, runCommand, usageAsked } from "./cli.ts";
-import { clientEnv, readState } from "./stack/stack.ts";
+import { clientEnv, readState } from "./stack/lifecycle.ts";
 
 const USAGE = "usage: npm run provision -- [--dry-run]   (KAFKA_BROKERS and CLOUDANT_URL name the target)";
 

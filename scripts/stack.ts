@@ -1,8 +1,8 @@
 // npm run stack -- up [--in-memory] | down | status | reset
 import { rmSync } from "node:fs";
 import { join } from "node:path";
+import { clientEnv, StackError, stackDown, stackStatus, stackUp } from "./stack/lifecycle.ts";
 import { stackDir } from "./stack/paths.ts";
-import { clientEnv, StackError, stackDown, stackStatus, stackUp } from "./stack/stack.ts";
 
 async function main(command: string | undefined, flags: string[]): Promise<number> {
   switch (command) {

@@ -14,11 +14,11 @@ import { notLocal, resetSaga } from "./saga/reset.ts";
 import { runSaga } from "./saga/run.ts";
 import { type RunningSystem, startSystem } from "./saga/system.ts";
 import { parseSimulateArgs, USAGE } from "./simulator/options.ts";
+import { clientEnv, eventStreamsEnv, readState, StackError, stackDown, stackUp } from "./stack/lifecycle.ts";
 import { listenerOf } from "./stack/listeners.ts";
 import { stackDir } from "./stack/paths.ts";
 import { isPortFree } from "./stack/processes.ts";
 import { operatorSecretFile } from "./stack/secrets.ts";
-import { clientEnv, eventStreamsEnv, readState, StackError, stackDown, stackUp } from "./stack/stack.ts";
 
 const START_USAGE = `usage: npm start -- [--once] [--lossless] [--event-streams] [--https] [simulator flags]
   --once             stop after the report; exit 1 if an invariant is broken (default: keep running until Ctrl-C)

@@ -3,7 +3,15 @@
 // broker or load the whole machine: they run after the others, one file at a time, never beside another test.
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { clientEnv, eventStreamsEnv, readState, StackError, stackDown, stackStatus, stackUp } from "./stack/stack.ts";
+import {
+  clientEnv,
+  eventStreamsEnv,
+  readState,
+  StackError,
+  stackDown,
+  stackStatus,
+  stackUp,
+} from "./stack/lifecycle.ts";
 
 interface Totals {
   passed: number;

@@ -15,7 +15,7 @@ import * as z from "zod";
 import { rootEventId } from "../../lib/events/derived-id.ts";
 import { catalog, PROBLEMS } from "../events.ts";
 import { REMEDY } from "../monitoring/detection.ts";
-import type { ServiceSetting } from "../settings.ts";
+import type { ServiceSetting } from "../service-settings.ts";
 import { TOPIC } from "../topology.ts";
 import { workOrderIdFor } from "../workorders/saga.ts";
 import { HttpFailure, type Params } from "./http.ts";
@@ -180,7 +180,7 @@ export function cancelDoc(
 
 /**
  * Where the commands are recorded and published: the owning service's database and topic, unless the deployment
- * binds others (functions/settings.ts). Bound, so that no caller can set them.
+ * binds others (functions/service-settings.ts). Bound, so that no caller can set them.
  */
 export function settingParam(params: Params, name: ServiceSetting, fallback: string): string {
   const value = params[name];

@@ -32,7 +32,7 @@ export const STEP_KIT_PARAMETERS = {
   chaosExitAfterWrite: "chaos_exit_after_write",
 } as const;
 
-/** The setting names the shared machinery reads; the services add their own (functions/settings.ts). */
+/** The setting names the shared machinery reads; the services add their own (functions/service-settings.ts). */
 export const KIT_SETTING_NAMES: readonly string[] = [
   ...Object.values(KAFKA_PARAMETERS),
   ...Object.values(STORE_PARAMETERS),

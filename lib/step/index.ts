@@ -19,15 +19,9 @@
 // Surfaces: this file (a step's author), reads.ts (a view: no Kafka in its bundle), tools.ts (code beside steps).
 
 export { defineEntityStep, defineKeyedStep, defineStreamStep, type StepAction, type StepAnswer } from "./define.ts";
-export {
-  findStreamHeads,
-  readEntityPage,
-  readEntityState,
-  readEntityStates,
-  readStreams,
-  replay,
-  type StreamCommitDoc,
-} from "./reads.ts";
+// The reads a view needs (seven names: findStreamHeads, readEntityPage, readEntityState, readEntityStates,
+// readStreams, replay, StreamCommitDoc).
+export * from "./reads.ts";
 export { defineOutboxRelay } from "./relay.ts";
 export {
   type CatalogOf,

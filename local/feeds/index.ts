@@ -5,8 +5,8 @@
 // trigger fires over the REST API, settings and errors.
 import type { BuiltinProvider } from "../server.ts";
 import { AlarmProvider } from "./alarms.ts";
+import type { FeedSettings } from "./feed-settings.ts";
 import { KafkaFeedProvider } from "./kafka-feed.ts";
-import type { FeedSettings } from "./settings.ts";
 
 export { AlarmProvider, type FeedSettings, KafkaFeedProvider };
 

@@ -34,8 +34,8 @@ import {
 } from "../../lib/openwhisk/fire.ts";
 import type { BuiltinContext } from "../entities.ts";
 import type { ProviderHost } from "../server.ts";
+import type { FeedSettings } from "./feed-settings.ts";
 import { FeedProvider } from "./provider.ts";
-import type { FeedSettings } from "./settings.ts";
 
 interface FeedConfig extends Flags {
   kind: FeedKind;

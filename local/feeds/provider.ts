@@ -1,7 +1,7 @@
 // What the built-in feeds share: their settings, the host they registered with, and registering their actions in
 // whisk.system when the local OpenWhisk starts.
 import type { BuiltinProvider, ProviderHost } from "../server.ts";
-import { type FeedSettings, feedSettings } from "./settings.ts";
+import { type FeedSettings, feedSettings } from "./feed-settings.ts";
 
 export abstract class FeedProvider implements BuiltinProvider {
   protected readonly settings: FeedSettings;

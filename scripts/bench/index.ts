@@ -1,7 +1,7 @@
 // npm run bench -- <name> [args]: runs one benchmark and prints its figures. Each entry names a module whose default
 // export runs the benchmark; add a line to BENCHMARKS for a new one.
 import { fileURLToPath } from "node:url";
-import { useRunningStack } from "../stack/stack.ts";
+import { useRunningStack } from "../stack/lifecycle.ts";
 import { benchRuns } from "./runs.ts";
 
 type Benchmark = (args: string[]) => Promise<unknown>;

@@ -10,7 +10,7 @@ import { type KafkaSettings, kafkaSettingsFromEnv } from "../../lib/kafka/config
 import type { LocalOptionsInput } from "../../local/config.ts";
 import { defaultProviders, type FeedSettings } from "../../local/feeds/index.ts";
 import { type LocalOpenWhisk, startLocalOpenWhisk } from "../../local/server.ts";
-import { readState, stackStatus } from "../stack/stack.ts";
+import { readState, stackStatus } from "../stack/lifecycle.ts";
 import { fixed, summarizeLatencies } from "./measure.ts";
 
 const COLD_ACTIONS = 12;

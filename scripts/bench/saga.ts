@@ -17,7 +17,7 @@ import { createCloudant } from "../../lib/store/client.ts";
 import { requireStoreSettings, storeSettingsFromEnv } from "../../lib/store/config.ts";
 import { resetSaga } from "../saga/reset.ts";
 import { type RunningSystem, startSystem } from "../saga/system.ts";
-import { clientEnv, readState } from "../stack/stack.ts";
+import { clientEnv, readState } from "../stack/lifecycle.ts";
 import { costPerSaga, type SagaCost, snapshot } from "./costs.ts";
 import { fixed, summarizeLatencies, withPeakMemory } from "./measure.ts";
 

@@ -4,7 +4,7 @@
 // stops by itself.
 import { readdirSync, readFileSync } from "node:fs";
 import { randomFor } from "../simulator/prng.ts";
-import { restartKafka } from "../stack/stack.ts";
+import { restartKafka } from "../stack/lifecycle.ts";
 import { conflictReply, isDocumentWrite, type StoreProxy, type StoreRequest, startStoreProxy } from "./store-proxy.ts";
 
 /** Action containers of this process's local OpenWhisk: its child processes running the runtime proxy. */

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import type { Admin } from "kafkajs";
 import { feedLag, topicEnds } from "../saga/quiet.ts";
-import { readState } from "../stack/stack.ts";
+import { readState } from "../stack/lifecycle.ts";
 import { actionContainers } from "./faults.ts";
 
 export interface LagSample {

@@ -4,7 +4,7 @@
 import type { Kafka } from "kafkajs";
 import type { ApiHost } from "../../lib/openwhisk/fire.ts";
 import type { DeadBatch } from "../../triggers/lossless/deliver.ts";
-import { fire, follow } from "../../triggers/lossless/platform.ts";
+import { fire, follow } from "../../triggers/lossless/openwhisk-calls.ts";
 import { readKept } from "./letters.ts";
 
 export interface StoredFeedLetter {

@@ -1,12 +1,12 @@
 // The system's web actions as a stranger meets them: every web action serverless.yml deploys, called over HTTP as
 // anyone with its URL can. Each check is one request and what a safe answer is:
-// - a request that sets a setting the code reads (any name of functions/settings.ts), or one of OpenWhisk's reserved
+// - a request that sets a setting the code reads (any name of functions/service-settings.ts), or one of OpenWhisk's reserved
 //   __ow_ properties, is refused (4xx) before any action runs (no activation id in the answer);
 // - a state-changing web action answers 401 without the operator's secret, with a wrong one, and with OpenWhisk
 //   credentials instead of it;
 // - no answer to a valid request carries a key (the namespace's, Kafka's, the store's, the operator's secret).
 import { OPERATOR_COMMANDS } from "../../functions/actions.ts";
-import { BOUND_SETTING_NAMES } from "../../functions/settings.ts";
+import { BOUND_SETTING_NAMES } from "../../functions/service-settings.ts";
 import { loadServerlessWiring } from "../wiring.ts";
 
 export interface ProbeTarget {

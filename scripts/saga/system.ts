@@ -2,7 +2,7 @@
 // OpenWhisk, deploy serverless.yml (the Composer compositions included) to it. Used by `npm start`, the end-to-end tests and the saga benchmark.
 
 import { readFileSync } from "node:fs";
-import { provisionSaga } from "../../functions/provision.ts";
+import { provisionSaga } from "../../functions/resources.ts";
 import { createKafka } from "../../lib/kafka/client.ts";
 import { kafkaSettingsFromEnv, requireKafkaSettings } from "../../lib/kafka/config.ts";
 import { createCloudant } from "../../lib/store/client.ts";

@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { Agent } from "node:https";
 import { join } from "node:path";
-import test from "ava";
+import test, { type ExecutionContext } from "ava";
 import openwhisk from "openwhisk";
 import { createKafka } from "../../lib/kafka/client.ts";
 import { type ProbeCheck, probeExposure } from "../../scripts/probe/exposure.ts";
@@ -71,6 +71,14 @@ async function platformFacts(system: RunningSystem) {
 }
 
 const holds = (report: SagaReport) => report.invariants.filter((i) => !i.holds).map((i) => `${i.name}: ${i.detail}`);
+
+/** Every invariant held, every pump and reading arrived, and incidents went through the whole saga. */
+function fleetWentThrough(t: ExecutionContext, report: SagaReport, readings: number, pumps: number) {
+  t.deepEqual(holds(report), []);
+  t.is(report.pumps, pumps);
+  t.is(report.readings, readings);
+  t.true(report.incidents > 0, "incidents went through the whole saga");
+}
 
 /** What must come out the same whatever the delivery: incidents, and how each work order ended. */
 function outcome(report: SagaReport) {
@@ -183,10 +191,7 @@ test.serial(
       [],
       "every web action refuses a setting, carries no key, and every command needs the secret",
     );
-    t.deepEqual(holds(report), []);
-    t.is(report.pumps, 8);
-    t.is(report.readings, simulation.readings);
-    t.true(report.incidents > 0, "incidents went through the whole saga");
+    fleetWentThrough(t, report, simulation.readings, 8);
   },
 );
 
@@ -207,10 +212,7 @@ test.serial(
       },
       true,
     );
-    t.deepEqual(holds(report), []);
-    t.is(report.pumps, 8);
-    t.is(report.readings, simulation.readings);
-    t.true(report.incidents > 0, "incidents went through the whole saga");
+    fleetWentThrough(t, report, simulation.readings, 8);
   },
 );
 

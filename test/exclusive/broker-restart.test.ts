@@ -5,7 +5,7 @@ import test from "ava";
 import { defineOutboxRelay } from "../../lib/step/index.ts";
 import { DEFAULTS } from "../../scripts/simulator/options.ts";
 import { simulate } from "../../scripts/simulator/run.ts";
-import { restartKafka } from "../../scripts/stack/stack.ts";
+import { restartKafka } from "../../scripts/stack/lifecycle.ts";
 import { uniqueName } from "../support/services.ts";
 import { feedParams, stepWorld, tallyAdded, tallyStep } from "../support/step-fixture.ts";
 import { readTopic, values } from "../support/topic-reader.ts";

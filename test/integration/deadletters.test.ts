@@ -3,7 +3,7 @@
 import test from "ava";
 import { type ReplayIO, readLetters, replayLetters, replaysOf } from "../../scripts/deadletters/letters.ts";
 import { runScript } from "../support/run-script.ts";
-import { testCloudant, testKafka, uniqueName } from "../support/services.ts";
+import { scratchDatabase, testCloudant, testKafka } from "../support/services.ts";
 import { entityState, stepWorld, tallyAdded, tallyStep } from "../support/step-fixture.ts";
 import { readTopic } from "../support/topic-reader.ts";
 
@@ -45,15 +45,9 @@ test("a dead letter replayed twice is applied once, under its original key, and 
   t.is(stored.letter.retryTopic, names.retry);
 
   // Replayed twice.
-  const replayDb = uniqueName("replays");
+  const replayDb = scratchDatabase(t, "replays");
   const cloudant = testCloudant();
   await cloudant.putDatabase({ db: replayDb });
-  t.teardown(() =>
-    cloudant.deleteDatabase({ db: replayDb }).then(
-      () => undefined,
-      () => undefined,
-    ),
-  );
   const io: ReplayIO = {
     kafka,
     producer: world.producer,
@@ -97,15 +91,9 @@ test("1,000 dead letters of one batch are replayed in one send and recorded in b
   const kafka = testKafka();
   const letters = await readLetters(kafka, names.deadLetter);
   t.is(letters.length, 1_000);
-  const replayDb = uniqueName("replays");
+  const replayDb = scratchDatabase(t, "replays");
   const cloudant = testCloudant();
   await cloudant.putDatabase({ db: replayDb });
-  t.teardown(() =>
-    cloudant.deleteDatabase({ db: replayDb }).then(
-      () => undefined,
-      () => undefined,
-    ),
-  );
   // Counting the store's round trips: the replays are recorded in bulk, not one document at a time.
   let storeCalls = 0;
   const io: ReplayIO = {
@@ -144,15 +132,7 @@ test("npm run deadletters: list shows each letter with its replays; a replay wit
   const { names } = world;
   const refusing = tallyStep(names);
   await refusing.run(fired(names.in, [{ key: "k", value: JSON.stringify(tallyAdded("k", 13)) }]), world.io());
-  const replayDb = uniqueName("replays");
-  t.teardown(() =>
-    testCloudant()
-      .deleteDatabase({ db: replayDb })
-      .then(
-        () => undefined,
-        () => undefined,
-      ),
-  );
+  const replayDb = scratchDatabase(t, "replays");
 
   const listed = await deadletters(["list", "--topic", names.deadLetter, "--database", replayDb]);
   t.is(listed.code, 0, listed.stderr);

@@ -2,7 +2,7 @@
 // order however many finished ones came before it, and scanning twice sends the very same command twice.
 import test from "ava";
 import { catalog } from "../../functions/events.ts";
-import { ensureWorkOrderIndexes } from "../../functions/provision.ts";
+import { ensureWorkOrderIndexes } from "../../functions/resources.ts";
 import { overdueWorkOrders, sendOverdue } from "../../functions/workorders/deadlines.ts";
 import { sagaSpec } from "../../functions/workorders/saga-step.ts";
 import { defineStreamStep } from "../../lib/step/index.ts";

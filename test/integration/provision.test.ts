@@ -4,10 +4,10 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import test from "ava";
-import { type ProvisionPlan, provision } from "../../lib/provision.ts";
+import { type ProvisionPlan, provision } from "../../lib/provisioner.ts";
 import { createCloudant } from "../../lib/store/client.ts";
 import { startStoreProxy } from "../../scripts/chaos/store-proxy.ts";
-import { storeSettings, testCloudant, testKafka, uniqueName } from "../support/services.ts";
+import { dropDatabase, storeSettings, testCloudant, testKafka, uniqueName } from "../support/services.ts";
 
 function planFor(name: string): ProvisionPlan {
   return {
@@ -80,14 +80,7 @@ test("the store's 429s with Retry-After are waited out; its 403 is one line sayi
         : undefined,
   });
   t.teardown(() => busy.close());
-  t.teardown(() =>
-    testCloudant()
-      .deleteDatabase({ db: name })
-      .then(
-        () => undefined,
-        () => undefined,
-      ),
-  );
+  t.teardown(() => dropDatabase(name));
   const started = Date.now();
   const changes = await provision(plan, {
     admin,

@@ -14,7 +14,7 @@ import { LETTER_BYTES } from "../../triggers/lossless/deliver.ts";
 import { LosslessFeedProvider } from "../../triggers/lossless/provider.ts";
 import { Registrations } from "../../triggers/lossless/registrations.ts";
 import { runScript } from "../support/run-script.ts";
-import { kafkaSettings, storeEnv, testCloudant, testKafka, uniqueName } from "../support/services.ts";
+import { kafkaSettings, scratchDatabase, storeEnv, testCloudant, testKafka, uniqueName } from "../support/services.ts";
 import { eventually, feedError } from "./helpers.ts";
 import {
   applied,
@@ -93,12 +93,7 @@ test("a batch that keeps failing goes to the dead-letter topic after its attempt
   await eventually(async () => ((await committed(s.admin, s.group, s.topic))[0] === 2 ? true : undefined));
 
   // The operator replays the letter: it fails again while the action still refuses it, and succeeds once fixed.
-  const replayDb = uniqueName("feed-replays");
-  t.teardown(() =>
-    testCloudant()
-      .deleteDatabase({ db: replayDb })
-      .catch(() => undefined),
-  );
+  const replayDb = scratchDatabase(t, "feed-replays");
   const env = { ...process.env, __OW_API_HOST: s.apiHost, __OW_API_KEY: s.auth };
   const deadletters = (args: string[]) =>
     runScript("scripts/deadletters.ts", ["feed", ...args, "--topic", s.deadLetters, "--database", replayDb], env);

@@ -10,8 +10,8 @@ import { ensureTopics } from "../../lib/kafka/client.ts";
 import { readRange } from "../../lib/kafka/read-range.ts";
 import type { LocalOptionsInput } from "../../local/config.ts";
 import { startLocalOpenWhisk } from "../../local/server.ts";
+import type { ProviderSettings } from "../../triggers/lossless/lossless-settings.ts";
 import { FEED_ACTION, FEED_PACKAGE, LosslessFeedProvider } from "../../triggers/lossless/provider.ts";
-import type { ProviderSettings } from "../../triggers/lossless/settings.ts";
 import { kafkaSettings, testCloudant, testKafka, uniqueName } from "../support/services.ts";
 
 export const FEED = `/whisk.system/${FEED_PACKAGE}/${FEED_ACTION}`;

@@ -1,6 +1,7 @@
 // Connections to the real services the tests run against. npm test starts the local stack and sets the
 // environment; run alone, a test fails with the reason instead of skipping.
 import { randomBytes } from "node:crypto";
+import type { ExecutionContext } from "ava";
 import { createKafka } from "../../lib/kafka/client.ts";
 import { type KafkaSettings, kafkaSettingsFromEnv } from "../../lib/kafka/config.ts";
 import { createCloudant } from "../../lib/store/client.ts";
@@ -41,6 +42,22 @@ export const testCloudant = () => createCloudant(storeSettings());
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
 }
+
+/** A database name of this test's own, deleted when the test ends: created by the test or by what it runs. */
+export function scratchDatabase(t: ExecutionContext, prefix: string): string {
+  const db = uniqueName(prefix);
+  t.teardown(() => dropDatabase(db));
+  return db;
+}
+
+/** Deletes a test's database, if it is there. */
+export const dropDatabase = (db: string): Promise<void> =>
+  testCloudant()
+    .deleteDatabase({ db })
+    .then(
+      () => undefined,
+      () => undefined,
+    );
 
 /**
  * The stack's broker as IBM Event Streams (SASL_SSL, user "token", the admin API), in the environment a deploy

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import test from "ava";
-import { BOUND_SETTING_NAMES } from "../../functions/settings.ts";
+import { BOUND_SETTING_NAMES } from "../../functions/service-settings.ts";
 import {
   exposureProblems,
   OPERATOR_AUTH,

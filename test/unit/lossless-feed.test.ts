@@ -11,10 +11,10 @@ import {
   lettersFor,
 } from "../../triggers/lossless/deliver.ts";
 import { type ActivationEnd, ruleResultsOf, type Settlement, settle } from "../../triggers/lossless/follow.ts";
-import type { FireResult } from "../../triggers/lossless/platform.ts";
+import { providerSettings } from "../../triggers/lossless/lossless-settings.ts";
+import type { FireResult } from "../../triggers/lossless/openwhisk-calls.ts";
 import { validateLosslessCreate, validateLosslessUpdate } from "../../triggers/lossless/rules.ts";
 import { chunk } from "../../triggers/lossless/runner.ts";
-import { providerSettings } from "../../triggers/lossless/settings.ts";
 
 const settings = providerSettings({ retryBaseMs: 1, retryMaxMs: 4 });
 const message = (offset: number, value = `v${offset}`): FeedMessage => ({

@@ -4,8 +4,8 @@
 // held and fired again, never counted and never settled. The caller commits the offsets when this says "settled".
 import type { FeedMessage } from "../../lib/feed/encode.ts";
 import type { Hold, RuleFailure, Settlement } from "./follow.ts";
-import type { FireResult } from "./platform.ts";
-import { backoffMs, type ProviderSettings } from "./settings.ts";
+import { backoffMs, type ProviderSettings } from "./lossless-settings.ts";
+import type { FireResult } from "./openwhisk-calls.ts";
 
 export interface DeadBatch {
   trigger: string;

@@ -12,10 +12,10 @@ import type { ApiHost } from "../../lib/openwhisk/fire.ts";
 import type { Cloudant } from "../../lib/store/client.ts";
 import type { BuiltinProvider, ProviderHost } from "../../local/server.ts";
 import { kafkaSettingsOf, losslessLifecycle } from "./lifecycle.ts";
+import { type ProviderSettings, providerSettings } from "./lossless-settings.ts";
 import { type Registration, Registrations } from "./registrations.ts";
 import { TriggerRunner } from "./runner.ts";
 import { openKey, sealKey, type TriggerSecrets } from "./sealed-key.ts";
-import { type ProviderSettings, providerSettings } from "./settings.ts";
 import { Slots } from "./slots.ts";
 
 export interface LosslessFeedOptions {

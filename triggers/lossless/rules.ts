@@ -5,7 +5,7 @@
 import { ConfigError } from "../../lib/config/settings.ts";
 import { FeedRefusal, flagsOf, validateCreate } from "../../lib/feed/kafka-feed-rules.ts";
 import { kafkaSettingsFromParams, type SaslMechanism } from "../../lib/kafka/config.ts";
-import { TRIGGER_BOUNDS, TRIGGER_DEFAULTS } from "./settings.ts";
+import { TRIGGER_BOUNDS, TRIGGER_DEFAULTS } from "./lossless-settings.ts";
 
 /** How the provider reaches the trigger's Kafka; the SASL password is kept sealed, apart (sealed-key.ts). */
 export interface KafkaConnection {

@@ -10,9 +10,9 @@ import { pyJsonLength } from "../../lib/feed/python.ts";
 import type { ApiHost } from "../../lib/openwhisk/fire.ts";
 import { splitBySize } from "../../lib/split-by-size.ts";
 import { type DeadBatch, deliver, LETTER_BYTES } from "./deliver.ts";
-import { fire, follow } from "./platform.ts";
+import { backoffMs, type ProviderSettings } from "./lossless-settings.ts";
+import { fire, follow } from "./openwhisk-calls.ts";
 import type { Registration } from "./registrations.ts";
-import { backoffMs, type ProviderSettings } from "./settings.ts";
 import { Slots } from "./slots.ts";
 
 export interface RunnerHost {

@@ -1,8 +1,8 @@
-// What the pump maintenance system needs before its actions run (lib/provision.ts does it): its topics, with their
+// What the pump maintenance system needs before its actions run (lib/provisioner.ts does it): its topics, with their
 // partitions and retention; a database per service with the step kit's indexes and the deadline alarm's; and where
 // each step's coverage audit starts.
 import type { Admin } from "kafkajs";
-import { type Change, type ProvisionOptions, type ProvisionPlan, provision } from "../lib/provision.ts";
+import { type Change, type ProvisionOptions, type ProvisionPlan, provision } from "../lib/provisioner.ts";
 import { STEP_INDEXES } from "../lib/step/tools.ts";
 import type { Cloudant } from "../lib/store/client.ts";
 import { DATABASE, DATABASES, SWEPT_STEPS, TOPICS } from "./topology.ts";

@@ -7,7 +7,7 @@ import { DEFAULTS } from "../../scripts/simulator/options.ts";
 import { simulate } from "../../scripts/simulator/run.ts";
 import { restartKafka } from "../../scripts/stack/lifecycle.ts";
 import { uniqueName } from "../support/services.ts";
-import { feedParams, stepWorld, tallyAdded, tallyStep } from "../support/step-fixture.ts";
+import { feedParams, killedAfterWrite, stepWorld, tallyAdded, tallyStep } from "../support/step-fixture.ts";
 import { readTopic, values } from "../support/topic-reader.ts";
 
 test("the simulator and the relay ride out a broker that is down for 15 s, and nothing is lost", async (t) => {
@@ -15,18 +15,7 @@ test("the simulator and the relay ride out a broker that is down for 15 s, and n
   const world = await stepWorld(t);
   // An outbox left by an activation that died after its write, for the relay to publish during the outage.
   const step = tallyStep(world.names);
-  await t.throwsAsync(
-    step.run(
-      feedParams(world.names.in, [tallyAdded("left", 3)]),
-      world.io({
-        crash: {
-          afterWrite: () => {
-            throw new Error("killed");
-          },
-        },
-      }),
-    ),
-  );
+  await t.throwsAsync(step.run(feedParams(world.names.in, [tallyAdded("left", 3)]), killedAfterWrite(world)));
   const topics = { topicAssets: world.names.out, topicMetrics: world.names.in };
   const lines: string[] = [];
   const options = { ...DEFAULTS, ...topics, pumps: 5, rate: 20, seconds: 30, seed: uniqueName("restart") };

@@ -23,7 +23,7 @@ import {
   FEED,
   firstApplied,
   produce,
-  RECORDING_ACTION,
+  putRecordingAction,
   readAll,
   setup,
 } from "./lossless-support.ts";
@@ -106,12 +106,7 @@ test("a batch that keeps failing goes to the dead-letter topic after its attempt
   const refused = await deadletters(["replay", "0:0"]);
   t.is(refused.code, 1, refused.stdout);
   t.regex(refused.stderr, /not replayed: 0:0: failed: guest\/record \([0-9a-f]{32}\): asked to fail/);
-  await s.client.actions.update({
-    name: "record",
-    action: RECORDING_ACTION,
-    kind: "nodejs:20",
-    params: { ...s.files, acceptPoison: true },
-  } as never);
+  await putRecordingAction(s.client, { ...s.files, acceptPoison: true });
   const replayed = await deadletters(["replay", "0:0"]);
   t.is(replayed.code, 0, replayed.stderr);
   t.regex(replayed.stdout, new RegExp(`replayed 0:0: ${s.group} took it \\([0-9a-f]{32}\\)`));
@@ -127,12 +122,7 @@ test("a batch that keeps failing goes to the dead-letter topic after its attempt
 test("a full-size batch that keeps failing, its action answering with the whole batch, is dead-lettered in letters Kafka takes; the partition moves on", async (t) => {
   t.timeout(120_000);
   const s = await setup(t, { partitions: 1, consume: true, key: FEED_KEY });
-  await s.client.actions.update({
-    name: "record",
-    action: RECORDING_ACTION,
-    kind: "nodejs:20",
-    params: { ...s.files, echoError: true },
-  } as never);
+  await putRecordingAction(s.client, { ...s.files, echoError: true });
   const total = 1_400; // about 900 KB: a full fire, and an error as large
   const pad = "x".repeat(620);
   for (let i = 0; i < total; i += 700)
@@ -383,7 +373,7 @@ test("installed as an action in a package of an OpenWhisk (npm run feed-provider
   const dir = mkdtempSync(join(tmpdir(), "installed-"));
   const files = { log: join(dir, "calls.log"), counter: join(dir, "calls.count") };
   writeFileSync(files.log, "");
-  await client.actions.create({ name: "record", action: RECORDING_ACTION, kind: "nodejs:20", params: files });
+  await putRecordingAction(client, files);
   const trigger = uniqueName("installed-records");
   await client.triggers.create({
     name: trigger,

@@ -25,7 +25,7 @@ import {
   FEED,
   firstApplied,
   produce,
-  RECORDING_ACTION,
+  putRecordingAction,
   readAll,
   setup,
 } from "./lossless-support.ts";
@@ -231,12 +231,7 @@ async function triggerOn(
   const log = join(tmpdir(), `${topic}.calls.log`);
   const counter = join(tmpdir(), `${topic}.calls.count`);
   writeFileSync(log, "");
-  await client.actions.create({
-    name: "record",
-    action: RECORDING_ACTION,
-    kind: "nodejs:20",
-    params: { log, counter },
-  });
+  await putRecordingAction(client, { log, counter });
   const trigger = uniqueName("garbled");
   await client.triggers.create({ name: trigger, trigger: { annotations: [{ key: "feed", value: FEED }] } as never });
   await (client.feeds as unknown as { create(o: object): Promise<unknown> }).create({
@@ -307,7 +302,7 @@ test("a key rotated: the trigger pauses on the old key, and UNPAUSE with the new
     api_key: newKey,
     agent: new Agent({ keepAlive: false }),
   } as never);
-  await client.actions.create({ name: "record", action: RECORDING_ACTION, kind: "nodejs:20", params: s.files });
+  await putRecordingAction(client, s.files);
   await client.triggers.create({ name: s.trigger, trigger: { annotations: [{ key: "feed", value: FEED }] } as never });
   await client.rules.create({ name: `${s.trigger}-record`, trigger: s.trigger, action: "record" });
   await produce(s.topic, [{ partition: 0, value: "after-rotation" }]);

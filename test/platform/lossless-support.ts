@@ -37,6 +37,11 @@ async function main(params) {
   return fail ? { error: params.echoError ? { failed: messages } : "asked to fail" } : { applied: messages.length };
 }`;
 
+/** Puts the recording action in place, created or changed, with these parameters (its files and how to behave). */
+export async function putRecordingAction(client: ReturnType<typeof openwhisk>, params: Record<string, unknown>) {
+  await client.actions.update({ name: "record", action: RECORDING_ACTION, kind: "nodejs:20", params } as never);
+}
+
 export interface Setup {
   topic: string;
   deadLetters: string;
@@ -102,12 +107,7 @@ export async function setup(t: ExecutionContext, options: SetupOptions): Promise
   const dir = mkdtempSync(join(tmpdir(), "lossless-"));
   const files = { log: join(dir, "calls.log"), counter: join(dir, "calls.count") };
   writeFileSync(files.log, "");
-  await client.actions.create({
-    name: "record",
-    action: RECORDING_ACTION,
-    kind: "nodejs:20",
-    params: { ...files, failFirst: options.failFirst ?? 0, ...options.action },
-  });
+  await putRecordingAction(client, { ...files, failFirst: options.failFirst ?? 0, ...options.action });
   await client.triggers.create({ name: trigger, trigger: { annotations: [{ key: "feed", value: FEED }] } as never });
   await (client.feeds as unknown as { create(o: object): Promise<unknown> })
     .create({

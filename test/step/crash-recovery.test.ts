@@ -1,6 +1,14 @@
 import test from "ava";
 import { defineOutboxRelay } from "../../lib/step/index.ts";
-import { entityState, feedParams, type StepWorld, stepWorld, tallyAdded, tallyStep } from "../support/step-fixture.ts";
+import {
+  entityState,
+  feedParams,
+  killedAfterWrite,
+  type StepWorld,
+  stepWorld,
+  tallyAdded,
+  tallyStep,
+} from "../support/step-fixture.ts";
 import { readTopic, values } from "../support/topic-reader.ts";
 
 class Crash extends Error {}
@@ -59,16 +67,7 @@ test("a crash after the write and no re-fire: the relay alone publishes the outb
   const world = await stepWorld(t);
   const step = tallyStep(world.names);
   await t.throwsAsync(
-    step.run(
-      feedParams(world.names.in, [tallyAdded("solo", 5)]),
-      world.io({
-        crash: {
-          afterWrite: () => {
-            throw new Crash("afterWrite");
-          },
-        },
-      }),
-    ),
+    step.run(feedParams(world.names.in, [tallyAdded("solo", 5)]), killedAfterWrite(world, new Crash("afterWrite"))),
   );
   const relay = (await runRelay(world)) as { databases: { published: number; stillPending: number }[] };
   t.is(relay.databases[0]?.published, 1);

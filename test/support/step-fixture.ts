@@ -121,6 +121,17 @@ export function tallyAdded(
 }
 
 /** The feed's payload for these values, as string values (isJSONData=false), offsets counting from `firstOffset`. */
+/** The step's world as an activation that dies right after its write, before it publishes: the outbox stays. */
+export function killedAfterWrite(world: StepWorld, death: Error = new Error("killed")) {
+  return world.io({
+    crash: {
+      afterWrite: () => {
+        throw death;
+      },
+    },
+  });
+}
+
 export function feedParams(topic: string, values: unknown[], firstOffset = 0) {
   return {
     messages: values.map((value, i) => ({

@@ -3,25 +3,12 @@
 // Streams (the admin API's check, then SASL_SSL with user "token").
 
 import test from "ava";
-import { ensureTopics } from "../../lib/kafka/client.ts";
-import { eventStreamsEnv, kafkaSettings, testKafka, uniqueName } from "../support/services.ts";
+import { eventStreamsEnv, kafkaSettings, scratchTopic, testKafka } from "../support/services.ts";
 import { activationsOf, eventually, feedTrigger, type Started, startOw } from "./helpers.ts";
 
 const FAST = { kafkaBatchMs: 300, kafkaPollMs: 200, kafkaRetryScale: 0.005 };
 const MESSAGE_HUB = "/whisk.system/messaging/messageHubFeed";
 const KAFKA = "/whisk.system/messaging/kafkaFeed";
-
-async function topicFor(t: import("ava").ExecutionContext): Promise<string> {
-  const admin = testKafka().admin();
-  await admin.connect();
-  const topic = uniqueName("feed-rules");
-  await ensureTopics(admin, [{ topic, partitions: 1 }]);
-  t.teardown(async () => {
-    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-    await admin.disconnect();
-  });
-  return topic;
-}
 
 /** The feed action's answer to a lifecycle event, as `wsk` and serverless see it: the result or its `error`. */
 async function lifecycle(s: Started, feed: string, trigger: string, event: string, params: Record<string, unknown>) {
@@ -51,7 +38,7 @@ function eventStreams() {
 }
 
 test("both feeds refuse what upstream refuses, with upstream's messages", async (t) => {
-  const topic = await topicFor(t);
+  const topic = await scratchTopic(t, "feed-rules");
   const s = await startOw(t, { feeds: FAST });
   await s.client.triggers.create({ name: "t" });
   const brokers = kafkaSettings().brokers.join(",");
@@ -124,7 +111,7 @@ test("both feeds refuse what upstream refuses, with upstream's messages", async 
 });
 
 test("messageHubFeed on the broker as Event Streams: the admin API's check, then SASL_SSL", async (t) => {
-  const topic = await topicFor(t);
+  const topic = await scratchTopic(t, "feed-rules");
   const hub = eventStreams();
   const s = await startOw(t, { feeds: { ...FAST, kafkaCa: hub.ca } });
   await s.client.triggers.create({ name: "t" });

@@ -4,9 +4,8 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import test from "ava";
-import { ensureTopics } from "../../lib/kafka/client.ts";
 import { serverlessEnv } from "../../scripts/saga/deploy.ts";
-import { kafkaSettings, testKafka, uniqueName } from "../support/services.ts";
+import { kafkaSettings, scratchTopic, testKafka } from "../support/services.ts";
 import { eventually, startOw } from "./helpers.ts";
 
 const run = promisify(execFile);
@@ -17,18 +16,10 @@ type Activation = { response: { status: string; result: { received: Record<strin
 
 test("serverless deploy binds the Kafka and alarm feeds; records and ticks reach the actions; remove unbinds", async (t) => {
   t.timeout(180_000);
-  const kafka = testKafka();
-  const admin = kafka.admin();
-  const producer = kafka.producer();
-  await admin.connect();
+  const topic = await scratchTopic(t, "platform-test-sls");
+  const producer = testKafka().producer();
   await producer.connect();
-  const topic = uniqueName("platform-test-sls");
-  await ensureTopics(admin, [{ topic, partitions: 1 }]);
-  t.teardown(async () => {
-    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-    await producer.disconnect();
-    await admin.disconnect();
-  });
+  t.teardown(() => producer.disconnect());
   const s = await startOw(t, { feeds: { kafkaBatchMs: 400, kafkaPollMs: 250 } });
   const env = serverlessEnv(
     { apiHost: s.ow.apiHost, auth: s.ow.auth },

@@ -2,7 +2,7 @@
 // environment; run alone, a test fails with the reason instead of skipping.
 import { randomBytes } from "node:crypto";
 import type { ExecutionContext } from "ava";
-import { createKafka } from "../../lib/kafka/client.ts";
+import { createKafka, ensureTopics } from "../../lib/kafka/client.ts";
 import { type KafkaSettings, kafkaSettingsFromEnv } from "../../lib/kafka/config.ts";
 import { createCloudant } from "../../lib/store/client.ts";
 import { type StoreSettings, storeSettingsFromEnv } from "../../lib/store/config.ts";
@@ -48,6 +48,19 @@ export function scratchDatabase(t: ExecutionContext, prefix: string): string {
   const db = uniqueName(prefix);
   t.teardown(() => dropDatabase(db));
   return db;
+}
+
+/** A one-partition topic of this test's own, deleted when the test ends. */
+export async function scratchTopic(t: ExecutionContext, prefix: string): Promise<string> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  const topic = uniqueName(prefix);
+  t.teardown(async () => {
+    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+    await admin.disconnect();
+  });
+  await ensureTopics(admin, [{ topic, partitions: 1 }]);
+  return topic;
 }
 
 /** Deletes a test's database, if it is there. */

@@ -4,7 +4,7 @@
 import { mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { build, type Plugin } from "esbuild";
-import { ACTION_ENTRIES } from "../functions/actions.ts";
+import { ACTION_ENTRIES, KAFKA_CLIENTS, type KafkaClient } from "../functions/actions.ts";
 import { buildConductors } from "./conductors.ts";
 import { repoRoot } from "./stack/paths.ts";
 import { assertWiring } from "./wiring.ts";
@@ -31,6 +31,30 @@ async function dashboardScript(): Promise<Plugin> {
   };
 }
 
+/**
+ * KafkaJS's consumer and admin client (the modules its Kafka class requires for `consumer()` and `admin()`) left out
+ * of the bundle but those `kept`: each left out is a function that throws, so a call says what is missing.
+ */
+export function kafkaClientsLeftOut(kept: readonly KafkaClient[]): Plugin {
+  const leftOut = (["admin", "consumer"] as const).filter((client) => !kept.includes(client));
+  return {
+    name: "kafkajs-clients-left-out",
+    setup(plugin) {
+      plugin.onResolve({ filter: /^\.\/(admin|consumer)$/ }, (args) => {
+        const client = args.path.slice(2) as KafkaClient;
+        if (!leftOut.includes(client) || !/[\\/]kafkajs[\\/]src[\\/]index\.js$/.test(args.importer)) return undefined;
+        return { path: client, namespace: "kafkajs-left-out" };
+      });
+      plugin.onLoad({ filter: /.*/, namespace: "kafkajs-left-out" }, (args) => ({
+        contents: `module.exports = function () { throw new Error(${JSON.stringify(
+          `KafkaJS's ${args.path} client is not in this action's bundle: name the action in KAFKA_CLIENTS (functions/actions.ts)`,
+        )}); };`,
+        loader: "js",
+      }));
+    },
+  };
+}
+
 export async function buildActions(log: (line: string) => void = console.log): Promise<void> {
   // A deploy of actions whose triggers and rules disagree with the steps would lose or misroute events.
   assertWiring();
@@ -40,7 +64,7 @@ export async function buildActions(log: (line: string) => void = console.log): P
   const outdir = join(dist, `.build-${process.pid}-${Date.now()}`);
   mkdirSync(outdir, { recursive: true });
   const started = Date.now();
-  const plugins = [await dashboardScript()];
+  const dashboard = await dashboardScript();
   await Promise.all(
     Object.entries(ACTION_ENTRIES).map(([name, entry]) =>
       build({
@@ -57,7 +81,7 @@ export async function buildActions(log: (line: string) => void = console.log): P
         sourcesContent: false,
         banner: { js: "process.setSourceMapsEnabled?.(true);" },
         logLevel: "error",
-        plugins,
+        plugins: [dashboard, kafkaClientsLeftOut(KAFKA_CLIENTS[name] ?? [])],
       }),
     ),
   );

@@ -26,6 +26,21 @@ export const ACTION_ENTRIES: Record<string, string> = {
   "workorders-cancel-emit": "functions/operator/cancel-emit.ts",
 };
 
+export type KafkaClient = "admin" | "consumer";
+
+/**
+ * The KafkaJS clients an action creates besides its producer. KafkaJS's consumer and admin client are a fifth of a
+ * step's bundle (about 58 KB, 6 ms of CPU at every cold start), so the build leaves them out of every action not
+ * named here (scripts/build.ts): there, `kafka.consumer()` or `kafka.admin()` throws an error naming this list.
+ * test/unit/kafka-clients.test.ts fails when the code bundled into an action calls one the action is not given.
+ */
+export const KAFKA_CLIENTS: Record<string, readonly KafkaClient[]> = {
+  // The relay's coverage sweep and the dashboard's dead letters and lag read offsets, and records of a range with a
+  // short-lived consumer (lib/kafka/read-range.ts).
+  "saga-relay": ["admin", "consumer"],
+  "dashboard-data": ["admin", "consumer"],
+};
+
 /** Conductor actions (scripts/conductors.ts synthesizes them with Composer): name -> the composition's source. */
 export const CONDUCTORS: Record<string, string> = {
   "request-maintenance": "functions/operator/compositions/request-maintenance.js",

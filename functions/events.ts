@@ -1,13 +1,13 @@
 // Every event of the pump maintenance system, its schema and its topic: the one place they are listed.
-import * as z from "zod";
 import { defineEventCatalog, type EventOf } from "../lib/events/catalog.ts";
 import type { EmitOf } from "../lib/step/index.ts";
+import * as z from "../lib/zod.ts";
 
-const id = z.string().min(1);
+const id = z.string().check(z.minLength(1));
 // Magnitudes (rpm, amperes) cannot be negative; pressure, flow and temperature can, by sensor and site.
 const reading = {
-  rotation: z.number().nonnegative(),
-  current: z.number().nonnegative(),
+  rotation: z.number().check(z.nonnegative()),
+  current: z.number().check(z.nonnegative()),
   pressure: z.number(),
   flowRate: z.number(),
   temperature: z.number(),
@@ -28,13 +28,13 @@ export const catalog = defineEventCatalog({
     ipAddress: z.string(),
     antivirus: z.string(),
     site: id,
-    latitude: z.number().min(-90).max(90),
-    longitude: z.number().min(-180).max(180),
+    latitude: z.number().check(z.gte(-90), z.lte(90)),
+    longitude: z.number().check(z.gte(-180), z.lte(180)),
     creationDate: z.iso.datetime({ offset: true }),
     nominal: z.object(reading),
   }),
   /** One reading of a pump's sensors (the seed's metric event). */
-  "pump.metric.reported": readingSchema.extend({ assetId: id }),
+  "pump.metric.reported": z.extend(readingSchema, { assetId: id }),
   /** Monitoring (or an operator) asks for maintenance: one per incident. */
   "maintenance.requested": z.object({
     incidentId: id,
@@ -65,7 +65,11 @@ export const catalog = defineEventCatalog({
   }),
   /** Commands for the work-order saga: from the deadline alarm and from operators. */
   "workorder.deadline.passed": z.object({ workOrderId: id, deadline: z.iso.datetime({ offset: true }) }),
-  "workorder.cancel.requested": z.object({ workOrderId: id, reason: z.string().min(1), requestedBy: id }),
+  "workorder.cancel.requested": z.object({
+    workOrderId: id,
+    reason: z.string().check(z.minLength(1)),
+    requestedBy: id,
+  }),
   "part.reserved": z.object({
     workOrderId: id,
     partType: id,
@@ -77,7 +81,7 @@ export const catalog = defineEventCatalog({
   /** Parts delivered to the store: from the scheduled delivery alarm or an operator. */
   "parts.restocked": z.object({
     partType: id,
-    quantity: z.number().int().min(1),
+    quantity: z.number().check(z.int(), z.gte(1)),
     deliveryId: id,
     deliveredBy: z.enum(["schedule", "operator"]),
   }),

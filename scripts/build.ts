@@ -1,10 +1,10 @@
 // npm run build: bundles each action (functions/actions.ts) with its dependencies into one CommonJS file,
 // dist/<name>.js, the form OpenWhisk's Node.js runtime loads from a zip (serverless-openwhisk adds package.json),
-// with its source map inline.
+// with its source map inline and lib/stack-traces.ts first, which maps the bundle's stack traces through it.
 import { mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { build, type Plugin } from "esbuild";
-import { ACTION_ENTRIES } from "../functions/actions.ts";
+import { type BuildOptions, build, type Plugin } from "esbuild";
+import { ACTION_ENTRIES, KAFKA_CLIENTS, type KafkaClient } from "../functions/actions.ts";
 import { buildConductors } from "./conductors.ts";
 import { repoRoot } from "./stack/paths.ts";
 import { assertWiring } from "./wiring.ts";
@@ -31,6 +31,69 @@ async function dashboardScript(): Promise<Plugin> {
   };
 }
 
+/**
+ * lib/stack-traces.ts as one statement, to run first in each bundle with the bundle's own path: a function of its own,
+ * so that none of its names meets the bundle's.
+ */
+async function stackTracesBanner(): Promise<string> {
+  const bundled = await build({
+    stdin: {
+      contents: 'import { mapStackTraces } from "./lib/stack-traces.ts"; mapStackTraces(__filename);',
+      resolveDir: repoRoot,
+      loader: "ts",
+    },
+    bundle: true,
+    write: false,
+    platform: "node",
+    target: "node20",
+    format: "cjs",
+    minify: true,
+    logLevel: "error",
+  });
+  return `(()=>{${(bundled.outputFiles[0]?.text ?? "").trim()}})();`;
+}
+
+/**
+ * KafkaJS's consumer and admin client (the modules its Kafka class requires for `consumer()` and `admin()`) left out
+ * of the bundle but those `kept`: each left out is a function that throws, so a call says what is missing.
+ */
+export function kafkaClientsLeftOut(kept: readonly KafkaClient[]): Plugin {
+  const leftOut = (["admin", "consumer"] as const).filter((client) => !kept.includes(client));
+  return {
+    name: "kafkajs-clients-left-out",
+    setup(plugin) {
+      plugin.onResolve({ filter: /^\.\/(admin|consumer)$/ }, (args) => {
+        const client = args.path.slice(2) as KafkaClient;
+        if (!leftOut.includes(client) || !/[\\/]kafkajs[\\/]src[\\/]index\.js$/.test(args.importer)) return undefined;
+        return { path: client, namespace: "kafkajs-left-out" };
+      });
+      plugin.onLoad({ filter: /.*/, namespace: "kafkajs-left-out" }, (args) => ({
+        contents: `module.exports = function () { throw new Error(${JSON.stringify(
+          `KafkaJS's ${args.path} client is not in this action's bundle: name the action in KAFKA_CLIENTS (functions/actions.ts)`,
+        )}); };`,
+        loader: "js",
+      }));
+    },
+  };
+}
+
+/** How every action is bundled: esbuild's options, but for its entry, its output and its plugins. */
+export async function actionBundleOptions(): Promise<BuildOptions> {
+  return {
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "cjs",
+    minify: true,
+    // Inline, so the map travels in the action's zip; read by the banner only when a stack trace shows a frame of
+    // the bundle, so that the trace in an activation's log points at functions/ and lib/.
+    sourcemap: "inline",
+    sourcesContent: false,
+    banner: { js: await stackTracesBanner() },
+    logLevel: "error",
+  };
+}
+
 export async function buildActions(log: (line: string) => void = console.log): Promise<void> {
   // A deploy of actions whose triggers and rules disagree with the steps would lose or misroute events.
   assertWiring();
@@ -40,24 +103,15 @@ export async function buildActions(log: (line: string) => void = console.log): P
   const outdir = join(dist, `.build-${process.pid}-${Date.now()}`);
   mkdirSync(outdir, { recursive: true });
   const started = Date.now();
-  const plugins = [await dashboardScript()];
+  const dashboard = await dashboardScript();
+  const options = await actionBundleOptions();
   await Promise.all(
     Object.entries(ACTION_ENTRIES).map(([name, entry]) =>
       build({
+        ...options,
         entryPoints: [join(repoRoot, entry)],
         outfile: join(outdir, `${name}.js`),
-        bundle: true,
-        platform: "node",
-        target: "node20",
-        format: "cjs",
-        minify: true,
-        // Inline, so the map travels in the action's zip; turned on first thing, so a stack trace in an
-        // activation's log points at functions/ and lib/, not at column 40,000 of a minified line.
-        sourcemap: "inline",
-        sourcesContent: false,
-        banner: { js: "process.setSourceMapsEnabled?.(true);" },
-        logLevel: "error",
-        plugins,
+        plugins: [dashboard, kafkaClientsLeftOut(KAFKA_CLIENTS[name] ?? [])],
       }),
     ),
   );

@@ -11,8 +11,8 @@
 // the same bytes again at most, never a second incident. A cancel's id derives from (work order, reason,
 // requestedBy).
 import { createHash } from "node:crypto";
-import * as z from "zod";
 import { rootEventId } from "../../lib/events/derived-id.ts";
+import * as z from "../../lib/zod.ts";
 import { catalog, PROBLEMS } from "../events.ts";
 import { REMEDY } from "../monitoring/detection.ts";
 import type { ServiceSetting } from "../service-settings.ts";
@@ -24,26 +24,26 @@ import type { CommandDoc } from "./records.ts";
 export const OPERATOR_SOURCE = "/ow-saga/operator";
 
 const text = (max: number) =>
-  z.string().trim().min(1, "must not be empty").max(max, `must be at most ${max} characters`);
+  z
+    .string()
+    .check(z.trim(), z.minLength(1, "must not be empty"), z.maxLength(max, `must be at most ${max} characters`));
 const token = (what: string) =>
   z
     .string()
-    .trim()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, `${what}: 1 to 64 letters, digits, '.', '_' or '-'`);
+    .check(z.trim(), z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, `${what}: 1 to 64 letters, digits, '.', '_' or '-'`));
 
 export const maintenanceRequestSchema = z.object({
   assetId: text(100),
   site: text(100),
   problem: z.enum(PROBLEMS),
-  note: z.string().trim().max(500, "must be at most 500 characters").optional(),
-  requestId: token("a request id").optional(),
+  note: z.optional(z.string().check(z.trim(), z.maxLength(500, "must be at most 500 characters"))),
+  requestId: z.optional(token("a request id")),
 });
 
 export const cancelSchema = z.object({
   workOrderId: z
     .string()
-    .trim()
-    .regex(/^wo-[A-Za-z0-9._:-]{1,200}$/, "must be a work order id: wo-<incident id>"),
+    .check(z.trim(), z.regex(/^wo-[A-Za-z0-9._:-]{1,200}$/, "must be a work order id: wo-<incident id>")),
   reason: text(500),
   requestedBy: text(100),
 });
@@ -55,8 +55,8 @@ export type CancelInput = z.output<typeof cancelSchema>;
  * The input as the schema wants it, or a 400 naming the first field at fault (all of them in `issues`). Unknown
  * fields are ignored: the platform and the package add their own parameters.
  */
-export function parseInput<S extends z.ZodType>(schema: S, params: Params): z.output<S> {
-  const parsed = schema.safeParse(params);
+export function parseInput<S extends z.core.$ZodType>(schema: S, params: Params): z.output<S> {
+  const parsed = z.safeParse(schema, params);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map((issue) => {
     const field = issue.path.map(String).join(".") || "body";

@@ -2,9 +2,9 @@
 // 202 with the event id. The delivery is recorded once in the parts database (its parts.restocked in the record's
 // outbox) before it is published, as the other operator commands are: the same deliveryId again publishes the same
 // event at most once more, and a different delivery under the same id is a 409.
-import * as z from "zod";
 import { rootEventId } from "../../lib/events/derived-id.ts";
 import { clientsFor, recordOnce } from "../../lib/step/tools.ts";
+import * as z from "../../lib/zod.ts";
 import { catalog } from "../events.ts";
 import { parseInput, sameContent, settingParam } from "../operator/commands.ts";
 import { failureOf, HttpFailure, type Params, requirePost } from "../operator/http.ts";
@@ -14,14 +14,15 @@ import { DATABASE, TOPIC } from "../topology.ts";
 export const restockSchema = z.object({
   partType: z
     .string()
-    .trim()
-    .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, "a part type: lowercase letters, digits and '-'"),
-  quantity: z.number().int("must be a whole number").min(1, "must be at least 1").max(10_000, "must be at most 10000"),
-  deliveryId: z
-    .string()
-    .trim()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "1 to 64 letters, digits, '.', '_' or '-'")
-    .optional(),
+    .check(z.trim(), z.regex(/^[a-z0-9][a-z0-9-]{0,63}$/, "a part type: lowercase letters, digits and '-'")),
+  quantity: z
+    .number()
+    .check(z.int("must be a whole number"), z.gte(1, "must be at least 1"), z.lte(10_000, "must be at most 10000")),
+  deliveryId: z.optional(
+    z
+      .string()
+      .check(z.trim(), z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "1 to 64 letters, digits, '.', '_' or '-'")),
+  ),
 });
 
 export function restockDoc(input: z.output<typeof restockSchema>, now: number, topic: string): CommandDoc {

@@ -1,8 +1,8 @@
 // A catalog of event types, each with a schema for its data: checked when an event is consumed and when one is
 // emitted. Domain-free: services declare their own catalogs.
 
-import type * as z from "zod";
 import { SagaError } from "../errors.ts";
+import * as z from "../zod.ts";
 import { type CloudEvent, envelopeSchema, extensionNameProblems } from "./envelope.ts";
 
 export type ParseFailureReason = "envelope" | "schema" | "unknown-type";
@@ -33,7 +33,7 @@ export interface BuildFields<TData> {
 }
 
 /** A catalog's event types, each with the schema of its data. */
-export type Schemas = Record<string, z.ZodType>;
+export type Schemas = Record<string, z.core.$ZodType>;
 
 /** The union of the catalog's events (or of those of the types `T`), each with its typed (parsed) data. */
 export type EventOf<S extends Schemas, T extends keyof S & string = keyof S & string> = {
@@ -76,7 +76,7 @@ function received(issue: z.core.$ZodIssue, root: unknown): string {
 }
 
 /** "data.items[0].quantity: Too small: expected number to be >0 (got -1)" — the first few problems, each with its path. */
-function describeIssues(error: z.ZodError, root: unknown, prefix: string): string {
+function describeIssues(error: z.core.$ZodError, root: unknown, prefix: string): string {
   const shown = error.issues
     .slice(0, MAX_ISSUES)
     .map((issue) => `${pathLabel(prefix, issue.path)}: ${issue.message}${received(issue, root)}`);
@@ -95,7 +95,7 @@ export function defineEventCatalog<S extends Schemas>(schemas: S): EventCatalog<
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
       return { ok: false, reason: "envelope", message: `the event is ${describeNonObject(value)}, not a JSON object` };
     }
-    const envelope = envelopeSchema.safeParse(value);
+    const envelope = z.safeParse(envelopeSchema, value);
     if (!envelope.success) return { ok: false, reason: "envelope", message: describeIssues(envelope.error, value, "") };
     const badNames = extensionNameProblems(value as Record<string, unknown>);
     if (badNames.length > 0) return { ok: false, reason: "envelope", message: badNames.join("; ") };
@@ -104,7 +104,7 @@ export function defineEventCatalog<S extends Schemas>(schemas: S): EventCatalog<
     if (!schema) {
       return { ok: false, reason: "unknown-type", message: `unknown event type ${JSON.stringify(type)}` };
     }
-    const data = schema.safeParse(envelope.data.data);
+    const data = z.safeParse(schema, envelope.data.data);
     if (!data.success) {
       return {
         ok: false,

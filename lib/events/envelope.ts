@@ -1,7 +1,8 @@
 // The event envelope: CloudEvents 1.0 in structured JSON mode, the whole event in the Kafka record's value
 // (OpenWhisk's Kafka feed drops record headers, so binary mode with ce_* headers would lose the attributes).
-// A namespace import: `import { z }` would keep all of zod, its 40 locales among them, in every bundle.
-import * as z from "zod";
+// zod/mini from lib/zod.ts, as a namespace import: `import { z }` would keep all of zod, its 40 locales among them,
+// in every bundle.
+import * as z from "../zod.ts";
 
 /** CloudEvents attribute names: lowercase letters and digits, at most 20 characters (spec 1.0, "Attribute Naming"). */
 export const EXTENSION_NAME = /^[a-z0-9]{1,20}$/;
@@ -13,7 +14,7 @@ export const EXTENSION_NAME = /^[a-z0-9]{1,20}$/;
  */
 export const MAX_NAME_CHARS = 256;
 
-const nonEmpty = z.string().min(1).max(MAX_NAME_CHARS);
+const nonEmpty = z.string().check(z.minLength(1), z.maxLength(MAX_NAME_CHARS));
 
 export const envelopeSchema = z.object({
   specversion: z.literal("1.0"),
@@ -24,14 +25,14 @@ export const envelopeSchema = z.object({
   time: z.iso.datetime({ offset: true }),
   /** Optional in CloudEvents, required here: it names the entity and is the Kafka key. */
   subject: nonEmpty,
-  datacontenttype: z.literal("application/json").default("application/json"),
+  datacontenttype: z._default(z.literal("application/json"), "application/json"),
   data: z.unknown(),
   /** The saga (correlation) this event belongs to. */
-  sagaid: nonEmpty.optional(),
+  sagaid: z.optional(nonEmpty),
   /** The id of the event that caused this one; absent for events that start something. */
-  causationid: nonEmpty.optional(),
+  causationid: z.optional(nonEmpty),
   /** The OpenWhisk activation that emitted this event; absent for events from outside the platform. */
-  activationid: nonEmpty.optional(),
+  activationid: z.optional(nonEmpty),
 });
 
 export interface CloudEvent<TType extends string = string, TData = unknown> {

@@ -1,10 +1,10 @@
 // How a step is described: what it consumes, which entity each event is about, the pure decision, and where its
 // emitted events, retries and dead letters go.
-import type * as z from "zod";
 import { KIT_SETTING_NAMES } from "../config/parameters.ts";
 import type { EventOf, Schemas } from "../events/catalog.ts";
 import type { CloudEvent } from "../events/envelope.ts";
 import { DEFAULT_RETENTION_MS } from "../idempotency/decide.ts";
+import type * as z from "../zod.ts";
 
 /** Any event the catalog `C` allows a handler to emit, its data checked against the type's schema when compiled. */
 export type EmitOf<C extends Schemas> = { [K in keyof C & string]: Emit<K, z.input<C[K]>> }[keyof C & string];

@@ -5,7 +5,6 @@
 // completes an idempotency record per message with single writes and applies the effect with its own read and
 // write, as AWS Lambda Powertools' idempotency does.
 import type { Producer } from "kafkajs";
-import * as z from "zod";
 import { statusOf } from "../../lib/errors.ts";
 import { defineEventCatalog } from "../../lib/events/catalog.ts";
 import { rootEventId } from "../../lib/events/derived-id.ts";
@@ -16,6 +15,7 @@ import { defineEntityStep, type EntityStepSpec } from "../../lib/step/index.ts";
 import { closeAllClients } from "../../lib/step/tools.ts";
 import { type Cloudant, createCloudant, ensureDatabase } from "../../lib/store/client.ts";
 import { requireStoreSettings, storeSettingsFromEnv } from "../../lib/store/config.ts";
+import * as z from "../../lib/zod.ts";
 import { fixed, summarizeLatencies, withPeakMemory } from "./measure.ts";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 2000);

@@ -2,6 +2,7 @@
 // emitted. Domain-free: services declare their own catalogs.
 
 import { SagaError } from "../errors.ts";
+import { isRecord, propertyOf } from "../narrow.ts";
 import * as z from "../zod.ts";
 import { type CloudEvent, envelopeSchema, extensionNameProblems } from "./envelope.ts";
 
@@ -61,11 +62,7 @@ function pathLabel(prefix: string, path: readonly PropertyKey[]): string {
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  return path.reduce<unknown>(
-    (node, part) =>
-      node !== null && typeof node === "object" ? (node as Record<PropertyKey, unknown>)[part] : undefined,
-    root,
-  );
+  return path.reduce<unknown>((node, part) => propertyOf(node, part), root);
 }
 
 /** zod says what was expected; for wrong values (not wrong types) say also what came, briefly. */
@@ -92,12 +89,12 @@ export function defineEventCatalog<S extends Schemas>(schemas: S): EventCatalog<
   const types = Object.keys(schemas) as (keyof S & string)[];
 
   const parse = (value: unknown): ParseResult<EventOf<S>> => {
-    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    if (!isRecord(value)) {
       return { ok: false, reason: "envelope", message: `the event is ${describeNonObject(value)}, not a JSON object` };
     }
     const envelope = z.safeParse(envelopeSchema, value);
     if (!envelope.success) return { ok: false, reason: "envelope", message: describeIssues(envelope.error, value, "") };
-    const badNames = extensionNameProblems(value as Record<string, unknown>);
+    const badNames = extensionNameProblems(value);
     if (badNames.length > 0) return { ok: false, reason: "envelope", message: badNames.join("; ") };
     const type = envelope.data.type;
     const schema = Object.hasOwn(schemas, type) ? schemas[type] : undefined;
@@ -113,7 +110,7 @@ export function defineEventCatalog<S extends Schemas>(schemas: S): EventCatalog<
       };
     }
     // Extensions other than ours are kept as they came: the event is passed on, not rewritten.
-    return { ok: true, event: { ...(value as object), ...envelope.data, data: data.data } as EventOf<S> };
+    return { ok: true, event: { ...value, ...envelope.data, data: data.data } as EventOf<S> };
   };
 
   const build = <T extends keyof S & string>(type: T, fields: BuildFields<z.input<S[T]>>) => {

@@ -1,5 +1,6 @@
 // Every action of the system and what it is built from (scripts/build.ts bundles each into dist/<name>.js, which
-// serverless.yml deploys): the steps' actions come from their declaration in topology.ts.
+// serverless.yml deploys): the steps' actions come from their declaration in topology.ts. functions/ is the pump
+// maintenance system itself, its services' actions, events and topology; it imports lib/ and nothing else of ours.
 import { actionOf, STEP_NAMES, STEPS } from "./topology.ts";
 
 /** Actions bundled from a TypeScript module: name -> module. */

@@ -1,5 +1,6 @@
 // The local OpenWhisk: an HTTP server on 127.0.0.1 with OpenWhisk's REST API (/api/v1), web actions, the built-in
-// feed actions of whisk.system, and action containers as Node child processes. No Docker, nothing of any domain.
+// feed actions of whisk.system, and action containers as Node child processes. No Docker, nothing of any domain:
+// local/ imports lib/ only, never functions/, triggers/ or scripts/.
 
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";

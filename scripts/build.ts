@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { type BuildOptions, build, type Plugin } from "esbuild";
 import { ACTION_ENTRIES, KAFKA_CLIENTS, type KafkaClient } from "../functions/actions.ts";
 import { buildConductors } from "./conductors.ts";
+import { NODE_BUNDLE } from "./node-bundle.ts";
 import { repoRoot } from "./stack/paths.ts";
 import { assertWiring } from "./wiring.ts";
 
@@ -42,13 +43,8 @@ async function stackTracesBanner(): Promise<string> {
       resolveDir: repoRoot,
       loader: "ts",
     },
-    bundle: true,
+    ...NODE_BUNDLE,
     write: false,
-    platform: "node",
-    target: "node20",
-    format: "cjs",
-    minify: true,
-    logLevel: "error",
   });
   return `(()=>{${(bundled.outputFiles[0]?.text ?? "").trim()}})();`;
 }
@@ -80,17 +76,12 @@ export function kafkaClientsLeftOut(kept: readonly KafkaClient[]): Plugin {
 /** How every action is bundled: esbuild's options, but for its entry, its output and its plugins. */
 export async function actionBundleOptions(): Promise<BuildOptions> {
   return {
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "cjs",
-    minify: true,
+    ...NODE_BUNDLE,
     // Inline, so the map travels in the action's zip; read by the banner only when a stack trace shows a frame of
     // the bundle, so that the trace in an activation's log points at functions/ and lib/.
     sourcemap: "inline",
     sourcesContent: false,
     banner: { js: await stackTracesBanner() },
-    logLevel: "error",
   };
 }
 

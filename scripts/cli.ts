@@ -1,6 +1,7 @@
 // What every command shares: parsing its arguments, its usage errors, finding the broker, and running its main.
 // A main returns its exit code; --help prints the usage and exits 0; a usage error prints the reason and the usage
-// and exits 2; any other failure prints one line and exits 1.
+// and exits 2; any other failure prints one line and exits 1. scripts/ holds the commands (one file per npm script,
+// its parts in a folder of the same name); it may import every other folder, and none imports it.
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import type { Kafka } from "kafkajs";
 import { describeError, SagaError } from "../lib/errors.ts";

@@ -17,6 +17,7 @@ import { requireStoreSettings, storeSettingsFromEnv } from "../lib/store/config.
 import { FEED_PACKAGE_SETTINGS } from "../triggers/lossless/feed-action.ts";
 import { LosslessFeedProvider } from "../triggers/lossless/provider.ts";
 import { registrationsKey } from "../triggers/lossless/sealed-key.ts";
+import { NODE_BUNDLE } from "./node-bundle.ts";
 import { useRunningStack } from "./stack/lifecycle.ts";
 import { losslessFeedKeyFile } from "./stack/secrets.ts";
 import { findTarget, withScheme } from "./wsk/credentials.ts";
@@ -42,14 +43,9 @@ async function install(pkg: string): Promise<void> {
   const store = requireStoreSettings(storeSettingsFromEnv(), "CLOUDANT_URL");
   const key = feedKey();
   const bundled = await build({
+    ...NODE_BUNDLE,
     entryPoints: ["triggers/lossless/feed-action.ts"],
-    bundle: true,
     write: false,
-    platform: "node",
-    target: "node20",
-    format: "cjs",
-    minify: true,
-    logLevel: "error",
   });
   const target = await findTarget({});
   console.error(`feed-provider: installing ${pkg}/kafkaFeed on ${target.apihost} (from ${target.from})`);

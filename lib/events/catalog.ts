@@ -86,6 +86,7 @@ function describeNonObject(value: unknown): string {
 }
 
 export function defineEventCatalog<S extends Schemas>(schemas: S): EventCatalog<S> {
+  // Object.keys is typed string[] for any object; these are S's own keys.
   const types = Object.keys(schemas) as (keyof S & string)[];
 
   const parse = (value: unknown): ParseResult<EventOf<S>> => {
@@ -109,7 +110,8 @@ export function defineEventCatalog<S extends Schemas>(schemas: S): EventCatalog<
         message: `${type}: ${describeIssues(data.error, envelope.data.data, "data")}`,
       };
     }
-    // Extensions other than ours are kept as they came: the event is passed on, not rewritten.
+    // Extensions other than ours are kept as they came: the event is passed on, not rewritten. Its envelope and data
+    // were just parsed by the schemas of its type, which TypeScript cannot follow through a generic S.
     return { ok: true, event: { ...value, ...envelope.data, data: data.data } as EventOf<S> };
   };
 
@@ -118,6 +120,7 @@ export function defineEventCatalog<S extends Schemas>(schemas: S): EventCatalog<
     const given = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
     const parsed = parse({ ...given, specversion: "1.0", type, datacontenttype: "application/json" });
     if (!parsed.ok) throw new EventSchemaError(type, parsed.reason, parsed.message);
+    // parse() checked the data against S[T]: the event is of type T.
     return parsed.event as CloudEvent<T, z.output<S[T]>>;
   };
 

@@ -252,6 +252,7 @@ export function foldEntity<S>(
     _id: current?._id ?? entityDocId(entityId),
     ...(current?._rev ? { _rev: current._rev } : {}),
     kind: "entity",
+    // At least one event was applied, so the state is set.
     state: state as S,
     version: (current?.version ?? 0) + applied.length,
     applied: keepNewest(

@@ -1,7 +1,8 @@
 // The step kit for a step's author: define a step (entity, stream or keyed) and the relay, the spec and handler
 // types, and the few reads the views use. What runs beside the steps (one-shot actions that record and publish,
 // the dashboard, provisioning, the operator's tools) uses tools.ts. Everything else in lib/step is internal: tests
-// import it from its own file.
+// import it from its own file. lib/step imports the rest of lib/ (the store, Kafka, the feed's contract, retries),
+// nothing outside lib/.
 //
 // One event's path through a step, a file per concept:
 //   define.ts     the action: decode the feed's payload (lib/feed), land, run the batch, settle, answer

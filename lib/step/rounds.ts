@@ -210,7 +210,7 @@ export function runEntityBatch<S>(
         retention,
         config: io.config,
       });
-      return { doc: fold.doc as StepDoc | undefined, added: fold.added, outcomes: fold.outcomes };
+      return { doc: fold.doc, added: fold.added, outcomes: fold.outcomes };
     },
   });
 }

@@ -8,7 +8,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import test from "ava";
 import openwhisk from "openwhisk";
-import { ensureTopics } from "../../lib/kafka/client.ts";
 import { startLocalOpenWhisk } from "../../local/server.ts";
 import { LETTER_BYTES } from "../../triggers/lossless/deliver.ts";
 import { LosslessFeedProvider } from "../../triggers/lossless/provider.ts";
@@ -21,6 +20,7 @@ import {
   calls,
   committed,
   FEED,
+  feedTopics,
   firstApplied,
   produce,
   putRecordingAction,
@@ -336,13 +336,7 @@ test("two provider processes share the load; one killed mid-run and started agai
 test("installed as an action in a package of an OpenWhisk (npm run feed-provider -- install), with a provider beside it, it fires like the built-in", async (t) => {
   const topic = uniqueName("installed");
   const db = uniqueName("installed-feed");
-  const admin = testKafka().admin();
-  await admin.connect();
-  t.teardown(() => admin.disconnect());
-  await ensureTopics(admin, [
-    { topic, partitions: 1 },
-    { topic: `${topic}.dead`, partitions: 1 },
-  ]);
+  await feedTopics(t, topic, 1);
   // An OpenWhisk without the built-in: the feed is only what install creates.
   const ow = await startLocalOpenWhisk({ port: 0 }, []);
   const provider = new LosslessFeedProvider({

@@ -76,18 +76,24 @@ export interface SetupOptions {
   action?: Record<string, unknown>;
 }
 
+/** The topic a trigger consumes and its dead-letter topic (`<topic>.dead`), and an admin client kept for the test. */
+export async function feedTopics(t: ExecutionContext, topic: string, partitions: number): Promise<Admin> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  t.teardown(() => admin.disconnect());
+  await ensureTopics(admin, [
+    { topic, partitions },
+    { topic: `${topic}.dead`, partitions: 1 },
+  ]);
+  return admin;
+}
+
 export async function setup(t: ExecutionContext, options: SetupOptions): Promise<Setup> {
   const topic = uniqueName("lossless");
   const deadLetters = `${topic}.dead`;
   const trigger = uniqueName("records");
   const db = uniqueName("lossless-feed");
-  const admin = testKafka().admin();
-  await admin.connect();
-  t.teardown(() => admin.disconnect());
-  await ensureTopics(admin, [
-    { topic, partitions: options.partitions },
-    { topic: deadLetters, partitions: 1 },
-  ]);
+  const admin = await feedTopics(t, topic, options.partitions);
   const said: string[] = [];
   const provider = new LosslessFeedProvider({
     cloudant: testCloudant(),

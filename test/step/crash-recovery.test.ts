@@ -1,6 +1,7 @@
 import test from "ava";
 import { defineOutboxRelay } from "../../lib/step/index.ts";
 import {
+  Crash,
   entityState,
   feedParams,
   killedAfterWrite,
@@ -10,8 +11,6 @@ import {
   tallyStep,
 } from "../support/step-fixture.ts";
 import { readTopic, values } from "../support/topic-reader.ts";
-
-class Crash extends Error {}
 
 function relayFor(world: StepWorld) {
   return defineOutboxRelay({ name: "test-relay", databases: [world.names.database], graceMs: 0 });

@@ -8,6 +8,7 @@ import { createCloudant } from "../../lib/store/client.ts";
 import { startStoreProxy } from "../../scripts/chaos/store-proxy.ts";
 import { storeSettings, testCloudant } from "../support/services.ts";
 import {
+  Crash,
   entityState,
   feedParams,
   paddedTallyAdded,
@@ -17,8 +18,6 @@ import {
   tallyStep,
 } from "../support/step-fixture.ts";
 import { readTopic, values } from "../support/topic-reader.ts";
-
-class Crash extends Error {}
 
 type Answer = {
   counts: Record<string, number>;

@@ -121,6 +121,9 @@ export function tallyAdded(
 }
 
 /** The feed's payload for these values, as string values (isJSONData=false), offsets counting from `firstOffset`. */
+/** What a crash point throws: the container died there. */
+export class Crash extends Error {}
+
 /** The step's world as an activation that dies right after its write, before it publishes: the outbox stays. */
 export function killedAfterWrite(world: StepWorld, death: Error = new Error("killed")) {
   return world.io({

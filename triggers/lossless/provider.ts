@@ -3,7 +3,8 @@
 // active registration: instances share each trigger's partitions through Kafka's consumer-group rebalancing, and a
 // restarted one resumes from the committed offsets. It talks to OpenWhisk only through its REST API. It follows the
 // registrations through the store's changes feed, and shares one Kafka client and one producer between the
-// triggers of one Kafka.
+// triggers of one Kafka. triggers/ is what the project deploys beside any OpenWhisk, knowing nothing of the domain:
+// it imports lib/ and, for the provider host it registers with locally, the type of local/server.ts.
 import type { Kafka, Producer } from "kafkajs";
 import { describeError } from "../../lib/errors.ts";
 import { createIdempotentProducer, createKafka } from "../../lib/kafka/client.ts";

@@ -4,6 +4,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import test from "ava";
+import { ensureTopics } from "../../lib/kafka/client.ts";
 import { type ProvisionPlan, provision } from "../../lib/provisioner.ts";
 import { createCloudant } from "../../lib/store/client.ts";
 import { startStoreProxy } from "../../scripts/chaos/store-proxy.ts";
@@ -107,7 +108,8 @@ test("the store's 429s with Retry-After are waited out; its 403 is one line sayi
 test("a topic with fewer partitions than planned is refused, not grown (keys would move)", async (t) => {
   const name = uniqueName("provision-partitions");
   const admin = await withAdmin(t);
-  await admin.createTopics({ topics: [{ topic: `${name}.events`, numPartitions: 1, replicationFactor: -1 }] });
+  // ensureTopics waits for the new topic's leader itself: KafkaJS's own wait can fail on the broker's "unknown topic".
+  await ensureTopics(admin, [{ topic: `${name}.events`, partitions: 1 }]);
   t.teardown(() => admin.deleteTopics({ topics: [`${name}.events`] }).catch(() => {}));
   const plan = { ...planFor(name), topics: [{ topic: `${name}.events`, partitions: 3 }], databases: [], coverage: [] };
   await t.throwsAsync(provision(plan, { admin, cloudant: testCloudant() }), {

@@ -336,7 +336,7 @@ export function createCloudant(settings: StoreSettings): Cloudant {
     if (answer.status >= 400) {
       const said = answer.json<ErrorAnswer>();
       const message = said?.reason || said?.error || answer.text.slice(0, 200) || `HTTP ${answer.status}`;
-      throw new StoreError(message, answer.status, answer.headers, answer.json());
+      throw new StoreError(message, answer.status, answer.headers, said);
     }
     const result = answer.json<T>();
     if (result === undefined) {

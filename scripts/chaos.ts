@@ -3,7 +3,7 @@
 // was lost or doubled. Exits 1 on any loss, any doubled effect or any broken invariant.
 import { printChaos } from "./chaos/print.ts";
 import { BURST_KILLS, type ChaosOptions, runChaos, SOAK } from "./chaos/run.ts";
-import { commandLine, runCommand, UsageError, usageAsked } from "./cli.ts";
+import { commandLine, numberOption, runCommand, UsageError, usageAsked, valueOptions } from "./cli.ts";
 import { clientEnv, readState, StackError, stackDown, stackUp } from "./stack/lifecycle.ts";
 
 const USAGE = `usage: npm run chaos -- [--scenario soak|burst-kills] [--seconds S] [--seed X] [--pumps N] [--rate R]
@@ -13,11 +13,7 @@ const USAGE = `usage: npm run chaos -- [--scenario soak|burst-kills] [--seconds 
 
 function options(argv: string[]): ChaosOptions | undefined {
   const parsed = commandLine(argv, {
-    scenario: { type: "string" },
-    seconds: { type: "string" },
-    seed: { type: "string" },
-    pumps: { type: "string" },
-    rate: { type: "string" },
+    ...valueOptions("scenario", "seconds", "seed", "pumps", "rate"),
     lossless: { type: "boolean" },
   });
   if (!parsed) return undefined;
@@ -25,18 +21,12 @@ function options(argv: string[]): ChaosOptions | undefined {
   const base = values.scenario === "burst-kills" ? BURST_KILLS : SOAK;
   if (values.scenario !== undefined && values.scenario !== "soak" && values.scenario !== "burst-kills")
     throw new UsageError(`--scenario must be soak or burst-kills, got "${values.scenario}"`);
-  const positive = (flag: string, raw: string | undefined, fallback: number) => {
-    if (raw === undefined) return fallback;
-    const value = Number(raw);
-    if (!(value > 0)) throw new UsageError(`--${flag} must be a number > 0, got "${raw}"`);
-    return value;
-  };
   return {
     ...base,
-    seconds: positive("seconds", values.seconds, base.seconds),
+    seconds: numberOption("seconds", values.seconds, { above: 0 }) ?? base.seconds,
     seed: values.seed ?? base.seed,
-    pumps: values.pumps === undefined ? base.pumps : Math.round(positive("pumps", values.pumps, 1)),
-    rate: positive("rate", values.rate, base.rate),
+    pumps: Math.round(numberOption("pumps", values.pumps, { above: 0 }) ?? base.pumps),
+    rate: numberOption("rate", values.rate, { above: 0 }) ?? base.rate,
     lossless: values.lossless === true,
   };
 }

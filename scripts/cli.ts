@@ -39,6 +39,40 @@ export function commandLine<const O extends Options>(args: string[], options: O,
   }
 }
 
+/** Options that each take a value, for a command with many: `{ name: { type: "string" } }` for each name. */
+export const valueOptions = <const K extends string>(...names: K[]) =>
+  Object.fromEntries(names.map((name) => [name, { type: "string" }])) as Record<K, { type: "string" }>;
+
+/** What a numeric option accepts: whole or not, and its bounds (`above` excludes its bound, `min` and `max` do not). */
+export interface NumberRule {
+  whole?: boolean;
+  above?: number;
+  min?: number;
+  max?: number;
+}
+
+const wanted = ({ whole, above, min, max }: NumberRule) => {
+  const kind = whole ? "an integer" : "a number";
+  if (min !== undefined && max !== undefined) return `${kind} from ${min} to ${max}`;
+  if (above !== undefined) return `${kind} > ${above}`;
+  return min !== undefined ? `${kind} >= ${min}` : kind;
+};
+
+/** A numeric option's value, undefined when it is absent; a UsageError naming the flag and what it accepts. */
+export function numberOption(flag: string, raw: string | undefined, rule: NumberRule): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  const fits =
+    raw.trim() !== "" &&
+    Number.isFinite(value) &&
+    (!rule.whole || Number.isInteger(value)) &&
+    (rule.above === undefined || value > rule.above) &&
+    (rule.min === undefined || value >= rule.min) &&
+    (rule.max === undefined || value <= rule.max);
+  if (!fits) throw new UsageError(`--${flag} must be ${wanted(rule)}, got "${raw}"`);
+  return value;
+}
+
 /** The usage, printed because it was asked for: the command's exit code. */
 export function usageAsked(usage: string): number {
   console.log(usage);

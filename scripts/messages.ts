@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import type { Admin, Kafka } from "kafkajs";
 import { createConsumer, createIdempotentProducer, ensureTopics } from "../lib/kafka/client.ts";
-import { brokerOf, commandLine, runCommand, UsageError, usageAsked } from "./cli.ts";
+import { brokerOf, commandLine, numberOption, runCommand, UsageError, usageAsked } from "./cli.ts";
 
 const USAGE = `usage: npm run messages -- produce <topic> [text...] [--key K] [--create]
        npm run messages -- consume <topic> [--from-beginning] [--max N] [--seconds S]
@@ -93,15 +93,6 @@ async function consume(kafka: Kafka, topic: string, fromBeginning: boolean, max?
   console.error(`${count} message(s) from ${topic}`);
 }
 
-function positive(flag: string, raw: string | undefined, integer: boolean): number | undefined {
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (raw.trim() === "" || !(value > 0) || (integer && !Number.isInteger(value))) {
-    throw new UsageError(`--${flag} must be a ${integer ? "whole " : ""}number > 0, got "${raw}"`);
-  }
-  return value;
-}
-
 async function main(argv: string[]): Promise<number> {
   const parsed = commandLine(
     argv,
@@ -125,8 +116,14 @@ async function main(argv: string[]): Promise<number> {
     await produce(kafka, topic, texts, values.key, values.create === true);
   } else {
     if (texts.length > 0) throw new UsageError(`consume takes one topic, got also ${texts.join(" ")}`);
-    const max = positive("max", values.max, true);
-    await consume(kafka, topic, values["from-beginning"] === true, max, positive("seconds", values.seconds, false));
+    const max = numberOption("max", values.max, { whole: true, above: 0 });
+    await consume(
+      kafka,
+      topic,
+      values["from-beginning"] === true,
+      max,
+      numberOption("seconds", values.seconds, { above: 0 }),
+    );
   }
   return 0;
 }

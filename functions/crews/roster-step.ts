@@ -1,13 +1,8 @@
 // Action: technicians per site; assigns a crew once a part is reserved, releases it when the order is cancelled.
 import { defineEntityStep } from "../../lib/step/index.ts";
-import { type SagaEntityStep, stepBasics } from "../steps.ts";
-import { applyToRoster, type Roster } from "./roster.ts";
+import { entitySpec } from "../steps.ts";
+import { applyToRoster } from "./roster.ts";
 
-export const rosterSpec: SagaEntityStep<"crews.roster", Roster> = {
-  ...stepBasics("crews.roster"),
-  entityOf: (event) => event.data.site,
-  handle: applyToRoster,
-};
-
+export const rosterSpec = entitySpec("crews.roster", { entityOf: (event) => event.data.site, handle: applyToRoster });
 export const rosterStep = defineEntityStep(rosterSpec);
 export const main = rosterStep.main;

@@ -8,7 +8,7 @@
 // prevents the assignment.
 import { type HandlerContext, type Memory, remember, remembers } from "../../lib/step/index.ts";
 import type { SagaEmit } from "../events.ts";
-import { configCount, type StepEvent } from "../steps.ts";
+import { closeOrder, configCount, type EntityHandler, type StepEvent } from "../steps.ts";
 
 export interface Technician {
   crewId: string;
@@ -81,14 +81,15 @@ function withLoad(roster: Roster, { crewId, day }: Assignment, change: 1 | -1): 
 function decideRoster(
   event: StepEvent<"crews.roster">,
   roster: Roster,
-  { now, retention }: HandlerContext,
+  context: HandlerContext,
 ): { state: Roster; emit: SagaEmit[] } {
+  const { now } = context;
   const { workOrderId } = event.data;
   const subject = workOrderId;
   const known = roster.assigned[workOrderId];
   const close = (next: Partial<Roster>): Roster => {
-    const { [workOrderId]: _, ...assigned } = roster.assigned;
-    return { ...roster, ...next, assigned, closed: remember(roster.closed, workOrderId, now, retention) };
+    const { held: assigned, closed } = closeOrder(roster.assigned, roster.closed, workOrderId, context);
+    return { ...roster, ...next, assigned, closed };
   };
   if (!known && remembers(roster.closed, workOrderId)) return { state: roster, emit: [] };
   if (event.type === "part.reserved") {
@@ -128,11 +129,5 @@ function decideRoster(
   return { state: close({ tally: { ...roster.tally, cancelledFirst: roster.tally.cancelledFirst + 1 } }), emit: [] };
 }
 
-export function applyToRoster(
-  event: StepEvent<"crews.roster">,
-  roster: Roster | undefined,
-  context: HandlerContext,
-): { state: Roster; emit: SagaEmit[] } {
-  const { site } = event.data;
-  return decideRoster(event, withoutPastDays(roster ?? initialRoster(site, context), context), context);
-}
+export const applyToRoster: EntityHandler<"crews.roster", Roster> = (event, roster, context) =>
+  decideRoster(event, withoutPastDays(roster ?? initialRoster(event.data.site, context), context), context);

@@ -8,9 +8,9 @@
 // prevents the reservation.
 
 import { ConfigError } from "../../lib/config/settings.ts";
-import { type HandlerContext, type Memory, remember, remembers } from "../../lib/step/index.ts";
+import { type HandlerContext, type Memory, remembers } from "../../lib/step/index.ts";
 import type { SagaEmit } from "../events.ts";
-import { configCount, type StepEvent } from "../steps.ts";
+import { closeOrder, configCount, type EntityHandler, type StepEvent } from "../steps.ts";
 
 export interface Stock {
   partType: string;
@@ -61,7 +61,7 @@ function decideStock(
   stock: Stock,
   context: HandlerContext,
 ): { state: Stock; emit: SagaEmit[] } {
-  const { now, retention } = context;
+  const { now } = context;
   if (event.type === "parts.restocked") {
     const { quantity } = event.data;
     return {
@@ -73,8 +73,8 @@ function decideStock(
   const subject = workOrderId;
   const holds = stock.reserved[workOrderId] !== undefined;
   const close = (next: Partial<Stock>): Stock => {
-    const { [workOrderId]: _, ...reserved } = stock.reserved;
-    return { ...stock, ...next, reserved, closed: remember(stock.closed, workOrderId, now, retention) };
+    const { held: reserved, closed } = closeOrder(stock.reserved, stock.closed, workOrderId, context);
+    return { ...stock, ...next, reserved, closed };
   };
   if (!holds && remembers(stock.closed, workOrderId)) return { state: stock, emit: [] };
   if (event.type === "workorder.opened") {
@@ -105,13 +105,8 @@ function decideStock(
   return { state: close({ tally: { ...stock.tally, cancelledFirst: stock.tally.cancelledFirst + 1 } }), emit: [] };
 }
 
-export function applyToStock(
-  event: StepEvent<"parts.stock">,
-  stock: Stock | undefined,
-  context: HandlerContext,
-): { state: Stock; emit: SagaEmit[] } {
-  return decideStock(event, stock ?? initialStock(event.data.partType, context), context);
-}
+export const applyToStock: EntityHandler<"parts.stock", Stock> = (event, stock, context) =>
+  decideStock(event, stock ?? initialStock(event.data.partType, context), context);
 
 /** Reserved work orders, for the invariant: available + reserved + consumed = atStart + restocked. */
 export const reservedCount = (stock: Stock) => Object.keys(stock.reserved).length;

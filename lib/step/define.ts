@@ -1,31 +1,28 @@
-// defineEntityStep and defineKeyedStep: turn a step description into an OpenWhisk action `main(params)` that takes
-// what the Kafka feed fires (or one event passed directly, for `wsk action invoke`) and answers with the outcome of
-// every message. Nothing escapes as an unstructured crash.
+// defineEntityStep, defineStreamStep and defineKeyedStep: turn a step description into an OpenWhisk action
+// `main(params)` that takes what the Kafka feed fires (or one event passed directly, for `wsk action invoke`) and
+// answers with the outcome of every message. Nothing escapes as an unstructured crash.
 
 import { STEP_KIT_PARAMETERS } from "../config/parameters.ts";
 import { ConfigError } from "../config/settings.ts";
-import { describeError, SagaError } from "../errors.ts";
+import { SagaError } from "../errors.ts";
 import type { Schemas } from "../events/catalog.ts";
 import type { DecodedRecord } from "../feed/decode.ts";
 import { decodeFeedParams } from "../feed/decode.ts";
 import { deadlineFromEnv } from "../idempotency/decide.ts";
 import type { BatchIO } from "./io.ts";
-import { clientsFor, storeCallWithin } from "./io.ts";
+import { clientsFor } from "./io.ts";
 import { runKeyedBatch } from "./keyed.ts";
-import { inboxDocs, type Landing, parkedDocs, retireLanding, seenDoc, sendAllToRetry, writeAll } from "./landing.ts";
-import { sagasOf } from "./ledger.ts";
-import type { BatchReport } from "./reports.ts";
-import { answerFor, malformedAnswer, type StepAnswer } from "./reports.ts";
+import { runLanded } from "./landing.ts";
+import { answerFor, type BatchReport, malformedAnswer, type StepAnswer, sagasOf } from "./outcomes.ts";
 import { runEntityBatch, runStreamBatch } from "./rounds.ts";
 import {
+  type BatchStep,
   DEFAULT_ACTIVATION_MS,
   DEFAULT_LIMITS,
   type EntityStepSpec,
   type KeyedStepSpec,
   LOSSLESS_FEED,
   STEP_PARAMETER_KEYS,
-  type StepCatalog,
-  type StepLimits,
   type StreamStepSpec,
   untyped,
 } from "./spec.ts";
@@ -41,22 +38,13 @@ export interface StepAction {
   run: (params: ActionParams, io: BatchIO) => Promise<StepAnswer>;
 }
 
-interface CommonSpec {
-  name: string;
-  catalog: StepCatalog;
-  handles: readonly string[];
-  database: string;
-  topics: { retry: string; deadLetter: string };
-  limits?: Partial<StepLimits>;
-}
-
 /** A step described wrongly: thrown when its module loads. */
 export class StepSpecError extends SagaError {
   override name = "StepSpecError";
 }
 
 /** Mistakes in a step's description fail when the module loads, not at the first event. */
-function checkSpec(spec: CommonSpec): void {
+function checkSpec(spec: BatchStep): void {
   const problems = [
     !/^[a-z0-9][a-z0-9.-]*$/.test(spec.name) && "the name must be lowercase letters, digits, dots and dashes",
     spec.handles.length === 0 && "it handles no event type",
@@ -90,45 +78,8 @@ function configOf(params: ActionParams): Record<string, unknown> {
   );
 }
 
-/**
- * After the batch: the landing is retired once every record has a home. Records Kafka did not take are parked (kept
- * as the exact records to send) before the landing is retired; if even that fails, the landing stays and the relay
- * re-sends the whole batch after the deadline (the step absorbs what it already applied as duplicates).
- */
-async function settleLanding(
-  spec: CommonSpec,
-  io: BatchIO,
-  records: DecodedRecord[],
-  landing: Landing | undefined,
-  report: BatchReport,
-  storeCall: <T>(fn: () => Promise<T>) => Promise<T>,
-  recordCoverage = true,
-): Promise<BatchReport> {
-  const unsent = report.messages.flatMap((message) =>
-    message.status === "unsent" && message.record !== undefined ? [message.record] : [],
-  );
-  if (unsent.length > 0) {
-    try {
-      const parked = await writeAll(io.cloudant, spec.database, parkedDocs(spec.name, unsent), storeCall);
-      const messages = report.messages.map(({ record: _, ...message }) => message);
-      report = { ...report, messages, parkedIn: parked.docs.map((doc) => doc._id) };
-    } catch {
-      return landing ? { ...report, landingKept: true } : report;
-    }
-  }
-  const done = io.now();
-  if (landing)
-    await retireLanding(io.cloudant, spec.database, spec.name, landing, done, storeCall).catch(() => undefined);
-  else if (recordCoverage) {
-    // Sent on without a landing: record the coverage if the store answers now; if not, the coverage audit finds
-    // the offsets uncovered later and sends them again (duplicates, absorbed).
-    await writeAll(io.cloudant, spec.database, [seenDoc(spec.name, records, done)], storeCall).catch(() => undefined);
-  }
-  return report;
-}
-
 function stepAction(
-  spec: CommonSpec,
+  spec: BatchStep,
   runBatch: (records: DecodedRecord[], io: BatchIO) => Promise<BatchReport>,
 ): StepAction {
   checkSpec(spec);
@@ -139,29 +90,8 @@ function stepAction(
     const decoded = decodeFeedParams(params, { ignoreKeys: STEP_PARAMETER_KEYS, maxValueBytes: limits.maxValueBytes });
     // Malformed parameters as a whole: keep them in the result, the only place a person can find them again.
     if (!decoded.ok) return malformedAnswer(spec.name, decoded.message, params.messages, log);
-    const storeCall = storeCallWithin({ at: io.deadline, reserveMs: limits.deadlineReserveMs }, io);
-    // Land the batch first: if this activation is killed, the relay finds it and sends it to the retry topic. On
-    // the lossless feed there is nothing to land: the feed fires the batch again until an activation succeeds.
     const lossless = params[STEP_KIT_PARAMETERS.feed] === LOSSLESS_FEED;
-    const landed = lossless
-      ? { landing: undefined, failure: undefined }
-      : await writeAll(
-          io.cloudant,
-          spec.database,
-          inboxDocs({ name: spec.name, retryTopic: spec.topics.retry }, decoded.records, io.deadline),
-          storeCall,
-        ).then(
-          (landing) => ({ landing, failure: undefined }),
-          (err: unknown) => ({ landing: undefined, failure: describeError(err) }),
-        );
-    const { landing } = landed;
-    await io.crash?.afterLanding?.();
-    // No landing, no work: a kill would lose the batch. The retry topic keeps it until the store is back.
-    let report =
-      landing || lossless
-        ? await runBatch(decoded.records, io)
-        : await sendAllToRetry(spec, decoded.records, io, `the batch could not be landed: ${landed.failure}`);
-    report = await settleLanding(spec, io, decoded.records, landing, report, storeCall, !lossless);
+    const { report, landed } = await runLanded(spec, decoded.records, io, lossless, runBatch);
     log(
       JSON.stringify({
         step: spec.name,
@@ -170,7 +100,7 @@ function stepAction(
         ...sagasOf(report.messages),
         published: report.published,
         outboxPending: report.outboxPending,
-        landed: landing ? landing.docs.length : 0,
+        landed,
         ...(lossless ? { feed: LOSSLESS_FEED } : {}),
         ...(report.parkedIn ? { parked: report.parkedIn.length } : {}),
         ...(report.landingKept ? { landingKept: true } : {}),

@@ -141,11 +141,11 @@ export async function readDocs<D extends { _id: string; _rev?: string } = StepDo
   db: string,
   ids: string[],
 ): Promise<Map<string, D>> {
-  const found = new Map<string, D>();
-  if (ids.length === 0) return found;
+  if (ids.length === 0) return new Map();
   const response = await client
     .postAllDocs<D>({ db, keys: [...new Set(ids)], includeDocs: true })
     .catch((err) => rethrowMissing(db, err));
+  const found = new Map<string, D>();
   for (const row of response.result.rows) {
     if (row.id && row.doc && !row.value?.deleted) found.set(row.id, row.doc);
   }

@@ -5,15 +5,14 @@
 // nothing outside lib/.
 //
 // One event's path through a step, a file per concept:
-//   define.ts     the action: decode the feed's payload (lib/feed), land, run the batch, settle, answer
-//   landing.ts    the batch landed in parts before any work, retired once every record has a home
+//   define.ts     the action: decode the feed's payload (lib/feed), run the batch in its landing, answer
+//   landing.ts    the batch landed in parts before any work, then run, then retired once every record has a home
 //   rounds.ts     read, decide, write per unit (entity or stream), again after a 409
 //   classify.ts   records to events, ignored types and dead letters
-//   ledger.ts     the batch's outcomes as they are decided, and the dead letters and retries they call for
 //   apply.ts      the one apply loop: duplicates, the handler, its emits checked and made outbox entries
 //   documents.ts  the documents a step keeps and the round trips to them
 //   publish.ts    one producer call for outboxes, dead letters and retries; the outboxes cleared
-//   reports.ts    the batch's report and the activation's answer, kept under the result limit
+//   outcomes.ts   each message's outcome as it is decided (the ledger), then the batch's report and the answer
 // Below them: letters.ts (dead-letter and retry records), outgoing.ts (a record to send).
 // Beside them: spec.ts (how a step is described), io.ts (clients, the store call; retries are lib/retry.ts),
 // keyed.ts (steps with no entity), relay.ts, sweeper.ts and coverage.ts (the relay and its coverage audit).

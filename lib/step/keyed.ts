@@ -8,9 +8,8 @@ import { attemptUpToAsync, entriesFor, failureReason } from "./apply.ts";
 import { classify, type EventMessage } from "./classify.ts";
 import { type IdempotencyDoc, idempotencyDocId, keyDigest, readDocs, type StepDoc, writeDocs } from "./documents.ts";
 import { type BatchIO, storeCallWithin } from "./io.ts";
-import { BatchLedger } from "./ledger.ts";
+import { BatchLedger, type BatchReport, summarize } from "./outcomes.ts";
 import { publishAndClear } from "./publish.ts";
-import { type BatchReport, summarize } from "./reports.ts";
 import { waitForRetryDelay } from "./rounds.ts";
 import { DEFAULT_LIMITS, DEFAULT_RETENTION, type KeyedStepSpec } from "./spec.ts";
 

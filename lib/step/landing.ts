@@ -10,6 +10,7 @@
 // audit folds away (lib/step/sweeper.ts). Records that could be sent neither to the retry nor the dead-letter topic
 // (Kafka unreachable) are parked: kept as the exact records to send, for the relay.
 import { randomUUID } from "node:crypto";
+import { describeError } from "../errors.ts";
 import type { DecodedRecord } from "../feed/decode.ts";
 import { splitBySize } from "../split-by-size.ts";
 import type { Cloudant } from "../store/client.ts";
@@ -17,13 +18,11 @@ import { classify, originOf } from "./classify.ts";
 import { type Ranges, rangesOf } from "./coverage.ts";
 import { readDocs, StoreWriteFailed, writeDocs } from "./documents.ts";
 import { type BatchIO, type StoreCall, storeCallWithin } from "./io.ts";
-import { BatchLedger } from "./ledger.ts";
 import type { RecordOrigin } from "./letters.ts";
+import { BatchLedger, type BatchReport, summarize } from "./outcomes.ts";
 import type { OutgoingRecord } from "./outgoing.ts";
 import { publishAndClear } from "./publish.ts";
-import { type BatchReport, summarize } from "./reports.ts";
-import type { UnitStep } from "./rounds.ts";
-import { DEFAULT_LIMITS } from "./spec.ts";
+import { type BatchStep, DEFAULT_LIMITS } from "./spec.ts";
 
 export interface LandedRecord {
   origin: RecordOrigin;
@@ -231,8 +230,8 @@ export async function findCoverage(cloudant: Cloudant, db: string, step: string)
 // lose it. Every record goes to the step's retry topic instead, which keeps it until the store is back; what cannot
 // be read goes to the dead-letter topic as usual.
 
-export async function sendAllToRetry(
-  step: UnitStep,
+async function sendAllToRetry(
+  step: BatchStep,
   records: DecodedRecord[],
   io: BatchIO,
   reason: string,
@@ -248,4 +247,83 @@ export async function sendAllToRetry(
   const storeCall = storeCallWithin(deadline, io);
   const { published, pending } = await publishAndClear(io, step.database, [], [], ledger, deadline, storeCall);
   return summarize(step.name, [...ledger.reports.values()], published, pending);
+}
+
+// One batch inside its landing: landed first (if the activation is killed, the relay finds the landing and sends it
+// to the retry topic), then run, then settled. With no landing there is no work, since a kill would lose the batch:
+// it goes to the retry topic, which keeps it until the store is back. On the lossless feed nothing is landed: the
+// feed fires the batch again until an activation succeeds.
+
+export interface LandedRun {
+  report: BatchReport;
+  /** Parts the batch was landed in (0 on the lossless feed, or when it could not be landed). */
+  landed: number;
+}
+
+export async function runLanded(
+  step: BatchStep,
+  records: DecodedRecord[],
+  io: BatchIO,
+  lossless: boolean,
+  runBatch: (records: DecodedRecord[], io: BatchIO) => Promise<BatchReport>,
+): Promise<LandedRun> {
+  const limits = { ...DEFAULT_LIMITS, ...step.limits };
+  const storeCall = storeCallWithin({ at: io.deadline, reserveMs: limits.deadlineReserveMs }, io);
+  const landed = lossless
+    ? { landing: undefined, failure: undefined }
+    : await writeAll(
+        io.cloudant,
+        step.database,
+        inboxDocs({ name: step.name, retryTopic: step.topics.retry }, records, io.deadline),
+        storeCall,
+      ).then(
+        (landing) => ({ landing, failure: undefined }),
+        (err: unknown) => ({ landing: undefined, failure: describeError(err) }),
+      );
+  const { landing } = landed;
+  await io.crash?.afterLanding?.();
+  const report =
+    landing || lossless
+      ? await runBatch(records, io)
+      : await sendAllToRetry(step, records, io, `the batch could not be landed: ${landed.failure}`);
+  return {
+    report: await settleLanding(step, io, records, landing, report, storeCall, !lossless),
+    landed: landing ? landing.docs.length : 0,
+  };
+}
+
+/**
+ * After the batch: the landing is retired once every record has a home. Records Kafka did not take are parked (kept
+ * as the exact records to send) before the landing is retired; if even that fails, the landing stays and the relay
+ * re-sends the whole batch after the deadline (the step absorbs what it already applied as duplicates).
+ */
+async function settleLanding(
+  step: BatchStep,
+  io: BatchIO,
+  records: DecodedRecord[],
+  landing: Landing | undefined,
+  report: BatchReport,
+  storeCall: StoreCall,
+  recordCoverage: boolean,
+): Promise<BatchReport> {
+  const unsent = report.messages.flatMap((message) =>
+    message.status === "unsent" && message.record !== undefined ? [message.record] : [],
+  );
+  if (unsent.length > 0) {
+    try {
+      const parked = await writeAll(io.cloudant, step.database, parkedDocs(step.name, unsent), storeCall);
+      const messages = report.messages.map(({ record: _, ...message }) => message);
+      report = { ...report, messages, parkedIn: parked.docs.map((doc) => doc._id) };
+    } catch {
+      return landing ? { ...report, landingKept: true } : report;
+    }
+  }
+  const done = io.now();
+  if (landing) await retireLanding(io.cloudant, step.database, step.name, landing, done, storeCall).catch(() => {});
+  else if (recordCoverage) {
+    // Sent on without a landing: record the coverage if the store answers now; if not, the coverage audit finds
+    // the offsets uncovered later and sends them again (duplicates, absorbed).
+    await writeAll(io.cloudant, step.database, [seenDoc(step.name, records, done)], storeCall).catch(() => {});
+  }
+  return report;
 }

@@ -14,7 +14,7 @@ import {
   writeDocs,
 } from "./documents.ts";
 import type { StoreCall } from "./io.ts";
-import type { BatchLedger } from "./ledger.ts";
+import type { BatchLedger } from "./outcomes.ts";
 import type { OutgoingRecord } from "./outgoing.ts";
 
 export interface PublishIO {

@@ -21,15 +21,14 @@ import {
   writeDocs,
 } from "./documents.ts";
 import { type BatchIO, type StoreCall, storeCallWithin } from "./io.ts";
-import { BatchLedger } from "./ledger.ts";
 import { retryDelayMs } from "./letters.ts";
+import { BatchLedger, type BatchReport, summarize } from "./outcomes.ts";
 import { publishAndClear } from "./publish.ts";
-import { type BatchReport, summarize } from "./reports.ts";
 import {
+  type BatchStep,
   DEFAULT_LIMITS,
   DEFAULT_RETENTION,
   type EntityStepSpec,
-  type StepCatalog,
   type StepLimits,
   type StreamStepSpec,
 } from "./spec.ts";
@@ -128,22 +127,13 @@ export async function waitForRetryDelay(messages: EventMessage[], io: BatchIO, l
   if (wait > 0) await (io.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))))(wait);
 }
 
-export interface UnitStep {
-  name: string;
-  database: string;
-  catalog: StepCatalog;
-  handles: readonly string[];
-  topics: { retry: string; deadLetter: string };
-  limits?: Partial<StepLimits>;
-}
-
 /**
  * One activation's batch for a step whose units (entities or streams) are read and written as documents: settle what
  * cannot be read or is not the step's, group the rest by unit in arrival (offset) order, apply in rounds, then
  * publish and clear in one producer call and one bulk write.
  */
 export async function runUnitBatch<Current>(
-  step: UnitStep,
+  step: BatchStep,
   records: DecodedRecord[],
   io: BatchIO,
   units: {

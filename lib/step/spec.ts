@@ -105,6 +105,16 @@ export interface EntityStepSpec<S, C extends Schemas = Schemas, T extends keyof 
   limits?: Partial<StepLimits>;
 }
 
+/** What the kit's batch machinery needs of any step: the fields its three kinds of spec share. */
+export interface BatchStep {
+  name: string;
+  catalog: StepCatalog;
+  handles: readonly string[];
+  database: string;
+  topics: { retry: string; deadLetter: string };
+  limits?: Partial<StepLimits>;
+}
+
 export const DEFAULT_RETENTION: Retention = { windowMs: DEFAULT_RETENTION_MS, maxKeysPerEntity: 1000 };
 
 export const DEFAULT_LIMITS: StepLimits = {

@@ -45,6 +45,32 @@ function parseDate(value: unknown, field: string): number {
   return ms;
 }
 
+/** A READ's answer, in upstream's shape: the alarm's parameters and its status. */
+function described(triggerName: string, alarm: Alarm): Record<string, unknown> {
+  const [, namespace, name] = triggerName.split("/");
+  const config: Record<string, unknown> = { name, namespace, payload: alarm.payload };
+  if (alarm.kind === "once") config.date = alarm.date;
+  else {
+    config.startDate = alarm.startDate;
+    config.stopDate = alarm.stopDate;
+    if (alarm.kind === "interval") config.minutes = alarm.minutes;
+    else {
+      config.cron = alarm.cron;
+      config.timezone = alarm.timezone;
+    }
+  }
+  const { status } = alarm;
+  return {
+    config,
+    status: {
+      active: status.active,
+      dateChanged: status.dateChanged,
+      dateChangedISO: new Date(status.dateChanged).toISOString().replace(/\.\d{3}Z$/, "Z"),
+      reason: status.reason,
+    },
+  };
+}
+
 export class AlarmProvider extends FeedProvider {
   private readonly alarms = new Map<string, Alarm>();
 
@@ -69,6 +95,13 @@ export class AlarmProvider extends FeedProvider {
       if (res.status >= 400 && !(isDelete && res.status === 404))
         throw new AlarmRefusal("Trigger authentication request failed.");
     };
+    // READ, UPDATE and DELETE name an alarm that must exist, as upstream's provider answers.
+    const existing = async (isDelete: boolean) => {
+      await verify(isDelete);
+      const alarm = this.alarms.get(triggerName);
+      if (!alarm) throw new AlarmRefusal(`could not find trigger ${triggerName}`);
+      return alarm;
+    };
     switch (params.lifecycleEvent) {
       case "CREATE": {
         const alarm = this.validate(kind, params, triggerName, authKey);
@@ -78,48 +111,18 @@ export class AlarmProvider extends FeedProvider {
         this.schedule(alarm);
         return { status: "success" };
       }
-      case "READ": {
-        await verify(false);
-        const alarm = this.alarms.get(triggerName);
-        if (!alarm) throw new AlarmRefusal(`could not find trigger ${triggerName}`);
-        const [, namespace, name] = triggerName.split("/");
-        const config: Record<string, unknown> = { name, namespace, payload: alarm.payload };
-        if (alarm.kind === "once") config.date = alarm.date;
-        else {
-          config.startDate = alarm.startDate;
-          config.stopDate = alarm.stopDate;
-          if (alarm.kind === "interval") config.minutes = alarm.minutes;
-          else {
-            config.cron = alarm.cron;
-            config.timezone = alarm.timezone;
-          }
-        }
-        const { status } = alarm;
-        return {
-          config,
-          status: {
-            active: status.active,
-            dateChanged: status.dateChanged,
-            dateChangedISO: new Date(status.dateChanged).toISOString().replace(/\.\d{3}Z$/, "Z"),
-            reason: status.reason,
-          },
-        };
-      }
+      case "READ":
+        return described(triggerName, await existing(false));
       case "UPDATE": {
-        await verify(false);
-        const old = this.alarms.get(triggerName);
-        if (!old) throw new AlarmRefusal(`could not find trigger ${triggerName}`);
-        const merged = { ...this.toParams(old), ...params };
-        const next = this.validate(kind, merged, triggerName, authKey);
+        const old = await existing(false);
+        const next = this.validate(kind, { ...this.toParams(old), ...params }, triggerName, authKey);
         this.unschedule(old);
         this.alarms.set(triggerName, next);
         this.schedule(next);
         return { status: "success" };
       }
       case "DELETE": {
-        await verify(true);
-        const alarm = this.alarms.get(triggerName);
-        if (!alarm) throw new AlarmRefusal(`could not find trigger ${triggerName}`);
+        const alarm = await existing(true);
         this.unschedule(alarm);
         this.alarms.delete(triggerName);
         return { status: "success" };

@@ -1,7 +1,7 @@
 // The simulator's command line: flags, defaults and validation. Pure, so the tests can check it.
 
 import { TOPIC } from "../../functions/topology.ts";
-import { commandLine, UsageError } from "../cli.ts";
+import { commandLine, numberOption, UsageError, valueOptions } from "../cli.ts";
 
 export interface SimulateOptions {
   pumps: number;
@@ -44,27 +44,11 @@ export const USAGE = `usage: npm run simulate -- [--pumps N] [--rate R] [--secon
   --duplicate        produce every record twice, as an at-least-once broker may deliver it
   --copies MAX       produce each record 1 to MAX times, drawn from the seed`;
 
-function number(flag: string, raw: string | undefined, fallback: number, check: (n: number) => boolean, want: string) {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (raw.trim() === "" || !Number.isFinite(value) || !check(value)) {
-    throw new UsageError(`--${flag} must be ${want}, got "${raw}"`);
-  }
-  return value;
-}
-
 /** Returns undefined for --help. */
 export function parseSimulateArgs(argv: string[]): SimulateOptions | undefined {
   const parsed = commandLine(argv, {
-    pumps: { type: "string" },
-    rate: { type: "string" },
-    seconds: { type: "string" },
-    faulty: { type: "string" },
-    seed: { type: "string" },
-    "topic-assets": { type: "string" },
-    "topic-metrics": { type: "string" },
+    ...valueOptions("pumps", "rate", "seconds", "faulty", "seed", "topic-assets", "topic-metrics", "copies"),
     duplicate: { type: "boolean" },
-    copies: { type: "string" },
   });
   if (!parsed) return undefined;
   const { values } = parsed;
@@ -75,24 +59,16 @@ export function parseSimulateArgs(argv: string[]): SimulateOptions | undefined {
     return raw;
   };
   return {
-    pumps: number("pumps", values.pumps, DEFAULTS.pumps, (n) => Number.isInteger(n) && n >= 1, "an integer >= 1"),
-    rate: number("rate", values.rate, DEFAULTS.rate, (n) => n > 0, "a number > 0"),
-    seconds: number("seconds", values.seconds, DEFAULTS.seconds, (n) => n > 0, "a number > 0"),
-    faulty: number("faulty", values.faulty, DEFAULTS.faulty, (n) => n >= 0 && n <= 1, "between 0 and 1"),
+    pumps: numberOption("pumps", values.pumps, { whole: true, min: 1 }) ?? DEFAULTS.pumps,
+    rate: numberOption("rate", values.rate, { above: 0 }) ?? DEFAULTS.rate,
+    seconds: numberOption("seconds", values.seconds, { above: 0 }) ?? DEFAULTS.seconds,
+    faulty: numberOption("faulty", values.faulty, { min: 0, max: 1 }) ?? DEFAULTS.faulty,
     seed: text("seed", DEFAULTS.seed),
     topicAssets: text("topic-assets", DEFAULTS.topicAssets),
     topicMetrics: text("topic-metrics", DEFAULTS.topicMetrics),
     duplicate: values.duplicate === true,
     ...(values.copies !== undefined
-      ? {
-          maxCopies: number(
-            "copies",
-            values.copies,
-            1,
-            (n) => Number.isInteger(n) && n >= 1 && n <= 100,
-            "an integer from 1 to 100",
-          ),
-        }
+      ? { maxCopies: numberOption("copies", values.copies, { whole: true, min: 1, max: 100 }) }
       : {}),
   };
 }

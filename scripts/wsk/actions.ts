@@ -2,9 +2,10 @@
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import type { Client } from "openwhisk";
-import { UsageError } from "../cli.ts";
+import { numberOption, UsageError } from "../cli.ts";
 import { needName, parseVerbArgs } from "./args.ts";
 import { type ActivationRow, activationTable, annotation, fullName, got, json, list, type Out } from "./format.ts";
+import { deleteNamed, getNamed } from "./named-verbs.ts";
 
 export interface Context {
   ow: Client;
@@ -27,12 +28,7 @@ const ACTION_OPTIONS = {
 
 const WEB = { true: "true", yes: "true", false: "false", no: "false", raw: "raw" } as const;
 
-function positive(flag: string, raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${flag} must be a positive whole number, not ${raw}`);
-  return n;
-}
+const positive = (flag: string, raw: string | undefined) => numberOption(flag, raw, { whole: true, above: 0 });
 
 /** The body of an action create or update: only what was given, so an update keeps the rest. */
 function actionBody(
@@ -87,11 +83,8 @@ export async function action(ctx: Context, verb: string, argv: string[]): Promis
       );
       return 0;
     }
-    case "get": {
-      const name = needName(positionals, "wsk action get NAME");
-      got(out, "action", name, await ow.actions.get({ name }));
-      return 0;
-    }
+    case "get":
+      return getNamed(out, "action", positionals, (q) => ow.actions.get(q));
     case "create":
     case "update": {
       const name = needName(positionals, `wsk action ${verb} NAME [FILE] [flags]`);
@@ -104,12 +97,8 @@ export async function action(ctx: Context, verb: string, argv: string[]): Promis
       out(`ok: ${verb}d action ${name}`);
       return 0;
     }
-    case "delete": {
-      const name = needName(positionals, "wsk action delete NAME");
-      await ow.actions.delete({ name });
-      out(`ok: deleted action ${name}`);
-      return 0;
-    }
+    case "delete":
+      return deleteNamed(out, "action", positionals, (q) => ow.actions.delete(q));
     case "invoke": {
       const name = needName(positionals, "wsk action invoke NAME [-p KEY VALUE] [-r | -b]");
       const blocking = Boolean(values.blocking || values.result);

@@ -4,7 +4,8 @@ import { UsageError } from "../cli.ts";
 import type { Context } from "./actions.ts";
 import { needName, parseVerbArgs } from "./args.ts";
 import type { Target } from "./credentials.ts";
-import { fullName, got, list } from "./format.ts";
+import { fullName, list } from "./format.ts";
+import { deleteNamed, getNamed } from "./named-verbs.ts";
 
 const LIST_OPTIONS = { limit: { type: "string", short: "l" }, skip: { type: "string", short: "s" } } as const;
 
@@ -31,11 +32,8 @@ export async function trigger(ctx: Context, verb: string, argv: string[]): Promi
         (await ow.triggers.list(page(values))).map((t) => [fullName(t), shared(t)]),
       );
       return 0;
-    case "get": {
-      const name = needName(positionals, "wsk trigger get NAME");
-      got(out, "trigger", name, await ow.triggers.get({ name }));
-      return 0;
-    }
+    case "get":
+      return getNamed(out, "trigger", positionals, (q) => ow.triggers.get(q));
     case "create": {
       const name = needName(positionals, "wsk trigger create NAME [--feed FEED] [-p KEY VALUE]");
       if (values.feed) {
@@ -98,11 +96,8 @@ export async function rule(ctx: Context, verb: string, argv: string[]): Promise<
         ]),
       );
       return 0;
-    case "get": {
-      const name = needName(positionals, "wsk rule get NAME");
-      got(out, "rule", name, await ow.rules.get({ name }));
-      return 0;
-    }
+    case "get":
+      return getNamed(out, "rule", positionals, (q) => ow.rules.get(q));
     case "create": {
       const [name, triggerName, actionName] = positionals;
       if (!name || !triggerName || !actionName) throw new UsageError("wsk rule create NAME TRIGGER ACTION");
@@ -110,12 +105,8 @@ export async function rule(ctx: Context, verb: string, argv: string[]): Promise<
       out(`ok: created rule ${name}`);
       return 0;
     }
-    case "delete": {
-      const name = needName(positionals, "wsk rule delete NAME");
-      await ow.rules.delete({ name });
-      out(`ok: deleted rule ${name}`);
-      return 0;
-    }
+    case "delete":
+      return deleteNamed(out, "rule", positionals, (q) => ow.rules.delete(q));
     case "enable":
     case "disable": {
       const name = needName(positionals, `wsk rule ${verb} NAME`);
@@ -144,11 +135,8 @@ export async function pkg(ctx: Context, verb: string, argv: string[]): Promise<n
         ).map((p) => [fullName(p), shared(p)]),
       );
       return 0;
-    case "get": {
-      const name = needName(positionals, "wsk package get NAME");
-      got(out, "package", name, await ow.packages.get({ name }));
-      return 0;
-    }
+    case "get":
+      return getNamed(out, "package", positionals, (q) => ow.packages.get(q));
     case "bind": {
       const [source, name] = positionals;
       if (!source || !name) throw new UsageError("wsk package bind /NAMESPACE/PACKAGE NAME [-p KEY VALUE]");

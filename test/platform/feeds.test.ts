@@ -4,14 +4,9 @@ import test from "ava";
 import type { Admin, Producer } from "kafkajs";
 import { ensureTopics } from "../../lib/kafka/client.ts";
 import { kafkaSettings, testKafka, uniqueName } from "../support/services.ts";
-import { eventually, type Started, startOw } from "./helpers.ts";
+import { activationsOf, eventually, type FeedActivation, feedTrigger, type Started, startOw } from "./helpers.ts";
 
-type Activation = {
-  activationId: string;
-  name: string;
-  response: { status: string; result: Record<string, unknown> };
-};
-
+const KAFKA = "/whisk.system/messaging/kafkaFeed";
 const FAST = { kafkaBatchMs: 400, kafkaPollMs: 250, kafkaRetryScale: 0.005 };
 const brokers = () => kafkaSettings().brokers.join(",");
 
@@ -34,28 +29,17 @@ async function withKafka(
   return { topic, admin, producer };
 }
 
-/** What serverless deploy and `wsk trigger create --feed` do: the trigger with its feed annotation, then CREATE. */
-async function feedTrigger(s: Started, name: string, feed: string, params: Record<string, unknown>): Promise<void> {
-  await s.client.triggers.create({ name, trigger: { annotations: [{ key: "feed", value: feed }] } });
-  await s.feeds.create({ feedName: feed, trigger: name, params });
-}
-
-async function activationsOf(s: Started, name: string): Promise<Activation[]> {
-  const list = (await s.client.activations.list({ name, docs: true, limit: 200 })) as unknown as Activation[];
-  return list.reverse();
-}
+/** A trigger on the Kafka feed that reads the test's topic from the local broker. */
+const kafkaTrigger = (s: Started, name: string, topic: string, params: Record<string, unknown> = {}) =>
+  feedTrigger(s, name, KAFKA, { topic, brokers: brokers(), ...params });
 
 test("kafka feed: the action sees the feed's exact payload, value and key encodings included", async (t) => {
   const { topic, producer } = await withKafka(t);
   const s = await startOw(t, { feeds: FAST });
   await s.client.actions.create({ name: "json", action: "function main(p) { return { messages: p.messages }; }" });
   await s.client.actions.create({ name: "binary", action: "function main(p) { return { messages: p.messages }; }" });
-  await feedTrigger(s, "json-t", "/whisk.system/messaging/kafkaFeed", {
-    topic,
-    brokers: brokers(),
-    isJSONData: true,
-  });
-  await feedTrigger(s, "bin-t", "/whisk.system/messaging/kafkaFeed", {
+  await kafkaTrigger(s, "json-t", topic, { isJSONData: true });
+  await feedTrigger(s, "bin-t", KAFKA, {
     topic,
     brokers: brokers().split(","),
     isBinaryKey: true,
@@ -97,20 +81,20 @@ test("kafka feed: the action sees the feed's exact payload, value and key encodi
     { value: Buffer.from("not json").toString("base64"), topic, partition: 0, offset: 1, key: null },
     { value: `${b64.slice(0, 76)}\n${b64.slice(76)}`, topic, partition: 0, offset: 2, key: "/wA=" },
   ]);
-  const read = (await s.feeds.get({ feedName: "/whisk.system/messaging/kafkaFeed", trigger: "json-t" })) as {
+  const read = (await s.feeds.get({ feedName: KAFKA, trigger: "json-t" })) as {
     response: { result: { config: Record<string, unknown>; status: { active: boolean } } };
   };
   t.is(read.response.result.config.topic, topic);
   t.is(read.response.result.status.active, true);
   const refused = await s.feeds
     .create({
-      feedName: "/whisk.system/messaging/kafkaFeed",
+      feedName: KAFKA,
       trigger: "json-t",
       params: { topic, brokers: brokers(), isJSONData: true, isBinaryValue: true },
     })
     .then(
       () => undefined,
-      (err: { statusCode: number; error: Activation }) => err,
+      (err: { statusCode: number; error: FeedActivation }) => err,
     );
   t.is(refused?.statusCode, 502);
   t.is(refused?.error.response.result.error, "isJSONData and isBinaryValue cannot both be enabled.");
@@ -123,7 +107,7 @@ test("kafka feed: offsets are committed when the fire is accepted, so a failing 
     name: "fails",
     action: "function main(p) { return { error: 'cannot handle', offsets: p.messages.map((m) => m.offset) }; }",
   });
-  await feedTrigger(s, "t", "/whisk.system/messaging/kafkaFeed", { topic, brokers: brokers() });
+  await kafkaTrigger(s, "t", topic);
   await s.client.rules.create({ name: "r", trigger: "t", action: "fails" });
   await producer.send({ topic, messages: [{ value: "a" }, { value: "b" }] });
   const first = await eventually(async () => {
@@ -140,7 +124,7 @@ test("kafka feed: offsets are committed when the fire is accepted, so a failing 
   t.is(committed, "2");
   // The provider restarts its consumer on UPDATE: it resumes from the committed offset.
   await s.feeds.update({
-    feedName: "/whisk.system/messaging/kafkaFeed",
+    feedName: KAFKA,
     trigger: "t",
     params: { isJSONData: false },
   });
@@ -158,13 +142,13 @@ test("kafka feed: offsets are committed when the fire is accepted, so a failing 
 test("kafka feed: a fire refused with 429 is retried, then skipped and committed; a 413 disables the trigger", async (t) => {
   const { topic, producer, admin } = await withKafka(t);
   const s = await startOw(t, { feeds: FAST, limits: { firesPerMinute: 0 } });
-  await feedTrigger(s, "throttled", "/whisk.system/messaging/kafkaFeed", { topic, brokers: brokers() });
+  await kafkaTrigger(s, "throttled", topic);
   await producer.send({ topic, messages: [{ value: "x" }] });
   await eventually(async () => {
     const [group] = await admin.fetchOffsets({ groupId: "/guest/throttled", topics: [topic] });
     return group?.partitions[0]?.offset === "1" ? true : undefined;
   });
-  const read = await s.feeds.get({ feedName: "/whisk.system/messaging/kafkaFeed", trigger: "throttled" });
+  const read = await s.feeds.get({ feedName: KAFKA, trigger: "throttled" });
   t.true((read.response.result.status as { active: boolean }).active, "throttling does not disable the trigger");
 
   // Any other 4xx disables the trigger: a fire body over the controller's limit gets 413.
@@ -173,19 +157,17 @@ test("kafka feed: a fire refused with 429 is retried, then skipped and committed
   await producer.send({ topic, messages: [{ value: "y".repeat(100) }] });
   await eventually(async () => (s.kafkaFeed.get("/guest/throttled")?.status.active === false ? true : undefined));
   s.ow.platform.options.limits.payloadBytes = 1_048_576;
-  const read2 = await s.feeds.get({ feedName: "/whisk.system/messaging/kafkaFeed", trigger: "throttled" });
+  const read2 = await s.feeds.get({ feedName: KAFKA, trigger: "throttled" });
   const status = (read2.response.result as { status: { active: boolean; reason?: { statusCode: number } } }).status;
   t.false(status.active);
   t.is(status.reason?.statusCode, 413);
   const [group] = await admin.fetchOffsets({ groupId: "/guest/throttled", topics: [topic] });
   t.is(group?.partitions[0]?.offset, "1", "the refused batch is not committed");
   // Upstream refuses to update a disabled trigger, with this message.
-  const update = await s.feeds
-    .update({ feedName: "/whisk.system/messaging/kafkaFeed", trigger: "throttled", params: { isBinaryKey: true } })
-    .then(
-      () => undefined,
-      (err: { error: Activation }) => err.error.response.result.error,
-    );
+  const update = await s.feeds.update({ feedName: KAFKA, trigger: "throttled", params: { isBinaryKey: true } }).then(
+    () => undefined,
+    (err: { error: FeedActivation }) => err.error.response.result.error,
+  );
   t.is(update, "/guest/throttled cannot be updated because it is disabled");
 });
 
@@ -196,15 +178,8 @@ test("kafka feed: a null value with isJSONData=true stalls that trigger for good
   const echo = "function main(p) { return { messages: p.messages }; }";
   await s.client.actions.create({ name: "as-json", action: echo });
   await s.client.actions.create({ name: "as-text", action: echo });
-  await feedTrigger(s, "tomb-json-t", "/whisk.system/messaging/kafkaFeed", {
-    topic,
-    brokers: brokers(),
-    isJSONData: true,
-  });
-  await feedTrigger(s, "tomb-text-t", "/whisk.system/messaging/kafkaFeed", {
-    topic,
-    brokers: brokers(),
-  });
+  await kafkaTrigger(s, "tomb-json-t", topic, { isJSONData: true });
+  await kafkaTrigger(s, "tomb-text-t", topic);
   await s.client.rules.create({ name: "tomb-json-r", trigger: "tomb-json-t", action: "as-json" });
   await s.client.rules.create({ name: "tomb-text-r", trigger: "tomb-text-t", action: "as-text" });
   const delivered = async (action: string, count: number) =>
@@ -239,7 +214,7 @@ test("kafka feed: a null value with isJSONData=true stalls that trigger for good
   await new Promise((r) => setTimeout(r, 2_000));
   t.is((await activationsOf(s, "as-json")).length, 1, "nothing after the tombstone reaches the JSON trigger");
   t.is(await committed("/guest/tomb-json-t"), "1");
-  const read = await s.feeds.get({ feedName: "/whisk.system/messaging/kafkaFeed", trigger: "tomb-json-t" });
+  const read = await s.feeds.get({ feedName: KAFKA, trigger: "tomb-json-t" });
   t.true((read.response.result.status as { active: boolean }).active);
 });
 
@@ -268,7 +243,7 @@ test("alarm feed: a cron alarm fires its trigger with trigger_payload until the 
     .create({ feedName: "/whisk.system/alarms/alarm", trigger: "every-second", params: { cron: "not a cron" } })
     .then(
       () => undefined,
-      (err: { error: Activation }) => err.error.response.result.error,
+      (err: { error: FeedActivation }) => err.error.response.result.error,
     );
   t.is(bad, "cron pattern 'not a cron' is not valid");
 });

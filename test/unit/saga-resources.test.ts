@@ -43,7 +43,7 @@ function stockAfter(events: StepEvent<"parts.stock">[], config: Record<string, u
   for (const event of events) {
     const result = applyToStock(event, stock, context(now, config));
     stock = result.state;
-    emitted.push(...result.emit.map((e) => e.type));
+    emitted.push(...(result.emit ?? []).map((e) => e.type));
   }
   return { stock, emitted, reservedCount: stock ? reservedCount(stock) : 0 };
 }
@@ -122,7 +122,7 @@ function rosterAfter(events: StepEvent<"crews.roster">[], capacity = 1, at = now
   for (const event of events) {
     const result = applyToRoster(event, roster, context(at, { crews_capacity_per_day: capacity }));
     roster = result.state;
-    emitted.push(...result.emit.map((e) => e.type));
+    emitted.push(...(result.emit ?? []).map((e) => e.type));
   }
   return { roster, emitted };
 }

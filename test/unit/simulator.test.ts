@@ -265,7 +265,7 @@ test("command-line flags: defaults, values and one-line errors", (t) => {
   for (const [args, message] of [
     [["--pumps", "0"], /--pumps must be an integer >= 1/],
     [["--pumps", "2.5"], /--pumps must be an integer/],
-    [["--faulty", "1.5"], /--faulty must be between 0 and 1/],
+    [["--faulty", "1.5"], /--faulty must be a number from 0 to 1/],
     [["--rate", "fast"], /--rate must be a number > 0/],
     [["--seconds", ""], /--seconds must be a number > 0/],
     [["--seed", ""], /--seed must not be empty/],

@@ -47,40 +47,24 @@ function originText(stored: StoredLetter): string {
   return "topic" in origin ? `${origin.topic}:${origin.partition}:${origin.offset}` : "direct";
 }
 
+const OPTIONS = {
+  step: { type: "string" },
+  reason: { type: "string" },
+  since: { type: "string" },
+  topic: { type: "string" },
+  database: { type: "string", default: "saga-deadletters" },
+  "dry-run": { type: "boolean" },
+} as const;
+
+type Values = NonNullable<ReturnType<typeof commandLine<typeof OPTIONS>>>["values"];
+
 async function main(argv: string[]): Promise<number> {
-  const parsed = commandLine(
-    argv,
-    {
-      step: { type: "string" },
-      reason: { type: "string" },
-      since: { type: "string" },
-      topic: { type: "string" },
-      database: { type: "string", default: "saga-deadletters" },
-      "dry-run": { type: "boolean" },
-    },
-    true,
-  );
+  const parsed = commandLine(argv, OPTIONS, true);
   if (!parsed) return usageAsked(USAGE);
   const { values, positionals } = parsed;
   const [command, ...ids] = positionals;
   if (command === undefined) throw new UsageError("a command is needed");
-  if (command === "feed") {
-    if (values.step !== undefined || values.reason !== undefined)
-      throw new UsageError("a feed letter is a trigger's batch, with no step or reason: choose by id or --since");
-    const [verb = "", ...letterIds] = ids;
-    const io = await connect(values.database);
-    return runFeedCommand(
-      {
-        verb,
-        ids: letterIds,
-        topic: values.topic ?? TOPIC.feedDeadLetter,
-        database: values.database,
-        since: since(values.since, Date.now()),
-        dryRun: values["dry-run"] ?? false,
-      },
-      { ...io, by: process.env.USER ?? "cli" },
-    );
-  }
+  if (command === "feed") return feedCommand(values, ids);
   if (!["list", "show", "replay"].includes(command)) throw new UsageError(`unknown command "${command}"`);
   if (command === "show" && ids.length !== 1) throw new UsageError("show takes one letter id");
   const filter: LetterFilter = { step: values.step, reason: values.reason, since: since(values.since, Date.now()) };
@@ -88,30 +72,13 @@ async function main(argv: string[]): Promise<number> {
   if (command === "replay" && ids.length === 0 && !selecting) {
     throw new UsageError("replay needs letter ids, or --step, --reason or --since to choose letters");
   }
-
-  const { kafka, cloudant, store } = await connect(values.database);
+  const io = await connect(values.database);
   const topic = values.topic ?? TOPIC.deadLetter;
-  const all = await readLetters(kafka, topic);
+  const all = await readLetters(io.kafka, topic);
   const chosen = ids.length > 0 ? ids.map((id) => findLetter(all, id)) : selectLetters(all, filter);
-  const replays = await store(() => replaysOf(cloudant, values.database, chosen));
-
+  const replays = await io.store(() => replaysOf(io.cloudant, values.database, chosen));
   if (command === "list") {
-    for (const stored of chosen) {
-      const { letter } = stored;
-      const replayed = replays.get(stored.id)?.length ?? 0;
-      console.log(
-        [
-          stored.id.padEnd(8),
-          letter.failedAt,
-          letter.step.padEnd(18),
-          letter.reason.padEnd(17),
-          `attempts ${letter.attempts}`,
-          `replays ${replayed}`,
-          originText(stored),
-          oneLine(letter.message),
-        ].join("  "),
-      );
-    }
+    printList(chosen, replays);
     console.error(`${chosen.length} of ${all.length} dead letters on ${topic}`);
     return 0;
   }
@@ -125,18 +92,59 @@ async function main(argv: string[]): Promise<number> {
       console.log(`would replay ${stored.id} (${stored.letter.step}, ${stored.letter.reason})`);
     return 0;
   }
-  const producer = createIdempotentProducer(kafka);
+  return replay(io, values.database, chosen, replays);
+}
+
+/** `feed …`: the lossless feed's letters, each a trigger's batch. */
+async function feedCommand(values: Values, ids: string[]): Promise<number> {
+  if (values.step !== undefined || values.reason !== undefined)
+    throw new UsageError("a feed letter is a trigger's batch, with no step or reason: choose by id or --since");
+  const [verb = "", ...letterIds] = ids;
+  const io = await connect(values.database);
+  return runFeedCommand(
+    {
+      verb,
+      ids: letterIds,
+      topic: values.topic ?? TOPIC.feedDeadLetter,
+      database: values.database,
+      since: since(values.since, Date.now()),
+      dryRun: values["dry-run"] ?? false,
+    },
+    { ...io, by: process.env.USER ?? "cli" },
+  );
+}
+
+type Replays = Awaited<ReturnType<typeof replaysOf>>;
+
+function printList(chosen: StoredLetter[], replays: Replays): void {
+  for (const stored of chosen) {
+    const { letter } = stored;
+    console.log(
+      [
+        stored.id.padEnd(8),
+        letter.failedAt,
+        letter.step.padEnd(18),
+        letter.reason.padEnd(17),
+        `attempts ${letter.attempts}`,
+        `replays ${replays.get(stored.id)?.length ?? 0}`,
+        originText(stored),
+        oneLine(letter.message),
+      ].join("  "),
+    );
+  }
+}
+
+/** Replays each letter to its step's retry topic, recorded; exit 1 when any was refused. */
+async function replay(
+  connected: Connected,
+  database: string,
+  chosen: StoredLetter[],
+  replays: Replays,
+): Promise<number> {
+  const producer = createIdempotentProducer(connected.kafka);
   await producer.connect();
   try {
-    const io = {
-      kafka,
-      producer,
-      cloudant,
-      database: values.database,
-      store,
-      now: Date.now,
-      by: process.env.USER ?? "cli",
-    };
+    const io = { ...connected, producer, database, now: Date.now, by: process.env.USER ?? "cli" };
     const { replayed, refused } = await replayLetters(io, chosen);
     for (const { stored, replay } of replayed) {
       const earlier = replays.get(stored.id)?.length ?? 0;
@@ -152,6 +160,8 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** Kafka and the store of the running stack (or of KAFKA_BROKERS and CLOUDANT_URL), and the replays' database. */
+type Connected = Awaited<ReturnType<typeof connect>>;
+
 async function connect(database: string) {
   useRunningStack("deadletters");
   const kafka = createKafka(requireKafkaSettings(kafkaSettingsFromEnv(process.env, "deadletters")));

@@ -4,14 +4,14 @@
 // ceiling for the work: one bulk read and one bulk write per batch, and (c) a naive baseline that claims and
 // completes an idempotency record per message with single writes and applies the effect with its own read and
 // write, as AWS Lambda Powertools' idempotency does.
-import type { Producer } from "kafkajs";
+import type { Admin, Producer } from "kafkajs";
 import { statusOf } from "../../lib/errors.ts";
 import { defineEventCatalog } from "../../lib/events/catalog.ts";
 import { rootEventId } from "../../lib/events/derived-id.ts";
 import { hashPayload } from "../../lib/idempotency/decide.ts";
 import { createConsumer, createIdempotentProducer, createKafka, ensureTopics } from "../../lib/kafka/client.ts";
 import { kafkaSettingsFromEnv, requireKafkaSettings } from "../../lib/kafka/config.ts";
-import { defineEntityStep, type EntityStepSpec } from "../../lib/step/index.ts";
+import { defineEntityStep } from "../../lib/step/index.ts";
 import { closeAllClients } from "../../lib/step/tools.ts";
 import { type Cloudant, createCloudant, ensureDatabase } from "../../lib/store/client.ts";
 import { requireStoreSettings, storeSettingsFromEnv } from "../../lib/store/config.ts";
@@ -71,7 +71,61 @@ async function consumeAll(kafka: ReturnType<typeof createKafka>, topic: string, 
   return { latencies, seconds: (finished - started) / 1000 };
 }
 
+/** The clients, the topics and the events every variant consumes, and the databases made for them. */
+interface Setup {
+  kafka: ReturnType<typeof createKafka>;
+  cloudant: Cloudant;
+  admin: Admin;
+  producer: Producer;
+  topics: { in: string; out: string; retry: string; dlq: string };
+  databases: string[];
+}
+
+type Row = { name: string; seconds: number; latencies: number[]; peakRssMiB: number };
+
 async function main() {
+  const setup = await setUp();
+  const results: Row[] = [];
+  const measure = async (name: string, process: Processor) => {
+    const { result, peakRssMiB } = await withPeakMemory(() => consumeAll(setup.kafka, setup.topics.in, process));
+    results.push({ name, ...result, peakRssMiB });
+    console.log(`  ${name}: done in ${fixed(result.seconds, 2)} s`);
+  };
+  const { producer, topics, cloudant } = setup;
+  // (a) The ceiling: consume and produce, nothing else.
+  await measure("bare KafkaJS pipe", async (batch) => {
+    await producer.send({ topic: topics.out, messages: batch.map((m) => ({ key: m.key, value: m.value })) });
+  });
+  // The step: bulk read, fold, bulk write, one send, bulk clear. The time breakdown is the lossless run's.
+  const spent = new Map<string, number>();
+  await measure(STEP_OPENWHISK, stepProcessor(setup, await scratchDatabase(setup, "step"), "kafkaFeed", spent));
+  spent.clear();
+  await measure(STEP_LOSSLESS, stepProcessor(setup, await scratchDatabase(setup, "step-lossless"), "lossless", spent));
+  // (b) The store's ceiling for this work: per batch, one bulk read of its entities and one bulk write of them.
+  const ceilingDb = await scratchDatabase(setup, "ceiling");
+  await measure(STORE_CEILING, async (batch) => {
+    const ids = [...new Set(batch.map((m) => `entity:${m.key}`))];
+    const read = await cloudant.postAllDocs({ db: ceilingDb, keys: ids, includeDocs: true });
+    const docs = read.result.rows.map((row, i) => {
+      const doc = (row.doc ?? { _id: ids[i] }) as { _id: string; _rev?: string; total?: number };
+      return { ...doc, total: (doc.total ?? 0) + 1 };
+    });
+    await cloudant.postBulkDocs({ db: ceilingDb, bulkDocs: { docs: docs as never } });
+  });
+  // (c) The naive baseline: per message, claim a record, read and write the entity, complete the record, send.
+  const naiveDb = await scratchDatabase(setup, "naive");
+  await measure("naive per-message idempotency", async (batch, _topic, heartbeat) => {
+    for (const message of batch) {
+      await naiveApply(cloudant, naiveDb, producer, topics.out, message);
+      await heartbeat(); // a slow batch must not lose the group membership
+    }
+  });
+  printTable(results);
+  printTimeSpent(spent, results.find((r) => r.name === STEP_LOSSLESS)?.seconds ?? 1);
+  await tearDown(setup);
+}
+
+async function setUp(): Promise<Setup> {
   const kafkaSettings = requireKafkaSettings(
     kafkaSettingsFromEnv(process.env, "bench"),
     "KAFKA_BROKERS (start the stack: npm run stack -- up)",
@@ -81,7 +135,6 @@ async function main() {
     "CLOUDANT_URL (start the stack: npm run stack -- up)",
   );
   const kafka = createKafka(kafkaSettings);
-  const cloudant = createCloudant(storeSettings);
   const topics = { in: `${run}.in`, out: `${run}.out`, retry: `${run}.retry`, dlq: `${run}.dlq` };
   const admin = kafka.admin();
   await admin.connect();
@@ -91,7 +144,6 @@ async function main() {
   );
   const producer = createIdempotentProducer(kafka);
   await producer.connect();
-
   console.log(`Producing ${EVENTS} events for ${ENTITIES} entities to ${topics.in}...`);
   const events = Array.from({ length: EVENTS }, (_, i) =>
     catalog.build("meter.read", {
@@ -108,89 +160,47 @@ async function main() {
       messages: events.slice(i, i + 500).map((e) => ({ key: e.subject, value: JSON.stringify(e) })),
     });
   }
+  return { kafka, cloudant: createCloudant(storeSettings), admin, producer, topics, databases: [] };
+}
 
-  const results: { name: string; seconds: number; latencies: number[]; peakRssMiB: number }[] = [];
-  const measure = async (name: string, process: Processor) => {
-    const { result, peakRssMiB } = await withPeakMemory(() => consumeAll(kafka, topics.in, process));
-    results.push({ name, ...result, peakRssMiB });
-    console.log(`  ${name}: done in ${fixed(result.seconds, 2)} s`);
-  };
+/** A database of this run's, deleted at the end. */
+async function scratchDatabase(setup: Setup, suffix: string): Promise<string> {
+  const db = `${run}-${suffix}`;
+  await ensureDatabase(setup.cloudant, db);
+  setup.databases.push(db);
+  return db;
+}
 
-  // (a) The ceiling: consume and produce, nothing else.
-  await measure("bare KafkaJS pipe", async (batch) => {
-    await producer.send({ topic: topics.out, messages: batch.map((m) => ({ key: m.key, value: m.value })) });
-  });
-
-  // The step: bulk read, fold, bulk write, one send, bulk clear.
-  const stepDb = `${run}-step`;
-  await ensureDatabase(cloudant, stepDb);
-  const stepSpec: EntityStepSpec<{ total: number }, typeof catalog.schemas, "meter.read"> = {
+/** The step kit's entity step as the given feed fires it, its store and producer calls timed into `spent`. */
+function stepProcessor(setup: Setup, database: string, feed: string, spent: Map<string, number>): Processor {
+  const { topics } = setup;
+  const step = defineEntityStep({
     name: "meter.total",
     catalog,
     handles: ["meter.read"],
-    database: stepDb,
+    database,
     handle: (event, state: { total: number } | undefined) => {
       const total = (state?.total ?? 0) + event.data.units;
       return { state: { total }, emit: [{ type: "meter.totalled", data: { total } }] };
     },
     routes: { "meter.totalled": topics.out },
     topics: { retry: topics.retry, deadLetter: topics.dlq },
-  };
-  const step = defineEntityStep(stepSpec);
-  const spent = new Map<string, number>();
-  const timed = timedCalls(cloudant, spent);
-  const timedProducer = timedCalls(producer, spent);
-  const io = { cloudant: timed, producer: async () => timedProducer, now: Date.now, log: () => undefined };
-  const stepOn = (feed: string) => async (batch: Value[], topic: string) => {
+  });
+  const producer = timedCalls(setup.producer, spent);
+  const io = { cloudant: timedCalls(setup.cloudant, spent), producer: async () => producer, now: Date.now };
+  return async (batch, topic) => {
     const answer = await step.run(
       {
         messages: batch.map((m) => ({ topic, partition: m.partition, offset: m.offset, key: m.key, value: m.value })),
         kafka_feed: feed,
       },
-      { ...io, deadline: Date.now() + 60_000 },
+      { ...io, log: () => undefined, deadline: Date.now() + 60_000 },
     );
     if ("error" in answer) throw new Error(answer.error.message);
   };
-  await measure(STEP_OPENWHISK, stepOn("kafkaFeed"));
-  spent.clear();
-  await ensureDatabase(cloudant, `${stepDb}-lossless`);
-  const losslessStep = defineEntityStep({ ...stepSpec, database: `${stepDb}-lossless` });
-  await measure(STEP_LOSSLESS, async (batch, topic) => {
-    const answer = await losslessStep.run(
-      {
-        messages: batch.map((m) => ({ topic, partition: m.partition, offset: m.offset, key: m.key, value: m.value })),
-        kafka_feed: "lossless",
-      },
-      { ...io, deadline: Date.now() + 60_000 },
-    );
-    if ("error" in answer) throw new Error(answer.error.message);
-  });
+}
 
-  // (b) The store's ceiling for this work: per batch, one bulk read of its entities and one bulk write of them.
-  const ceilingDb = `${run}-ceiling`;
-  await ensureDatabase(cloudant, ceilingDb);
-  await measure(STORE_CEILING, async (batch) => {
-    const ids = [...new Set(batch.map((m) => `entity:${m.key}`))];
-    const read = await cloudant.postAllDocs({ db: ceilingDb, keys: ids, includeDocs: true });
-    const docs = read.result.rows.map((row, i) => {
-      const doc = (row.doc ?? { _id: ids[i] }) as { _id: string; _rev?: string; total?: number };
-      return { ...doc, total: (doc.total ?? 0) + 1 };
-    });
-    await cloudant.postBulkDocs({ db: ceilingDb, bulkDocs: { docs: docs as never } });
-  });
-
-  // (b) The naive baseline: per message, claim a record, read and write the entity, complete the record, send.
-  const naiveDb = `${run}-naive`;
-  await ensureDatabase(cloudant, naiveDb);
-  await measure("naive per-message idempotency", async (batch, _topic, heartbeat) => {
-    for (const message of batch) {
-      await naiveApply(cloudant, naiveDb, producer, topics.out, message);
-      await heartbeat(); // a slow batch must not lose the group membership
-    }
-  });
-
-  printTable(results);
-  const stepSeconds = results.find((r) => r.name === STEP_LOSSLESS)?.seconds ?? 1;
+function printTimeSpent(spent: Map<string, number>, stepSeconds: number): void {
   console.log("\nWhere the step kit's time goes on the lossless feed (sum over its batches):");
   for (const [call, ms] of [...spent].sort((a, b) => b[1] - a[1])) {
     console.log(
@@ -201,11 +211,13 @@ async function main() {
   console.log(
     `  ${"the rest".padEnd(14)} ${fixed(stepSeconds - ioSeconds, 2)} s: decoding, schema checks, the fold, consuming`,
   );
+}
+
+async function tearDown({ producer, admin, cloudant, topics, databases }: Setup): Promise<void> {
   await producer.disconnect();
   await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
   await admin.disconnect();
-  for (const db of [stepDb, `${stepDb}-lossless`, ceilingDb, naiveDb])
-    await cloudant.deleteDatabase({ db }).catch(() => undefined);
+  for (const db of databases) await cloudant.deleteDatabase({ db }).catch(() => undefined);
   await closeAllClients();
 }
 
@@ -257,7 +269,7 @@ const STEP_OPENWHISK = `step kit, OpenWhisk's feed (batch landed), batches of ${
 const STEP_LOSSLESS = `step kit, lossless feed (no landing), batches of ${BATCH}`;
 const STORE_CEILING = "store ceiling: one bulk read + one bulk write per batch";
 
-function printTable(results: { name: string; seconds: number; latencies: number[]; peakRssMiB: number }[]) {
+function printTable(results: Row[]) {
   const rate = (name: string) => {
     const r = results.find((result) => result.name === name);
     return r ? EVENTS / r.seconds : Number.NaN;

@@ -1,6 +1,6 @@
 // Activation records, kept in memory (newest first when listed), shaped as the controller returns them.
 import { randomBytes } from "node:crypto";
-import type { KeyValue } from "./entities.ts";
+import type { KeyValue } from "./key-values.ts";
 
 export const STATUS_NAMES = ["success", "application error", "action developer error", "whisk internal error"] as const;
 export const SUCCESS = 0;

@@ -3,21 +3,17 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   actionKey,
-  annotation,
   type Namespace,
   type Package,
-  packageFromPut,
-  packageJson,
   type Rule,
   resolveName,
-  ruleJson,
   type Trigger,
-  triggerFromPut,
-  triggerJson,
   validName,
 } from "./entities.ts";
+import { packageFromPut, packageJson, ruleJson, triggerFromPut, triggerJson } from "./entity-bodies.ts";
 import { ApiError, Messages } from "./errors.ts";
 import { parseJson, readBody, sendJson } from "./http.ts";
+import { annotation } from "./key-values.ts";
 import type { Identity, Platform } from "./platform.ts";
 
 const PUT_LIMIT = 50 * 1024 * 1024;

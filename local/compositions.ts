@@ -1,9 +1,12 @@
 // Running a conductor action (a composition): the conductor decides the next component, the platform runs it and
 // gives its result back to the conductor, until the conductor answers without an action; bounded as upstream.
+
+import { isRecord } from "../lib/narrow.ts";
 import { type ActivationResponse, APPLICATION_ERROR, newActivationId } from "./activations.ts";
-import { isObject, isTruthy, resolveName } from "./entities.ts";
+import { resolveName } from "./entities.ts";
 import { Messages } from "./errors.ts";
 import type { Runner } from "./invoker.ts";
+import { isTruthy } from "./key-values.ts";
 import { sequenceRecord } from "./records.ts";
 import type { ResolvedAction } from "./registry.ts";
 import { runAction } from "./run-action.ts";
@@ -29,10 +32,10 @@ export const runComposition: Runner = async (platform, user, resolved, payload, 
     });
     logs.push(conductor.activationId);
     duration += conductor.duration;
-    const result = isObject(conductor.response.result) ? conductor.response.result : {};
+    const result = isRecord(conductor.response.result) ? conductor.response.result : {};
     const nextParams =
-      result.params === undefined ? undefined : isObject(result.params) ? result.params : { value: result.params };
-    state = result.state === undefined ? undefined : isObject(result.state) ? result.state : { state: result.state };
+      result.params === undefined ? undefined : isRecord(result.params) ? result.params : { value: result.params };
+    state = result.state === undefined ? undefined : isRecord(result.state) ? result.state : { state: result.state };
     if (result.action === undefined) {
       response = { statusCode: conductor.response.statusCode, result: nextParams ?? result };
       break;
@@ -62,7 +65,7 @@ export const runComposition: Runner = async (platform, user, resolved, payload, 
     const component = await platform.run(user, next, nextParams ?? {}, { cause: id, accounting });
     logs.push(component.activationId);
     duration += component.duration;
-    params = isObject(component.response.result) ? component.response.result : { value: component.response.result };
+    params = isRecord(component.response.result) ? component.response.result : { value: component.response.result };
   }
   const record = sequenceRecord(user, resolved, id, start, opts, response, logs, duration);
   return platform.store({ ...record, annotations: [...record.annotations, { key: "conductor", value: true }] });

@@ -11,7 +11,8 @@ import {
   requireObject,
   serveCollection,
 } from "./collections.ts";
-import { type Action, actionFromPut, actionJson, actionKey, resolveName, splitActionName } from "./entities.ts";
+import { type Action, actionKey, resolveName, splitActionName } from "./entities.ts";
+import { actionFromPut, actionJson } from "./entity-bodies.ts";
 import { ApiError, Messages } from "./errors.ts";
 import { parseJson, readBody, sendJson } from "./http.ts";
 import { type Identity, type Platform, SYSTEM_NAMESPACE } from "./platform.ts";

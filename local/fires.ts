@@ -1,9 +1,10 @@
 // Firing a trigger: every active rule's action is invoked as a non-blocking POST would be (throttles included),
 // and the trigger's activation, stored once every rule has an outcome, lists each rule's outcome in its logs.
 import { APPLICATION_ERROR, newActivationId, SUCCESS, WHISK_ERROR } from "./activations.ts";
-import { resolveName, toObject } from "./entities.ts";
+import { resolveName } from "./entities.ts";
 import { ApiError, Messages } from "./errors.ts";
 import type { Invoker } from "./invoker.ts";
+import { toObject } from "./key-values.ts";
 import type { Identity } from "./registry.ts";
 
 /**

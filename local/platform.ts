@@ -4,9 +4,9 @@
 import { type Activation, ActivationStore, newActivationId } from "./activations.ts";
 import { runComposition } from "./compositions.ts";
 import type { LocalOptions } from "./config.ts";
-import { isTruthy } from "./entities.ts";
 import { startFire } from "./fires.ts";
 import type { Invoker, RunOptions } from "./invoker.ts";
+import { isTruthy } from "./key-values.ts";
 import { ContainerPool } from "./pool.ts";
 import { type Identity, Registry, type ResolvedAction } from "./registry.ts";
 import { runAction } from "./run-action.ts";

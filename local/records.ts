@@ -1,7 +1,7 @@
 // An activation record as the platform stores it, and the annotations every activation carries.
 import type { Activation, ActivationResponse } from "./activations.ts";
-import type { KeyValue } from "./entities.ts";
 import type { RunOptions } from "./invoker.ts";
+import type { KeyValue } from "./key-values.ts";
 import type { Identity, ResolvedAction } from "./registry.ts";
 
 export function baseAnnotations(resolved: ResolvedAction, opts: RunOptions, waitTime: number): KeyValue[] {

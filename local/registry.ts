@@ -1,18 +1,8 @@
 // The local OpenWhisk's entities by namespace, and resolving an action as the controller does: packages, bindings,
 // published and final parameters, and the built-in actions of whisk.system.
-import {
-  type Action,
-  actionKey,
-  annotation,
-  type BuiltinHandler,
-  DEFAULT_KIND,
-  DEFAULT_LIMITS,
-  isTruthy,
-  type KeyValue,
-  mergeParams,
-  Namespace,
-} from "./entities.ts";
+import { type Action, actionKey, type BuiltinHandler, DEFAULT_KIND, DEFAULT_LIMITS, Namespace } from "./entities.ts";
 import { ApiError, Messages } from "./errors.ts";
+import { annotation, isTruthy, type KeyValue, mergeParams } from "./key-values.ts";
 
 export const SYSTEM_NAMESPACE = "whisk.system";
 

@@ -2,6 +2,7 @@
 // Node.js runtime, spoken to as the invoker does (/init once per container, then /run), with OpenWhisk's answers
 // for every way that can fail.
 import { SagaError } from "../lib/errors.ts";
+import { isRecord } from "../lib/narrow.ts";
 import {
   type ActivationResponse,
   APPLICATION_ERROR,
@@ -11,9 +12,10 @@ import {
   WHISK_ERROR,
 } from "./activations.ts";
 import { Container, ContainerGone } from "./container.ts";
-import { type ActionLimits, isObject, isTruthy, type KeyValue, toObject } from "./entities.ts";
+import type { ActionLimits } from "./entities.ts";
 import { Messages, transactionId } from "./errors.ts";
 import type { Runner } from "./invoker.ts";
+import { isTruthy, type KeyValue, toObject } from "./key-values.ts";
 import type { ContainerPool } from "./pool.ts";
 import { activationRecord, baseAnnotations } from "./records.ts";
 import { runBuiltin } from "./run-builtin.ts";
@@ -150,12 +152,12 @@ function mapRunResponse(maxResultBytes: number, status: number, body: string): A
   }
   if (status === 200) {
     if (Array.isArray(parsed)) return { statusCode: SUCCESS, result: parsed };
-    if (isObject(parsed)) {
+    if (isRecord(parsed)) {
       return { statusCode: parsed.error !== undefined ? APPLICATION_ERROR : SUCCESS, result: parsed };
     }
     return { statusCode: DEVELOPER_ERROR, result: { error: Messages.invalidRunResponse(body) } };
   }
-  if (isObject(parsed) && parsed.error !== undefined) return { statusCode: DEVELOPER_ERROR, result: parsed };
+  if (isRecord(parsed) && parsed.error !== undefined) return { statusCode: DEVELOPER_ERROR, result: parsed };
   return { statusCode: DEVELOPER_ERROR, result: { error: Messages.invalidRunResponse(body) } };
 }
 
@@ -168,7 +170,7 @@ function mapFailure(err: unknown, limits: ActionLimits, duringInit: boolean): Ac
       parsed = undefined;
     }
     const result =
-      isObject(parsed) && parsed.error !== undefined ? parsed : { error: Messages.invalidInitResponse(err.body) };
+      isRecord(parsed) && parsed.error !== undefined ? parsed : { error: Messages.invalidInitResponse(err.body) };
     return { statusCode: DEVELOPER_ERROR, result };
   }
   if (err instanceof ContainerGone) {

@@ -1,7 +1,8 @@
 // Running a built-in action of the local OpenWhisk (a feed's lifecycle) in process, within the action's time limit.
 import { SagaError } from "../lib/errors.ts";
+import { isRecord } from "../lib/narrow.ts";
 import { type ActivationResponse, APPLICATION_ERROR, DEVELOPER_ERROR, SUCCESS } from "./activations.ts";
-import { type BuiltinHandler, isObject } from "./entities.ts";
+import type { BuiltinHandler } from "./entities.ts";
 import { Messages } from "./errors.ts";
 import type { Identity } from "./registry.ts";
 
@@ -23,7 +24,7 @@ export async function runBuiltin(
         timer = setTimeout(() => reject(new BuiltinTimeout(`no answer within ${timeoutMs} ms`)), timeoutMs);
       }),
     ]);
-    if (isObject(result) && result.error !== undefined) return { statusCode: APPLICATION_ERROR, result };
+    if (isRecord(result) && result.error !== undefined) return { statusCode: APPLICATION_ERROR, result };
     return { statusCode: SUCCESS, result: result ?? {} };
   } catch (err) {
     if (err instanceof BuiltinTimeout) {

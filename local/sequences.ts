@@ -1,9 +1,12 @@
 // Running a sequence: each component in turn, the output of one the input of the next, up to the platform's
 // length limit, as one activation listing its components' activations.
+
+import { isRecord } from "../lib/narrow.ts";
 import { type ActivationResponse, APPLICATION_ERROR, newActivationId, SUCCESS } from "./activations.ts";
-import { isObject, isTruthy, resolveName, toObject } from "./entities.ts";
+import { resolveName } from "./entities.ts";
 import { Messages } from "./errors.ts";
 import type { Runner } from "./invoker.ts";
+import { isTruthy, toObject } from "./key-values.ts";
 import { sequenceRecord } from "./records.ts";
 import type { ResolvedAction } from "./registry.ts";
 
@@ -35,7 +38,7 @@ export const runSequence: Runner = async (platform, user, resolved, payload, opt
     duration += activation.duration;
     response = activation.response;
     if (response.statusCode !== SUCCESS) break;
-    current = isObject(response.result) ? response.result : { value: response.result };
+    current = isRecord(response.result) ? response.result : { value: response.result };
   }
   return platform.store(sequenceRecord(user, resolved, id, start, opts, response, logs, duration));
 };

@@ -1,11 +1,13 @@
 // Web actions: /api/v1/web/{namespace}/{package|default}/{action}[.json|.http|.text|.html][/path], answered from
 // the action's result as OpenWhisk's WebActions do (the common cases; see README for what is not covered).
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { isRecord } from "../lib/narrow.ts";
 import { type Activation, APPLICATION_ERROR, SUCCESS } from "./activations.ts";
 import { waitFor } from "./controller.ts";
-import { annotation, isObject, isTruthy, validName } from "./entities.ts";
+import { validName } from "./entities.ts";
 import { ApiError, Messages, transactionId } from "./errors.ts";
 import { readBody, sendJson } from "./http.ts";
+import { annotation, isTruthy } from "./key-values.ts";
 import type { Identity, Platform } from "./platform.ts";
 import { sameSecret } from "./secrets.ts";
 
@@ -91,7 +93,7 @@ export async function handleWeb(
         } catch (err) {
           throw new ApiError(400, Messages.malformed(String(err)));
         }
-        if (isObject(parsed)) for (const [k, v] of Object.entries(parsed)) requestParams[named(k)] = v;
+        if (isRecord(parsed)) for (const [k, v] of Object.entries(parsed)) requestParams[named(k)] = v;
         else requestParams.__ow_body = parsed;
       } else if (contentType === "application/x-www-form-urlencoded") {
         for (const [k, v] of new URLSearchParams(body.toString("utf8"))) requestParams[named(k)] = v;
@@ -138,11 +140,11 @@ function respond(
 ): void {
   const result = activation.response.result;
   if (activation.response.statusCode !== SUCCESS) {
-    const error = isObject(result) ? result.error : undefined;
+    const error = isRecord(result) ? result.error : undefined;
     if (
       activation.response.statusCode === APPLICATION_ERROR &&
       ext === "http" &&
-      isObject(error) &&
+      isRecord(error) &&
       "statusCode" in error
     ) {
       httpResult(res, error, idHeader);
@@ -163,7 +165,7 @@ function respond(
   }
   let projected: unknown = result;
   for (const segment of ext === "http" ? [] : path) {
-    projected = isObject(projected) ? projected[segment] : undefined;
+    projected = isRecord(projected) ? projected[segment] : undefined;
   }
   if (ext === "json") {
     if (projected === undefined) throw new ApiError(400, "Response does not include requested property.");
@@ -172,20 +174,20 @@ function respond(
   }
   if (ext === "text" || ext === "html" || ext === "svg") {
     const field = ext === "svg" ? "svg" : ext;
-    const value = isObject(projected) && path.length === 0 ? projected[field] : projected;
+    const value = isRecord(projected) && path.length === 0 ? projected[field] : projected;
     if (typeof value !== "string") throw new ApiError(400, "Response does not include requested property.");
     const type = ext === "text" ? "text/plain" : ext === "html" ? "text/html" : "image/svg+xml";
     res.writeHead(200, { "content-type": `${type}; charset=UTF-8`, ...idHeader });
     res.end(value);
     return;
   }
-  if (!isObject(result)) throw new ApiError(400, "Response did not specify a known content-type.");
+  if (!isRecord(result)) throw new ApiError(400, "Response did not specify a known content-type.");
   httpResult(res, result, idHeader);
 }
 
 function httpResult(res: ServerResponse, result: Record<string, unknown>, idHeader: Record<string, string>): void {
   const headers: Record<string, string> = {};
-  if (isObject(result.headers)) {
+  if (isRecord(result.headers)) {
     for (const [k, v] of Object.entries(result.headers)) headers[k.toLowerCase()] = String(v);
   }
   const code =

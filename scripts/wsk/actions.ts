@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import type { Client } from "openwhisk";
 import { numberOption, UsageError } from "../cli.ts";
-import { needName, parseVerbArgs } from "./args.ts";
+import { listPage, needName, parseVerbArgs } from "./args.ts";
 import { type ActivationRow, activationTable, annotation, fullName, got, json, list, type Out } from "./format.ts";
 import { deleteNamed, getNamed } from "./named-verbs.ts";
 
@@ -73,8 +73,7 @@ export async function action(ctx: Context, verb: string, argv: string[]): Promis
   switch (verb) {
     case "list": {
       const actions = await ow.actions.list({
-        limit: positive("limit", values.limit) ?? 30,
-        skip: Number(values.skip ?? 0),
+        ...listPage(values),
       });
       list(
         out,
@@ -148,8 +147,7 @@ export async function activation(ctx: Context, verb: string, argv: string[]): Pr
     case "list": {
       const rows = (await ow.activations.list({
         ...(positionals[0] ? { name: positionals[0] } : {}),
-        limit: positive("limit", values.limit) ?? 30,
-        skip: Number(values.skip ?? 0),
+        ...listPage(values),
         docs: true,
       })) as unknown as ActivationRow[];
       activationTable(out, rows);
@@ -169,7 +167,12 @@ export async function activation(ctx: Context, verb: string, argv: string[]): Pr
       return 0;
     }
     case "poll":
-      return poll(ctx, positionals[0], positive("exit", values.exit), Number(values["since-seconds"] ?? 0));
+      return poll(
+        ctx,
+        positionals[0],
+        positive("exit", values.exit),
+        numberOption("since-seconds", values["since-seconds"], { min: 0 }) ?? 0,
+      );
     default:
       throw new UsageError(`unknown verb: wsk activation list|get|logs|result|poll, not ${verb}`);
   }

@@ -2,7 +2,7 @@
 // (and -a) take two values, which parseArgs cannot express, so those pairs are taken out first.
 import { readFileSync } from "node:fs";
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { UsageError } from "../cli.ts";
+import { numberOption, UsageError } from "../cli.ts";
 
 /** Every verb's options: global ones plus its own. */
 export const GLOBAL_OPTIONS = {
@@ -98,3 +98,9 @@ export function needName(positionals: string[], usage: string): string {
   if (!name) throw new UsageError(`a name is required: ${usage}`);
   return name;
 }
+
+/** A list verb's page: --limit (default 30) and --skip (default 0), each checked as wsk would take it. */
+export const listPage = (values: { limit?: string; skip?: string }) => ({
+  limit: numberOption("limit", values.limit, { whole: true, above: 0 }) ?? 30,
+  skip: numberOption("skip", values.skip, { whole: true, min: 0 }) ?? 0,
+});

@@ -2,17 +2,12 @@
 
 import { UsageError } from "../cli.ts";
 import type { Context } from "./actions.ts";
-import { needName, parseVerbArgs } from "./args.ts";
+import { listPage, needName, parseVerbArgs } from "./args.ts";
 import type { Target } from "./credentials.ts";
 import { fullName, list } from "./format.ts";
 import { deleteNamed, getNamed } from "./named-verbs.ts";
 
 const LIST_OPTIONS = { limit: { type: "string", short: "l" }, skip: { type: "string", short: "s" } } as const;
-
-const page = (values: { limit?: string; skip?: string }) => ({
-  limit: Number(values.limit ?? 30),
-  skip: Number(values.skip ?? 0),
-});
 
 const shared = (entity: { publish?: boolean }) => (entity.publish ? "shared" : "private");
 
@@ -29,7 +24,7 @@ export async function trigger(ctx: Context, verb: string, argv: string[]): Promi
       list(
         out,
         "triggers",
-        (await ow.triggers.list(page(values))).map((t) => [fullName(t), shared(t)]),
+        (await ow.triggers.list(listPage(values))).map((t) => [fullName(t), shared(t)]),
       );
       return 0;
     case "get":
@@ -90,7 +85,7 @@ export async function rule(ctx: Context, verb: string, argv: string[]): Promise<
       list(
         out,
         "rules",
-        (await ow.rules.list(page(values))).map((r) => [
+        (await ow.rules.list(listPage(values))).map((r) => [
           fullName(r),
           `${shared(r)} ${(r as { status?: string }).status ?? ""}`,
         ]),
@@ -129,7 +124,7 @@ export async function pkg(ctx: Context, verb: string, argv: string[]): Promise<n
         "packages",
         (
           await ow.packages.list({
-            ...page(values),
+            ...listPage(values),
             ...(positionals[0] ? { namespace: positionals[0].replace(/^\//, "") } : {}),
           })
         ).map((p) => [fullName(p), shared(p)]),

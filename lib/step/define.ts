@@ -9,6 +9,7 @@ import type { Schemas } from "../events/catalog.ts";
 import type { DecodedRecord } from "../feed/decode.ts";
 import { decodeFeedParams } from "../feed/decode.ts";
 import { deadlineFromEnv } from "../idempotency/decide.ts";
+import { isRecord } from "../narrow.ts";
 import type { BatchIO } from "./io.ts";
 import { clientsFor } from "./io.ts";
 import { runKeyedBatch } from "./keyed.ts";
@@ -57,11 +58,15 @@ function checkSpec(spec: BatchStep): void {
 /**
  * Fault injection for resilience tests of a deployed system: with `chaos_exit_after_write` bound to a probability,
  * the container exits right after a write, before publishing, as a killed activation would. The relay must then
- * publish what the outbox holds and re-send what the landed batch holds. Never bound in production.
+ * publish what the outbox holds and re-send what the landed batch holds. Only first deliveries are killed: a batch
+ * from the step's retry topic (the relay's re-sends among them) always gets through, so a run converges instead of
+ * killing the same records again. Never bound in production.
  */
-function chaosCrashPoints(params: ActionParams): BatchIO["crash"] {
+function chaosCrashPoints(params: ActionParams, retryTopic: string): BatchIO["crash"] {
   const probability = Number(params[STEP_KIT_PARAMETERS.chaosExitAfterWrite] ?? 0);
   if (!(probability > 0)) return undefined;
+  const messages = Array.isArray(params.messages) ? params.messages : [];
+  if (messages.some((message) => isRecord(message) && message.topic === retryTopic)) return undefined;
   return {
     afterWrite: () => {
       if (Math.random() < probability) process.exit(137);
@@ -115,7 +120,7 @@ function stepAction(
       const now = Date.now;
       const deadline = deadlineFromEnv(process.env, now, DEFAULT_ACTIVATION_MS);
       const config = configOf(params);
-      const crash = chaosCrashPoints(params);
+      const crash = chaosCrashPoints(params, spec.topics.retry);
       return await run(params, {
         cloudant: clients.cloudant,
         producer: clients.producer,

@@ -5,19 +5,20 @@
 // consumer lag over time and the peak memory.
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { Admin, Kafka, Producer } from "kafkajs";
 import openwhisk from "openwhisk";
 import { createIdempotentProducer, createKafka, ensureTopics } from "../../lib/kafka/client.ts";
 import { kafkaSettingsFromEnv, requireKafkaSettings } from "../../lib/kafka/config.ts";
-import { createCloudant } from "../../lib/store/client.ts";
+import { type Cloudant, createCloudant } from "../../lib/store/client.ts";
 import { requireStoreSettings, storeSettingsFromEnv } from "../../lib/store/config.ts";
 import { type SagaReport, sagaReport } from "../report/invariants.ts";
 import { waitUntilQuiet } from "../saga/quiet.ts";
 import { resetSaga } from "../saga/reset.ts";
-import { type SystemOptions, startSystem } from "../saga/system.ts";
+import { type RunningSystem, type SystemOptions, startSystem } from "../saga/system.ts";
 import { DEFAULTS } from "../simulator/options.ts";
 import { simulate, simulatorTopics } from "../simulator/run.ts";
 import { stackDir } from "../stack/paths.ts";
-import { brokerRestart, containerKiller, faultyStore, type StoreFaultRates } from "./faults.ts";
+import { brokerRestart, containerKiller, type FaultyStore, faultyStore, type StoreFaultRates } from "./faults.ts";
 import { computeLedger, type Ledger } from "./ledger.ts";
 import { type LagSample, lagSampler, memorySampler, type PeakMemory } from "./samplers.ts";
 
@@ -148,11 +149,21 @@ const POLICIES: SystemOptions["policies"] = {
   relayGapGraceMs: 45_000,
 };
 
-export async function runChaos(
-  options: ChaosOptions,
-  env: Record<string, string>,
-  log: (line: string) => void,
-): Promise<ChaosResult> {
+/** What a run holds while it lasts: the clients the checks use, the fault proxy, the deployed system, the producer. */
+interface Rig {
+  say: (line: string) => void;
+  began: number;
+  logDir: string;
+  kafka: Kafka;
+  admin: Admin;
+  cloudant: Cloudant;
+  store: FaultyStore;
+  system: RunningSystem;
+  producer: Producer;
+}
+
+/** A fresh saga deployed behind the store's fault proxy; the checks read the store directly. */
+async function rigUp(options: ChaosOptions, env: Record<string, string>, log: (line: string) => void): Promise<Rig> {
   const began = Date.now();
   const at = () => `${((Date.now() - began) / 1000).toFixed(0).padStart(4)} s`;
   const say = (line: string) => log(`[${at()}] ${line}`);
@@ -164,8 +175,6 @@ export async function runChaos(
   say("resetting the saga: its topics, databases and feed groups");
   await admin.connect();
   await resetSaga(admin, cloudant, { brokers: kafkaSettings.brokers, storeUrl: storeSettings.url }, say);
-
-  // The actions reach the store through the fault proxy; the checks read it directly.
   const store = await faultyStore(storeSettings.url, options.seed, options.store);
   const logDir = join(stackDir, "chaos");
   mkdirSync(logDir, { recursive: true });
@@ -178,66 +187,96 @@ export async function runChaos(
   });
   const producer = createIdempotentProducer(kafka);
   await producer.connect();
-  const lag = lagSampler(admin, 5_000, began);
-  const memory = memorySampler(2_000);
-  const killer = containerKiller(options.seed, options.killEveryMs);
-  const background = containerKiller(`${options.seed}:background`, options.backgroundKillEveryMs || 1_000);
+  return { say, began, logDir, kafka, admin, cloudant, store, system, producer };
+}
+
+type Killer = ReturnType<typeof containerKiller>;
+
+/**
+ * The run's load and faults on their schedule: the sustained fleet, the bursts (each with its kills), background
+ * kills, the broker restart and the store outage. Resolves when all are over.
+ */
+async function loadAndFaults(
+  options: ChaosOptions,
+  rig: Rig,
+  killers: { burst: Killer; background: Killer },
+  produced: ChaosResult["produced"],
+): Promise<{ brokerAwayMs: number }> {
+  const { say, admin, producer, store } = rig;
   let brokerAwayMs = 0;
+  const duration = options.seconds * 1000;
+  const topics = { topicAssets: DEFAULTS.topicAssets, topicMetrics: DEFAULTS.topicMetrics };
+  await ensureTopics(admin, simulatorTopics(topics));
+  const fleet = async (seed: string, pumps: number, rate: number, seconds: number, faulty: number) => {
+    const run = await simulate(
+      { ...DEFAULTS, ...topics, seed, pumps, rate, seconds, faulty, duplicate: false, maxCopies: options.maxCopies },
+      { producer, log: (line) => say(`  ${line}`), outageBudgetMs: 120_000 },
+    );
+    produced.readings += run.readings;
+    produced.records += run.records;
+    produced.pumps += run.pumps;
+  };
+  const work: Promise<unknown>[] = [];
+  if (options.pumps > 0) work.push(fleet(options.seed, options.pumps, options.rate, options.seconds, options.faulty));
+  for (let n = 0; n < options.bursts; n += 1) {
+    const startsAt = options.scenario === "burst-kills" ? 0 : duration * (0.1 + (0.8 * n) / options.bursts);
+    work.push(
+      sleep(startsAt).then(async () => {
+        say(
+          `burst ${n + 1}: ${options.burstReadings} readings from ${options.burstPumps} new pumps, kills every ${options.killEveryMs} ms for ${options.killWindowMs / 1000} s`,
+        );
+        const kills = killers.burst.run(options.killWindowMs);
+        await fleet(
+          `${options.seed}-burst-${n + 1}`,
+          options.burstPumps,
+          100_000,
+          options.burstReadings / 100_000,
+          0.3,
+        );
+        await kills;
+      }),
+    );
+  }
+  if (options.backgroundKillEveryMs > 0) work.push(killers.background.run(duration));
+  if (options.brokerDownMs > 0) {
+    work.push(
+      sleep(duration * 0.35).then(async () => {
+        say(`broker restart: down for ${options.brokerDownMs / 1000} s`);
+        brokerAwayMs = await brokerRestart(options.brokerDownMs, say);
+      }),
+    );
+  }
+  if (options.storeDownMs > 0) {
+    work.push(
+      sleep(duration * 0.7).then(async () => {
+        say(`store outage: every connection dropped for ${options.storeDownMs / 1000} s`);
+        await store.outage(options.storeDownMs);
+        say("store outage over");
+      }),
+    );
+  }
+  await Promise.all(work);
+  return { brokerAwayMs };
+}
+
+/** Sets up, loads with faults, waits for quiet, then counts: produced against applied, and the invariants. */
+export async function runChaos(
+  options: ChaosOptions,
+  env: Record<string, string>,
+  log: (line: string) => void,
+): Promise<ChaosResult> {
+  const rig = await rigUp(options, env, log);
+  const { say, kafka, admin, cloudant, store, system, producer } = rig;
+  const lag = lagSampler(admin, 5_000, rig.began);
+  const memory = memorySampler(2_000);
+  const killers = {
+    burst: containerKiller(options.seed, options.killEveryMs),
+    background: containerKiller(`${options.seed}:background`, options.backgroundKillEveryMs || 1_000),
+  };
   const produced = { readings: 0, records: 0, pumps: 0 };
   try {
     store.setActive(true);
-    const duration = options.seconds * 1000;
-    const topics = { topicAssets: DEFAULTS.topicAssets, topicMetrics: DEFAULTS.topicMetrics };
-    await ensureTopics(admin, simulatorTopics(topics));
-    const fleet = async (seed: string, pumps: number, rate: number, seconds: number, faulty: number) => {
-      const run = await simulate(
-        { ...DEFAULTS, ...topics, seed, pumps, rate, seconds, faulty, duplicate: false, maxCopies: options.maxCopies },
-        { producer, log: (line) => say(`  ${line}`), outageBudgetMs: 120_000 },
-      );
-      produced.readings += run.readings;
-      produced.records += run.records;
-      produced.pumps += run.pumps;
-    };
-    const work: Promise<unknown>[] = [];
-    if (options.pumps > 0) work.push(fleet(options.seed, options.pumps, options.rate, options.seconds, options.faulty));
-    for (let n = 0; n < options.bursts; n += 1) {
-      const startsAt = options.scenario === "burst-kills" ? 0 : duration * (0.1 + (0.8 * n) / options.bursts);
-      work.push(
-        sleep(startsAt).then(async () => {
-          say(
-            `burst ${n + 1}: ${options.burstReadings} readings from ${options.burstPumps} new pumps, kills every ${options.killEveryMs} ms for ${options.killWindowMs / 1000} s`,
-          );
-          const kills = killer.run(options.killWindowMs);
-          await fleet(
-            `${options.seed}-burst-${n + 1}`,
-            options.burstPumps,
-            100_000,
-            options.burstReadings / 100_000,
-            0.3,
-          );
-          await kills;
-        }),
-      );
-    }
-    if (options.backgroundKillEveryMs > 0) work.push(background.run(duration));
-    if (options.brokerDownMs > 0) {
-      work.push(
-        sleep(duration * 0.35).then(async () => {
-          say(`broker restart: down for ${options.brokerDownMs / 1000} s`);
-          brokerAwayMs = await brokerRestart(options.brokerDownMs, say);
-        }),
-      );
-    }
-    if (options.storeDownMs > 0) {
-      work.push(
-        sleep(duration * 0.7).then(async () => {
-          say(`store outage: every connection dropped for ${options.storeDownMs / 1000} s`);
-          await store.outage(options.storeDownMs);
-          say("store outage over");
-        }),
-      );
-    }
-    await Promise.all(work);
+    const { brokerAwayMs } = await loadAndFaults(options, rig, killers, produced);
     const faultsEnded = Date.now();
     say(`faults over; produced ${produced.readings} readings as ${produced.records} records; waiting until quiet`);
     await waitUntilQuiet(kafka, admin, cloudant, {
@@ -249,7 +288,7 @@ export async function runChaos(
     lag.stop();
     memory.stop();
     say("quiet: reading every topic and database");
-    const activations = await saveActivations(system.ow.apiHost, system.ow.auth, join(logDir, "activations.json"));
+    const activations = await saveActivations(system.ow.apiHost, system.ow.auth, join(rig.logDir, "activations.json"));
     const ledger = await computeLedger(kafka, cloudant);
     const report = await sagaReport(kafka, cloudant);
     const ok = ledger.lost === 0 && ledger.doubled === 0 && report.invariants.every((i) => i.holds);
@@ -258,7 +297,7 @@ export async function runChaos(
       ledger,
       report,
       faults: {
-        killed: killer.killed + background.killed,
+        killed: killers.burst.killed + killers.background.killed,
         brokerAwayMs,
         storeDownMs: options.storeDownMs,
         store: store.counts,
@@ -271,8 +310,8 @@ export async function runChaos(
       ok,
     };
   } finally {
-    killer.stop();
-    background.stop();
+    killers.burst.stop();
+    killers.background.stop();
     lag.stop();
     memory.stop();
     store.setActive(false);

@@ -101,13 +101,8 @@ async function main(): Promise<number> {
     if (!wasUp) await stackDown((line) => console.log(`# ${line}`)).catch((err: unknown) => console.error(err));
   }
   // A long log is often read from its end (or cut in the middle): each failure's reason again, just above the total.
-  if (failures.length > 0)
-    console.log(
-      `# the failed tests again:\n${failures
-        .flat()
-        .map((line) => `# ${line}`)
-        .join("\n")}`,
-    );
+  if (failures.length > 0) console.log("# the failed tests again:");
+  for (const line of failures.flat()) console.log(`# ${line}`);
   console.log(`${totals.passed} passed, ${totals.failed} failed`);
   return exitCode;
 }

@@ -70,7 +70,7 @@ async function workorders(params: Params) {
 }
 
 async function deadLetters(params: Params) {
-  const { kafka } = clientsFor(params, "dashboard");
+  const { kafka } = clientsFor(params);
   const admin = kafka.admin();
   await admin.connect();
   const kept = (offsets: { high: string; low: string }[]) =>
@@ -100,7 +100,7 @@ async function deadLetters(params: Params) {
 }
 
 async function lag(params: Params) {
-  const admin = clientsFor(params, "dashboard").kafka.admin();
+  const admin = clientsFor(params).kafka.admin();
   await admin.connect();
   try {
     // The feeds' consumer groups are the triggers' /namespace/name.

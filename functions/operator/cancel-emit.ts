@@ -10,7 +10,7 @@ export const main = component("workorders-cancel-emit", async (params) => {
   const commandId = typeof params.commandId === "string" ? params.commandId : "";
   if (!commandId.startsWith("operator-cancel:"))
     throw new HttpFailure(400, "commandId: is required", { field: "commandId" });
-  const clients = clientsFor(params, "workorders.cancel-emit");
+  const clients = clientsFor(params);
   const store = storeCaller();
   const db = settingParam(params, "operator_workorders_database", DATABASE.workorders);
   const doc = await readRecorded<CommandDoc>(clients.cloudant, db, commandId, store);

@@ -9,7 +9,7 @@ import { storeCaller } from "./records.ts";
 export const main = component("workorders-cancel-record", async (params) => {
   const cancel = parseInput(cancelSchema, params);
   const incidentId = typeof params.incidentId === "string" ? params.incidentId : "";
-  const { cloudant } = clientsFor(params, "workorders.cancel-record");
+  const { cloudant } = clientsFor(params);
   const db = settingParam(params, "operator_workorders_database", DATABASE.workorders);
   const topic = settingParam(params, "operator_commands_topic", TOPIC.commands);
   const recorded = await recordOnce(cloudant, db, cancelDoc(cancel, incidentId, Date.now(), topic), storeCaller());

@@ -9,7 +9,7 @@ import { type CommandDoc, publishRecorded, storeCaller } from "./records.ts";
 
 export const main = component("monitoring-request-emit", async (params) => {
   const { requestId } = parseInput(z.required(z.pick(maintenanceRequestSchema, { requestId: true })), params);
-  const clients = clientsFor(params, "monitoring.request-emit");
+  const clients = clientsFor(params);
   const store = storeCaller();
   const db = settingParam(params, "operator_requests_database", DATABASE.monitoring);
   const doc = await readRecorded<CommandDoc>(clients.cloudant, db, requestDocId(requestId), store);

@@ -10,7 +10,7 @@ import { storeCaller } from "./records.ts";
 export const main = component("monitoring-request-record", async (params) => {
   const now = Date.now();
   const request = maintenanceRequest(params, now);
-  const { cloudant } = clientsFor(params, "monitoring.request-record");
+  const { cloudant } = clientsFor(params);
   const db = settingParam(params, "operator_requests_database", DATABASE.monitoring);
   const doc = requestDoc(request, now, settingParam(params, "operator_requests_topic", TOPIC.monitoring));
   const recorded = await recordOnce(cloudant, db, doc, storeCaller());

@@ -49,7 +49,7 @@ export async function main(params: Record<string, unknown>) {
     const quantity = configCount(params, "restock_quantity", DEFAULT_RESTOCK_QUANTITY);
     const now = Date.now();
     const deadline = Number(process.env.__OW_DEADLINE ?? now + 60_000);
-    const restocked = await deliver(clientsFor(params, "parts.deliveries"), quantity, now, deadline);
+    const restocked = await deliver(clientsFor(params), quantity, now, deadline);
     console.log(JSON.stringify({ action: "parts.deliveries", quantity, partTypes: restocked.length }));
     return { quantity, restocked };
   } catch (err) {

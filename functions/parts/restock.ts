@@ -51,7 +51,7 @@ export async function main(params: Params) {
   try {
     requirePost(params);
     const input = parseInput(restockSchema, params);
-    const clients = clientsFor(params, "parts.restock");
+    const clients = clientsFor(params);
     const store = storeCaller();
     const db = settingParam(params, "operator_parts_database", DATABASE.parts);
     const doc = restockDoc(input, Date.now(), settingParam(params, "operator_deliveries_topic", TOPIC.deliveries));

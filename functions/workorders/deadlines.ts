@@ -95,7 +95,7 @@ export async function sendOverdue(
 
 export async function main(params: Record<string, unknown>) {
   try {
-    const clients = clientsFor(params, "workorders.deadlines");
+    const clients = clientsFor(params);
     const now = Date.now();
     const deadline = Number(process.env.__OW_DEADLINE ?? now + 60_000);
     const overdue = await sendOverdue(clients, now, deadline);

@@ -112,11 +112,11 @@ function stepAction(
         durationMs: io.now() - started,
       }),
     );
-    return answerFor(spec.name, report, log);
+    return answerFor(report, log);
   };
   const main = async (params: ActionParams): Promise<StepAnswer> => {
     try {
-      const clients = clientsFor(params, spec.name);
+      const clients = clientsFor(params);
       const now = Date.now;
       const deadline = deadlineFromEnv(process.env, now, DEFAULT_ACTIVATION_MS);
       const config = configOf(params);

@@ -41,8 +41,19 @@ export interface StepClients {
 const cache = new Map<string, StepClients>();
 const connectedProducers = new Set<Producer>();
 
+/**
+ * The Kafka client id of the running action: its fully qualified name (`__OW_ACTION_NAME`, e.g. `/ns/saga/assets`)
+ * as `ns.saga.assets`, so the broker's logs and client quotas tell actions and namespaces apart; `ow-saga` outside
+ * OpenWhisk.
+ */
+export function actionClientId(env: Record<string, string | undefined> = process.env): string {
+  const name = env.__OW_ACTION_NAME?.replace(/^\/+/, "").replaceAll("/", ".");
+  return name ? name.replace(/[^A-Za-z0-9._-]/g, "_") : "ow-saga";
+}
+
 /** Parameters win over the environment, so a deployed action uses what was bound to it. */
-export function clientsFor(params: Record<string, unknown>, clientId: string): StepClients {
+export function clientsFor(params: Record<string, unknown>): StepClients {
+  const clientId = actionClientId();
   const kafka = requireKafkaSettings(
     kafkaSettingsFromParams(params, clientId) ?? kafkaSettingsFromEnv(process.env, clientId),
     "kafka_brokers_sasl (or KAFKA_BROKERS)",

@@ -8,7 +8,7 @@ import { attemptUpToAsync, entriesFor, failureReason } from "./apply.ts";
 import { classify, type EventMessage } from "./classify.ts";
 import { type IdempotencyDoc, idempotencyDocId, keyDigest, readDocs, type StepDoc, writeDocs } from "./documents.ts";
 import { type BatchIO, type StoreCall, storeCallWithin } from "./io.ts";
-import { BatchLedger, type BatchReport, summarize } from "./outcomes.ts";
+import { BatchLedger, type BatchReport } from "./outcomes.ts";
 import { publishAndClear } from "./publish.ts";
 import { waitForRetryDelay } from "./rounds.ts";
 import { DEFAULT_LIMITS, DEFAULT_RETENTION, type KeyedStepSpec, type StepLimits } from "./spec.ts";
@@ -89,7 +89,7 @@ export async function runKeyedBatch<R>(
     deadline,
     batch.storeCall,
   );
-  return summarize(step.name, [...batch.ledger.reports.values()], published, pending);
+  return batch.ledger.summarize(published, pending);
 }
 
 const retryAll = (ledger: BatchLedger, claims: Claim[], reason: string) => {

@@ -19,7 +19,7 @@ import { type Ranges, rangesOf } from "./coverage.ts";
 import { readDocs, StoreWriteFailed, writeDocs } from "./documents.ts";
 import { type BatchIO, type StoreCall, storeCallWithin } from "./io.ts";
 import type { RecordOrigin } from "./letters.ts";
-import { BatchLedger, type BatchReport, summarize } from "./outcomes.ts";
+import { BatchLedger, type BatchReport } from "./outcomes.ts";
 import type { OutgoingRecord } from "./outgoing.ts";
 import { publishAndClear } from "./publish.ts";
 import { type BatchStep, DEFAULT_LIMITS } from "./spec.ts";
@@ -246,7 +246,7 @@ async function sendAllToRetry(
   }
   const storeCall = storeCallWithin(deadline, io);
   const { published, pending } = await publishAndClear(io, step.database, [], [], ledger, deadline, storeCall);
-  return summarize(step.name, [...ledger.reports.values()], published, pending);
+  return ledger.summarize(published, pending);
 }
 
 // One batch inside its landing: landed first (if the activation is killed, the relay finds the landing and sends it

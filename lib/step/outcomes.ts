@@ -150,24 +150,21 @@ export class BatchLedger {
       });
     }
   }
-}
 
-export function summarize(
-  step: string,
-  messages: MessageReport[],
-  published: number,
-  outboxPending: number,
-): BatchReport {
-  const counts: Record<MessageStatus, number> = {
-    applied: 0,
-    duplicate: 0,
-    ignored: 0,
-    "dead-lettered": 0,
-    "sent-to-retry": 0,
-    unsent: 0,
-  };
-  for (const message of messages) counts[message.status] += 1;
-  return { step, counts, messages: [...messages].sort((a, b) => a.index - b.index), published, outboxPending };
+  /** The batch's report: every message's outcome in the order it came, counted by status. */
+  summarize(published: number, outboxPending: number): BatchReport {
+    const counts: Record<MessageStatus, number> = {
+      applied: 0,
+      duplicate: 0,
+      ignored: 0,
+      "dead-lettered": 0,
+      "sent-to-retry": 0,
+      unsent: 0,
+    };
+    const messages = [...this.reports.values()].sort((a, b) => a.index - b.index);
+    for (const message of messages) counts[message.status] += 1;
+    return { step: this.step.name, counts, messages, published, outboxPending };
+  }
 }
 
 // An activation's answer, kept under OpenWhisk's result limit (1 MB): a result over it is replaced by an error and
@@ -200,7 +197,7 @@ function fitReport(report: BatchReport, limit: number, log: (line: string) => vo
   return { ...slim, messages: messages.slice(0, kept), messagesOmitted: messages.length - kept };
 }
 
-export function answerFor(step: string, report: BatchReport, log: (line: string) => void): StepAnswer {
+export function answerFor(report: BatchReport, log: (line: string) => void): StepAnswer {
   const fitted = fitReport(report, ANSWER_LIMIT_BYTES, log);
   if (fitted.counts.unsent === 0) return fitted;
   const where = fitted.parkedIn
@@ -209,7 +206,7 @@ export function answerFor(step: string, report: BatchReport, log: (line: string)
       ? "the landed batch is kept for the relay"
       : "this result and the activation's log list them";
   const message = `${fitted.counts.unsent} message(s) could be sent neither to the retry nor to the dead-letter topic; ${where}`;
-  return { error: { step, message, report: fitted } };
+  return { error: { step: report.step, message, report: fitted } };
 }
 
 /** Parameters that are neither a feed fire nor an event, kept in the answer (or the log when too large). */

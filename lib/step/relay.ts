@@ -228,7 +228,7 @@ export function defineOutboxRelay(definition: RelaySpec) {
   };
   const main = async (params: Record<string, unknown>) => {
     try {
-      const clients = clientsFor(params, spec.name);
+      const clients = clientsFor(params);
       const grace = Number(params[STEP_KIT_PARAMETERS.relayGapGraceMs]);
       if (grace > 0) spec = { ...spec, gapGraceMs: grace };
       // The lossless feed commits only what an activation settled: there are no gaps to audit.

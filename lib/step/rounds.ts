@@ -22,7 +22,7 @@ import {
 } from "./documents.ts";
 import { type BatchIO, type StoreCall, storeCallWithin } from "./io.ts";
 import { retryDelayMs } from "./letters.ts";
-import { BatchLedger, type BatchReport, summarize } from "./outcomes.ts";
+import { BatchLedger, type BatchReport } from "./outcomes.ts";
 import { publishAndClear } from "./publish.ts";
 import {
   type BatchStep,
@@ -178,7 +178,7 @@ export async function runUnitBatch<Current>(
   );
   // Best effort: a head left behind only costs a query a few more documents, and its next reader retires it.
   await storeCall(() => retireHeads(io.cloudant, step.database, retired)).catch(() => undefined);
-  return summarize(step.name, [...ledger.reports.values()], published, pending);
+  return ledger.summarize(published, pending);
 }
 
 // One activation's batch for an entity step: a bulk read of the entities, the pure fold, a bulk write (again for

@@ -173,21 +173,31 @@ async function rigUp(options: ChaosOptions, env: Record<string, string>, log: (l
   const cloudant = createCloudant(storeSettings);
   const admin = kafka.admin();
   say("resetting the saga: its topics, databases and feed groups");
-  await admin.connect();
-  await resetSaga(admin, cloudant, { brokers: kafkaSettings.brokers, storeUrl: storeSettings.url }, say);
-  const store = await faultyStore(storeSettings.url, options.seed, options.store);
-  const logDir = join(stackDir, "chaos");
-  mkdirSync(logDir, { recursive: true });
-  const platformLog = join(logDir, "openwhisk.log");
-  const system = await startSystem({
-    env: { ...env, CLOUDANT_URL: store.url },
-    policies: POLICIES,
-    log: say,
-    platformLog: (line) => appendFileSync(platformLog, `${new Date().toISOString()} ${line}\n`),
-  });
-  const producer = createIdempotentProducer(kafka);
-  await producer.connect();
-  return { say, began, logDir, kafka, admin, cloudant, store, system, producer };
+  // What is up already is taken down when a later part fails, so a test that runs this in-process can end.
+  const taken: (() => Promise<unknown>)[] = [];
+  try {
+    await admin.connect();
+    taken.push(() => admin.disconnect());
+    await resetSaga(admin, cloudant, { brokers: kafkaSettings.brokers, storeUrl: storeSettings.url }, say);
+    const store = await faultyStore(storeSettings.url, options.seed, options.store);
+    taken.push(() => store.close());
+    const logDir = join(stackDir, "chaos");
+    mkdirSync(logDir, { recursive: true });
+    const platformLog = join(logDir, "openwhisk.log");
+    const system = await startSystem({
+      env: { ...env, CLOUDANT_URL: store.url },
+      policies: POLICIES,
+      log: say,
+      platformLog: (line) => appendFileSync(platformLog, `${new Date().toISOString()} ${line}\n`),
+    });
+    taken.push(() => system.stop());
+    const producer = createIdempotentProducer(kafka);
+    await producer.connect();
+    return { say, began, logDir, kafka, admin, cloudant, store, system, producer };
+  } catch (err) {
+    for (const takeDown of taken.reverse()) await takeDown().catch(() => undefined);
+    throw err;
+  }
 }
 
 type Killer = ReturnType<typeof containerKiller>;

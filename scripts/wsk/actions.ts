@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import type { Client } from "openwhisk";
 import { numberOption, UsageError } from "../cli.ts";
-import { listPage, needName, parseVerbArgs } from "./args.ts";
+import { listPage, needName, parseVerbArgs, positive } from "./args.ts";
 import { type ActivationRow, activationTable, annotation, fullName, got, json, list, type Out } from "./format.ts";
 import { deleteNamed, getNamed } from "./named-verbs.ts";
 
@@ -27,8 +27,6 @@ const ACTION_OPTIONS = {
 } as const;
 
 const WEB = { true: "true", yes: "true", false: "false", no: "false", raw: "raw" } as const;
-
-const positive = (flag: string, raw: string | undefined) => numberOption(flag, raw, { whole: true, above: 0 });
 
 /** The body of an action create or update: only what was given, so an update keeps the rest. */
 function actionBody(

@@ -99,8 +99,11 @@ export function needName(positionals: string[], usage: string): string {
   return name;
 }
 
+/** A whole number above 0 (--limit, --timeout, --memory, --exit), or undefined when not given. */
+export const positive = (flag: string, raw: string | undefined) => numberOption(flag, raw, { whole: true, above: 0 });
+
 /** A list verb's page: --limit (default 30) and --skip (default 0), each checked as wsk would take it. */
 export const listPage = (values: { limit?: string; skip?: string }) => ({
-  limit: numberOption("limit", values.limit, { whole: true, above: 0 }) ?? 30,
+  limit: positive("limit", values.limit) ?? 30,
   skip: numberOption("skip", values.skip, { whole: true, min: 0 }) ?? 0,
 });

@@ -1,6 +1,7 @@
 import test from "ava";
 import { ConfigError } from "../../lib/config/settings.ts";
 import { kafkaSettingsFromEnv, kafkaSettingsFromParams, parseBrokerList } from "../../lib/kafka/config.ts";
+import { actionClientId } from "../../lib/step/io.ts";
 import { storeSettingsFromEnv, storeSettingsFromParams } from "../../lib/store/config.ts";
 
 test("KAFKA_BROKERS unset means no external Kafka", (t) => {
@@ -29,6 +30,15 @@ test("Event Streams parameters give SASL PLAIN over TLS", (t) => {
     sasl: { mechanism: "plain", username: "token", password: "secret-key" },
     clientId: "step",
   });
+});
+
+test("an action's Kafka client id is its fully qualified name, dotted; ow-saga outside OpenWhisk", (t) => {
+  t.is(actionClientId({ __OW_ACTION_NAME: "/guest/saga/assets" }), "guest.saga.assets");
+  t.is(
+    actionClientId({ __OW_ACTION_NAME: "/team@example.org_dev/saga/parts restock" }),
+    "team_example.org_dev.saga.parts_restock",
+  );
+  t.is(actionClientId({}), "ow-saga");
 });
 
 test("a SASL user without a password names the missing setting", (t) => {
